@@ -1,0 +1,1 @@
+async function n(t,e){t.textContent=e}export{n as partyPage};

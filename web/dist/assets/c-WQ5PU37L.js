@@ -1,0 +1,1 @@
+async function o(e){e.textContent="console"}export{o as consolePage};

@@ -1,0 +1,496 @@
+// The in-session view shared by the room page, the party page and the staff console:
+// a grid of tiles for everyone in my space, where I am and who hears me, the private-meeting
+// notice, the recording indicator, the reconnecting banner and the controls.
+import {
+  ConnectionState,
+  DisconnectReason,
+  type LocalTrack,
+  type Participant,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+  Room,
+  RoomEvent,
+  Track,
+  type VideoTrack,
+} from 'livekit-client';
+import { h, T, setT, elapsed, toast } from './dom';
+import { icon, type IconName } from './icons';
+import { t } from './i18n';
+import { LevelMeter } from './levels';
+import { attr, displayName, inLobby, isJointSpace, isRecording, roleLabel, roomMeta, spaceLabel, spaceOf } from './meta';
+
+export interface CallOptions {
+  url: string;
+  token: string;
+  /** Tracks made by the device check; published as they are. */
+  tracks?: LocalTrack[];
+  audioOnly?: boolean;
+  videoDeviceId?: string;
+  audioDeviceId?: string;
+  /** Publish camera and microphone (default true). */
+  publish?: boolean;
+  /** Extra buttons for the control bar. */
+  extraControls?: HTMLElement[];
+  /** Shown under the lobby title. */
+  lobbyNote?: HTMLElement;
+  /** Called once the call is over (left, removed, room closed). */
+  onEnd?: (reason: DisconnectReason | undefined) => void;
+  /** Called on every state refresh (lobby <-> session etc.). */
+  onChange?: (c: Call) => void;
+  /** Ask before leaving. */
+  confirmLeave?: boolean;
+}
+
+interface Tile {
+  el: HTMLElement;
+  video: HTMLVideoElement;
+  avatar: HTMLElement;
+  name: HTMLElement;
+  role: HTMLElement;
+  mic: HTMLElement;
+  track?: VideoTrack;
+}
+
+export class Call {
+  readonly el: HTMLElement;
+  readonly room: Room;
+  private opts: CallOptions;
+  private grid: HTMLElement;
+  private banner: HTMLElement;
+  private where: HTMLElement;
+  private hears: HTMLElement;
+  private rec: HTMLElement;
+  private count: HTMLElement;
+  private elsewhere: HTMLElement;
+  private lobby: HTMLElement;
+  private lobbyTime: HTMLElement;
+  private audioSink: HTMLElement;
+  private soundBtn: HTMLElement;
+  private micBtn: HTMLButtonElement;
+  private camBtn: HTMLButtonElement;
+  private aoBtn: HTMLButtonElement;
+  private tiles = new Map<string, Tile>();
+  private meters = new Map<string, LevelMeter>(); // remote audio track sid -> meter
+  private levels = new Map<string, number>(); // identity -> smoothed level
+  private audioOnly: boolean;
+  private lobbySince = 0;
+  private timer = 0;
+  private refreshQueued = false;
+  private ended = false;
+  private wasMutedByServer = false;
+  lastState = '';
+
+  constructor(opts: CallOptions) {
+    this.opts = opts;
+    this.audioOnly = !!opts.audioOnly;
+    this.room = new Room({
+      adaptiveStream: false,
+      dynacast: false,
+      videoCaptureDefaults: { resolution: { width: 640, height: 360, frameRate: 24 } },
+      publishDefaults: { simulcast: true },
+      audioCaptureDefaults: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    this.banner = h('div', { class: 'banner warn hidden', role: 'alert' }, icon('wifi'), T('reconnecting'));
+    this.where = h('span', { class: 'where-text' });
+    this.hears = h('span', { class: 'hears-text' });
+    this.rec = h('span', { class: 'rec-ind hidden', role: 'status' }, icon('rec', 'blink'), T('recording_on'));
+    this.count = h('span', { class: 'count' });
+    this.elsewhere = h('div', { class: 'elsewhere' });
+    this.lobbyTime = h('div', { class: 'lobby-time' });
+    this.lobby = h(
+      'div',
+      { class: 'lobby-panel hidden' },
+      h('div', { class: 'lobby-icon' }, icon('door')),
+      h('h2', null, T('lobby_title')),
+      h('p', { class: 'muted' }, T('lobby_body')),
+      this.lobbyTime,
+      opts.lobbyNote ?? null,
+    );
+    this.grid = h('div', { class: 'grid' });
+    this.audioSink = h('div', { class: 'audio-sink', 'aria-hidden': 'true' });
+    this.soundBtn = h(
+      'button',
+      { class: 'btn primary sound-btn hidden', onclick: () => void this.room.startAudio().then(() => this.refresh()) },
+      icon('speaker'),
+      T('enable_sound'),
+    );
+    this.micBtn = this.ctl('mic', 'mute', () => void this.toggleMic());
+    this.camBtn = this.ctl('cam', 'camera_off', () => void this.toggleCam());
+    this.aoBtn = this.ctl('headphones', 'audio_only', () => void this.toggleAudioOnly());
+    const leaveBtn = this.ctl('leave', 'leave', () => void this.leave(true));
+    leaveBtn.classList.add('danger');
+    this.el = h(
+      'div',
+      { class: 'call' },
+      this.banner,
+      h(
+        'div',
+        { class: 'call-top' },
+        h('div', { class: 'where' }, icon('lock'), h('div', null, this.where, this.hears)),
+        h('div', { class: 'call-top-right' }, this.rec, this.count),
+      ),
+      this.elsewhere,
+      h('div', { class: 'stage' }, this.lobby, this.grid, this.soundBtn),
+      h('div', { class: 'controls' }, this.micBtn, this.camBtn, this.aoBtn, ...(opts.extraControls ?? []), leaveBtn),
+      this.audioSink,
+    );
+    this.wire();
+  }
+
+  private ctl(ic: IconName, key: Parameters<typeof T>[0], f: () => void): HTMLButtonElement {
+    return h('button', { class: 'ctl', type: 'button', onclick: f, dataset: { ctl: key } }, icon(ic), T(key));
+  }
+
+  private setCtl(b: HTMLButtonElement, ic: IconName, key: Parameters<typeof T>[0], on: boolean): void {
+    b.replaceChild(icon(ic), b.firstChild as Node);
+    setT(b.lastChild as HTMLElement, key);
+    b.classList.toggle('off', on);
+    b.setAttribute('aria-pressed', String(on));
+  }
+
+  private wire(): void {
+    const r = this.room;
+    const q = () => this.queueRefresh();
+    for (const ev of [
+      RoomEvent.ParticipantConnected,
+      RoomEvent.ParticipantDisconnected,
+      RoomEvent.TrackPublished,
+      RoomEvent.TrackUnpublished,
+      RoomEvent.TrackMuted,
+      RoomEvent.TrackUnmuted,
+      RoomEvent.LocalTrackPublished,
+      RoomEvent.LocalTrackUnpublished,
+      RoomEvent.ParticipantAttributesChanged,
+      RoomEvent.ParticipantNameChanged,
+      RoomEvent.RoomMetadataChanged,
+      RoomEvent.ActiveSpeakersChanged,
+      RoomEvent.ParticipantPermissionsChanged,
+      RoomEvent.AudioPlaybackStatusChanged,
+    ]) {
+      r.on(ev, q);
+    }
+    r.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub: RemoteTrackPublication, p: Participant) => {
+      if (track.kind === Track.Kind.Audio) {
+        const el = track.attach();
+        el.dataset.identity = p.identity;
+        this.audioSink.appendChild(el);
+        try {
+          this.meters.set(track.sid ?? '', new LevelMeter(track.mediaStreamTrack));
+        } catch {
+          /* no WebAudio */
+        }
+      } else if (this.audioOnly) {
+        _pub.setSubscribed(false);
+      }
+      q();
+    });
+    r.on(RoomEvent.TrackUnsubscribed, (track: RemoteTrack) => {
+      if (track.kind === Track.Kind.Audio) {
+        track.detach().forEach((e) => e.remove());
+        const m = this.meters.get(track.sid ?? '');
+        m?.close();
+        this.meters.delete(track.sid ?? '');
+      } else {
+        track.detach();
+        for (const tile of this.tiles.values()) if (tile.track === track) tile.track = undefined;
+      }
+      q();
+    });
+    r.on(RoomEvent.TrackMuted, (pub, p) => {
+      if (p === r.localParticipant && pub.source === Track.Source.Microphone && !this.wasMutedByServer) {
+        // A mute we did not ask for came from the host.
+        if (!this.selfMuting) toast(t('server_muted_you'));
+      }
+    });
+    r.on(RoomEvent.Reconnecting, () => this.showBanner(true));
+    r.on(RoomEvent.SignalReconnecting, () => this.showBanner(true));
+    r.on(RoomEvent.Reconnected, () => {
+      this.showBanner(false);
+      toast(t('reconnected'));
+      q();
+    });
+    r.on(RoomEvent.ParticipantPermissionsChanged, () => void this.publishIfAllowed());
+    r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => this.finish(reason));
+    r.on(RoomEvent.ConnectionStateChanged, (s: ConnectionState) => {
+      if (s === ConnectionState.Connected) this.showBanner(false);
+    });
+  }
+
+  private selfMuting = false;
+
+  private showBanner(on: boolean): void {
+    this.banner.classList.toggle('hidden', !on);
+    this.el.classList.toggle('is-reconnecting', on);
+  }
+
+  async start(): Promise<void> {
+    this.timer = window.setInterval(() => this.tick(), 250);
+    await this.room.connect(this.opts.url, this.opts.token, { autoSubscribe: true });
+    (window as unknown as Record<string, unknown>).__yzRoom = this.room;
+    this.queueRefresh();
+    await this.publishIfAllowed();
+  }
+
+  private published = false;
+  private publishing = false;
+
+  private async publishIfAllowed(): Promise<void> {
+    if (this.published || this.publishing || this.opts.publish === false) return;
+    const lp = this.room.localParticipant;
+    if (lp.permissions && lp.permissions.canPublish === false) return;
+    this.publishing = true;
+    try {
+      if (this.opts.tracks && this.opts.tracks.length) {
+        for (const tr of this.opts.tracks) {
+          if (this.audioOnly && tr.kind === Track.Kind.Video) continue;
+          await lp.publishTrack(tr, tr.kind === Track.Kind.Video ? { simulcast: true } : {});
+        }
+      } else {
+        await lp.setMicrophoneEnabled(true, this.opts.audioDeviceId ? { deviceId: this.opts.audioDeviceId } : undefined);
+        if (!this.audioOnly) {
+          await lp.setCameraEnabled(true, this.opts.videoDeviceId ? { deviceId: this.opts.videoDeviceId } : undefined);
+        }
+      }
+      this.published = true;
+    } catch (e) {
+      toast(t('publish_failed', { msg: (e as Error).message }), 'error');
+    } finally {
+      this.publishing = false;
+      this.queueRefresh();
+    }
+  }
+
+  private async toggleMic(): Promise<void> {
+    const lp = this.room.localParticipant;
+    this.selfMuting = true;
+    try {
+      await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
+    } catch (e) {
+      toast(t('publish_failed', { msg: (e as Error).message }), 'error');
+    } finally {
+      this.selfMuting = false;
+    }
+    this.queueRefresh();
+  }
+
+  private async toggleCam(): Promise<void> {
+    const lp = this.room.localParticipant;
+    try {
+      const on = !lp.isCameraEnabled;
+      if (on && this.audioOnly) await this.setAudioOnly(false);
+      else await lp.setCameraEnabled(on, this.opts.videoDeviceId ? { deviceId: this.opts.videoDeviceId } : undefined);
+    } catch (e) {
+      toast(t('publish_failed', { msg: (e as Error).message }), 'error');
+    }
+    this.queueRefresh();
+  }
+
+  private async toggleAudioOnly(): Promise<void> {
+    await this.setAudioOnly(!this.audioOnly);
+  }
+
+  /** Audio only: stop my camera and stop receiving video (saves a weak connection). */
+  async setAudioOnly(on: boolean): Promise<void> {
+    this.audioOnly = on;
+    const lp = this.room.localParticipant;
+    try {
+      await lp.setCameraEnabled(!on, !on && this.opts.videoDeviceId ? { deviceId: this.opts.videoDeviceId } : undefined);
+    } catch (e) {
+      toast(t('publish_failed', { msg: (e as Error).message }), 'error');
+    }
+    for (const p of this.room.remoteParticipants.values()) {
+      for (const pub of p.videoTrackPublications.values()) pub.setSubscribed(!on);
+    }
+    this.queueRefresh();
+  }
+
+  async leave(ask = false): Promise<void> {
+    if (ask && this.opts.confirmLeave && !confirm(t('leave_confirm'))) return;
+    await this.room.disconnect(true);
+    this.finish(DisconnectReason.CLIENT_INITIATED);
+  }
+
+  private finish(reason?: DisconnectReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    for (const m of this.meters.values()) m.close();
+    this.meters.clear();
+    for (const tile of this.tiles.values()) tile.track?.detach(tile.video);
+    this.opts.tracks?.forEach((tr) => tr.stop());
+    this.opts.onEnd?.(reason);
+  }
+
+  get inLobby(): boolean {
+    return inLobby(this.room.localParticipant);
+  }
+
+  private tick(): void {
+    // smooth the remote audio levels; mark speakers
+    const byIdentity = new Map<string, number>();
+    for (const p of this.room.remoteParticipants.values()) {
+      for (const pub of p.audioTrackPublications.values()) {
+        const m = pub.trackSid ? this.meters.get(pub.track?.sid ?? pub.trackSid) : undefined;
+        if (m && !pub.isMuted) byIdentity.set(p.identity, Math.max(byIdentity.get(p.identity) ?? 0, m.level()));
+      }
+    }
+    for (const [id, tile] of this.tiles) {
+      const p = this.participant(id);
+      const prev = this.levels.get(id) ?? 0;
+      const cur = byIdentity.get(id) ?? 0;
+      const lv = Math.max(cur, prev * 0.8);
+      this.levels.set(id, lv);
+      const speaking = !!p && (p.isSpeaking || lv > 0.45);
+      tile.el.classList.toggle('speaking', speaking);
+    }
+    if (this.lobbySince) setT(this.lobbyTime, 'lobby_elapsed', { t: elapsed(Date.now() - this.lobbySince) });
+  }
+
+  private participant(identity: string): Participant | undefined {
+    if (identity === this.room.localParticipant.identity) return this.room.localParticipant;
+    return this.room.remoteParticipants.get(identity);
+  }
+
+  queueRefresh(): void {
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    queueMicrotask(() => {
+      this.refreshQueued = false;
+      if (!this.ended) this.refresh();
+    });
+  }
+
+  refresh(): void {
+    const r = this.room;
+    const me = r.localParticipant;
+    const meta = roomMeta(r);
+    const lobby = inLobby(me);
+    const mySpace = spaceOf(me);
+    if (lobby && !this.lobbySince) this.lobbySince = Date.now();
+    if (!lobby) this.lobbySince = 0;
+    this.lobby.classList.toggle('hidden', !lobby);
+    this.grid.classList.toggle('hidden', lobby);
+    this.el.classList.toggle('in-lobby', lobby);
+    this.el.dataset.space = lobby ? 'lobby' : mySpace || 'joint';
+
+    const remotes = [...r.remoteParticipants.values()].filter((p) => !inLobby(p));
+    const here = lobby ? [] : remotes.filter((p) => spaceOf(p) === mySpace);
+    const away = lobby ? [] : remotes.filter((p) => spaceOf(p) !== mySpace);
+    const members: Participant[] = lobby ? [] : [me, ...here];
+
+    // where am I, who hears me
+    const joint = isJointSpace(mySpace, meta);
+    if (lobby) {
+      setT(this.where, 'where_lobby');
+      setT(this.hears, 'hears_nobody');
+    } else if (joint) {
+      setT(this.where, 'where_joint');
+      if (here.length) setT(this.hears, 'hears_you', { names: here.map(displayName).join('、') });
+      else setT(this.hears, 'hears_nobody');
+    } else {
+      const label = spaceLabel(mySpace, meta, here.map(displayName));
+      setT(this.where, 'where_caucus', { space: label });
+      if (here.length) setT(this.hears, 'hears_you', { names: here.map(displayName).join('、') });
+      else setT(this.hears, 'hears_nobody');
+    }
+    this.el.classList.toggle('in-caucus', !lobby && !joint);
+
+    // others in a private meeting elsewhere
+    const groups = new Map<string, Participant[]>();
+    for (const p of away) {
+      const s = spaceOf(p);
+      if (!groups.has(s)) groups.set(s, []);
+      groups.get(s)!.push(p);
+    }
+    this.elsewhere.replaceChildren(
+      ...[...groups.entries()].map(([space, ps]) => {
+        const names = ps.map((p) => `${displayName(p)}（${roleLabel(p) || t('role_guest')}）`).join('、');
+        return h(
+          'div',
+          { class: 'private-notice', role: 'status', dataset: { space } },
+          icon('lock'),
+          h('div', null, h('strong', null, T('private_meeting', { who: names })), h('div', { class: 'muted small' }, T('private_meeting_wait'))),
+        );
+      }),
+    );
+
+    // recording
+    const recOn = isRecording(meta);
+    this.rec.classList.toggle('hidden', !recOn);
+    this.el.classList.toggle('recording', recOn);
+    setT(this.count, 'participants_n', { n: members.length || 1 });
+
+    // tiles
+    const keep = new Set(members.map((p) => p.identity));
+    for (const [id, tile] of this.tiles) {
+      if (!keep.has(id)) {
+        tile.track?.detach(tile.video);
+        tile.el.remove();
+        this.tiles.delete(id);
+      }
+    }
+    for (const p of members) this.updateTile(p);
+    this.grid.dataset.n = String(members.length);
+    this.grid.classList.toggle('alone', members.length <= 1);
+
+    // controls
+    const micOn = me.isMicrophoneEnabled;
+    const camOn = me.isCameraEnabled;
+    this.setCtl(this.micBtn, micOn ? 'mic' : 'micOff', micOn ? 'mute' : 'unmute', !micOn);
+    this.setCtl(this.camBtn, camOn ? 'cam' : 'camOff', camOn ? 'camera_off' : 'camera_on', !camOn);
+    this.setCtl(this.aoBtn, 'headphones', this.audioOnly ? 'audio_only_off' : 'audio_only', this.audioOnly);
+    this.soundBtn.classList.toggle('hidden', r.canPlaybackAudio);
+
+    const state = `${lobby ? 'lobby' : 'space:' + (mySpace || 'joint')}`;
+    this.lastState = state;
+    this.el.dataset.state = state;
+    this.opts.onChange?.(this);
+  }
+
+  private updateTile(p: Participant): void {
+    const local = p === this.room.localParticipant;
+    let tile = this.tiles.get(p.identity);
+    if (!tile) {
+      const video = h('video', { class: 'tile-video', autoplay: true, playsInline: true, muted: true });
+      video.muted = true;
+      const avatar = h('div', { class: 'avatar' });
+      const name = h('span', { class: 'tile-name' });
+      const role = h('span', { class: 'tile-role' });
+      const mic = h('span', { class: 'tile-mic' });
+      const el = h(
+        'div',
+        { class: 'tile' + (local ? ' local' : ''), dataset: { identity: p.identity } },
+        video,
+        avatar,
+        h('div', { class: 'tile-label' }, mic, name, role),
+      );
+      tile = { el, video, avatar, name, role, mic };
+      this.tiles.set(p.identity, tile);
+      // local tile first, the rest in join order
+      if (local) this.grid.prepend(el);
+      else this.grid.appendChild(el);
+    }
+    const nm = displayName(p) + (local ? t('you_suffix') : '');
+    tile.name.textContent = nm;
+    tile.role.textContent = roleLabel(p);
+    tile.role.classList.toggle('hidden', !tile.role.textContent);
+    tile.avatar.textContent = (displayName(p) || '?').slice(0, 1).toUpperCase();
+    tile.el.dataset.role = attr(p, 'role');
+
+    const camPub = p.getTrackPublication(Track.Source.Camera);
+    let vt = camPub && !camPub.isMuted ? (camPub.track as VideoTrack | undefined) : undefined;
+    if (!local && this.audioOnly) vt = undefined;
+    if (tile.track !== vt) {
+      tile.track?.detach(tile.video);
+      tile.track = vt;
+      if (vt) vt.attach(tile.video);
+    }
+    tile.el.classList.toggle('has-video', !!vt);
+    tile.el.classList.toggle('mirror', local);
+    const micPub = p.getTrackPublication(Track.Source.Microphone);
+    const micOn = !!micPub && !micPub.isMuted;
+    tile.mic.replaceChildren(icon(micOn ? 'mic' : 'micOff'));
+    tile.mic.classList.toggle('off', !micOn);
+    tile.mic.title = micOn ? '' : t('muted');
+  }
+}

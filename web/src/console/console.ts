@@ -1,0 +1,3 @@
+export async function consolePage(root: HTMLElement): Promise<void> {
+  root.textContent = 'console';
+}

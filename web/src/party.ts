@@ -1,0 +1,3 @@
+export async function partyPage(root: HTMLElement, code: string): Promise<void> {
+  root.textContent = code;
+}
