@@ -1,0 +1,302 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// DownTrack forwards one up track to one subscriber's peer connection. It is a
+// webrtc.TrackLocal: pc.AddTrack(d) binds it, and from then on the up track's
+// fan-out calls forward for each packet.
+//
+// Writes never block the fan-out for long: WriteRTP encrypts and hands the
+// packet to the ICE mux, whose UDP socket is shared by every subscriber (a
+// full kernel buffer drops, it does not wait for one peer) and whose TCP
+// connections have a bounded write buffer that drops when full. So a slow
+// subscriber loses packets (and NACKs them) without stalling the others, and
+// we need no per-subscriber queue.
+type DownTrack struct {
+	id, streamID string
+	up           *UpTrack
+	log          *slog.Logger
+
+	mu     sync.Mutex // guards fwd and the binding (w, bindID, ssrc, pt, alID)
+	fwd    forwarder
+	w      webrtc.TrackLocalWriter // nil while unbound
+	bindID string
+	ssrc   uint32
+	pt     uint8
+	alID   uint8 // audio-level extension id in the subscriber's session, 0 if none
+
+	// Read without the lock on every packet: let the fan-out skip packets of
+	// layers this track does not forward without taking mu.
+	want     atomic.Uint32 // layers the forwarder wants to see
+	seenFlow atomic.Uint32 // up track flowing mask when the forwarder last ran; noFlow forces a run
+	seenGen  atomic.Uint32
+	curLayer atomic.Int32 // for subscriber PLIs; -1 none
+	maxLayer atomic.Int32
+
+	sender atomic.Pointer[webrtc.RTPSender]
+	closed atomic.Bool
+}
+
+const noFlow = ^uint32(0)
+
+// NewDownTrack makes a down track of t for one subscriber. id and streamID
+// are what the subscriber sees (msid).
+func (t *UpTrack) NewDownTrack(id, streamID string) *DownTrack {
+	d := &DownTrack{
+		id: id, streamID: streamID, up: t,
+		log: t.log.With("down", id),
+		fwd: newForwarder(t.kind == webrtc.RTPCodecTypeVideo, 0),
+	}
+	d.seenFlow.Store(noFlow)
+	d.curLayer.Store(-1)
+	d.maxLayer.Store(maxLayers - 1)
+	return d
+}
+
+// ID is the track id the subscriber sees.
+func (d *DownTrack) ID() string { return d.id }
+
+// RID is empty: a subscriber gets one stream, whatever the publisher sends.
+func (d *DownTrack) RID() string { return "" }
+
+// StreamID is the media stream id the subscriber sees.
+func (d *DownTrack) StreamID() string { return d.streamID }
+
+// Kind is the kind of the up track.
+func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
+
+// UpTrack is the track this one forwards.
+func (d *DownTrack) UpTrack() *UpTrack { return d.up }
+
+// SetMaxLayer caps the simulcast layer forwarded (0 = q, 1 = h, 2 = f), e.g.
+// for a small video tile. The switch happens at the next keyframe.
+func (d *DownTrack) SetMaxLayer(l int) {
+	l = max(0, min(l, maxLayers-1))
+	if d.maxLayer.Swap(int32(l)) != int32(l) {
+		d.seenFlow.Store(noFlow)
+	}
+}
+
+// Bind is called by Pion when the subscriber's session is negotiated. It picks
+// the negotiated codec matching the up track's and joins the fan-out.
+func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	up := d.up.Codec()
+	var chosen *webrtc.RTPCodecParameters
+	for _, c := range ctx.CodecParameters() {
+		if codecMatches(up, c) {
+			chosen = &c
+			break
+		}
+	}
+	if chosen == nil {
+		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind down track %s (%s): %w", d.id, up.MimeType, webrtc.ErrUnsupportedCodec)
+	}
+	var alID uint8
+	for _, x := range ctx.HeaderExtensions() {
+		if x.URI == sdp.AudioLevelURI {
+			alID = uint8(x.ID)
+		}
+	}
+
+	d.mu.Lock()
+	d.w = ctx.WriteStream()
+	d.bindID = ctx.ID()
+	d.ssrc = uint32(ctx.SSRC())
+	d.pt = uint8(chosen.PayloadType)
+	d.alID = alID
+	if d.fwd.clockRate != chosen.ClockRate && chosen.ClockRate != 0 {
+		d.fwd.clockRate = chosen.ClockRate
+	}
+	d.mu.Unlock()
+	d.seenFlow.Store(noFlow)
+
+	if d.closed.Load() || !d.up.addDown(d) {
+		return *chosen, nil // nothing to forward; Pion still wants a codec
+	}
+	// A new subscriber cannot decode until it has a keyframe.
+	d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
+	return *chosen, nil
+}
+
+// codecMatches tells whether the subscriber's negotiated codec c can carry
+// the publisher's codec up unchanged.
+func codecMatches(up, c webrtc.RTPCodecParameters) bool {
+	if !strings.EqualFold(up.MimeType, c.MimeType) {
+		return false
+	}
+	if codecKindOf(up.MimeType) != codecH264 {
+		return true
+	}
+	// H.264 profiles are not interchangeable (RFC 6184 §8.1): match the
+	// profile and packetization mode, when the publisher told us them.
+	return fmtpValue(up.SDPFmtpLine, "packetization-mode") == fmtpValue(c.SDPFmtpLine, "packetization-mode") &&
+		strings.EqualFold(profileOf(up.SDPFmtpLine), profileOf(c.SDPFmtpLine))
+}
+
+func fmtpValue(line, key string) string {
+	for _, kv := range strings.Split(line, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
+}
+
+// profileOf is profile_idc and the constraint flags of profile-level-id,
+// without the level: any level decodes a lower one.
+func profileOf(line string) string {
+	v := fmtpValue(line, "profile-level-id")
+	if len(v) >= 4 {
+		return v[:4]
+	}
+	return v
+}
+
+// Unbind is called by Pion when the sender stops; the down track leaves the fan-out.
+func (d *DownTrack) Unbind(ctx webrtc.TrackLocalContext) error {
+	d.mu.Lock()
+	if d.bindID == ctx.ID() {
+		d.w = nil
+	}
+	d.mu.Unlock()
+	d.up.removeDown(d)
+	return nil
+}
+
+// Attach starts the RTCP read loop of the subscriber's sender, after
+// pc.AddTrack(d). The loop forwards PLI and FIR upstream (throttled) and must
+// run for the interceptors (NACK responder, reports) to see the RTCP.
+func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
+	if !d.sender.CompareAndSwap(nil, sender) {
+		return
+	}
+	d.up.wg.Add(1)
+	go d.rtcpLoop(sender) // ends when the sender stops (RemoveTrack, pc.Close) or on Close
+}
+
+func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
+	defer d.up.wg.Done()
+	buf := make([]byte, readBufSize)
+	st := d.up.stats
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			if !d.closed.Load() && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
+				d.log.Debug("read subscriber RTCP", "err", err)
+			}
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				st.keyframeRequests.Add(1)
+				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
+			case *rtcp.TransportLayerNack:
+				st.nacksReceived.Add(1)
+			}
+		}
+	}
+}
+
+// Close takes the down track out of the fan-out and ends its RTCP loop once
+// its sender has started. Idempotent. The caller still removes the sender
+// from the peer connection.
+func (d *DownTrack) Close() {
+	if d.closed.Swap(true) {
+		return
+	}
+	d.up.removeDown(d)
+	d.mu.Lock()
+	d.w = nil
+	d.mu.Unlock()
+	if s := d.sender.Load(); s != nil {
+		// Wakes the RTCP loop. Fails harmlessly before the sender started;
+		// the loop then ends when the sender stops.
+		_ = s.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+type fwdResult uint8
+
+const (
+	fwdSkipped     fwdResult = iota // not for this track (other layer), not a drop
+	fwdSent                         // written
+	fwdNotSelected                  // dropped while waiting for a keyframe to start or switch
+	fwdWriteError                   // the transport refused it
+	fwdPadding                      // padding-only probe
+)
+
+// forward is the per-packet, per-subscriber path. It allocates nothing: the
+// header is rewritten in the calling goroutine's scratch, never in the shared
+// packet (STYLE 9), and the write goes out with the shared payload.
+func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
+	bit := uint32(1) << p.layer
+	if d.want.Load()&bit == 0 && d.seenFlow.Load() == p.flowing && d.seenGen.Load() == p.gen {
+		return fwdSkipped, 0
+	}
+
+	d.mu.Lock()
+	w := d.w
+	if w == nil {
+		d.mu.Unlock()
+		return fwdSkipped, 0
+	}
+	v := d.fwd.process(p, int8(d.maxLayer.Load()))
+	d.want.Store(d.fwd.wantMask())
+	d.seenFlow.Store(p.flowing)
+	d.seenGen.Store(p.gen)
+	d.curLayer.Store(int32(d.fwd.cur))
+	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
+	ssrc, pt, alID := d.ssrc, d.pt, d.alID
+	d.mu.Unlock()
+
+	if v.wantKF >= 0 {
+		d.up.requestLayerKeyframe(v.wantKF)
+	}
+	if !v.ok {
+		switch {
+		case v.padding:
+			return fwdPadding, 0
+		case waiting:
+			return fwdNotSelected, 0
+		}
+		return fwdSkipped, 0
+	}
+
+	h := &s.h
+	*h = p.pkt.Header
+	h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, pt, v.seq, v.ts
+	// Extension ids are per session (RFC 8285): drop the publisher's and
+	// re-add the one the subscriber uses for audio level.
+	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, s.ext[:0]
+	h.Padding, h.PaddingSize = false, 0
+	if alID != 0 && p.alID != 0 {
+		if level := p.pkt.GetExtension(p.alID); level != nil {
+			_ = h.SetExtension(alID, level)
+		}
+	}
+	n, err := w.WriteRTP(h, p.pkt.Payload)
+	h.Extensions = nil // do not keep the shared packet's bytes reachable
+	if err != nil {
+		return fwdWriteError, 0
+	}
+	return fwdSent, n
+}

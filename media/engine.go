@@ -1,0 +1,287 @@
+// Package media forwards RTP between Pion peers. It knows nothing of rooms or roles.
+//
+// An Engine owns the sockets (one UDP port for all ICE, optionally one ICE-TCP
+// port) and builds peer connections. An UpTrack is one published track with its
+// simulcast layers; a DownTrack forwards the best layer of an UpTrack to one
+// subscriber's peer connection; a Sink (the recorder) is one more subscriber
+// fed through a deep queue.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config configures an Engine. Zero values are usable in tests.
+type Config struct {
+	BindIP  string // address the UDP/TCP muxes listen on; default "127.0.0.1"
+	UDPPort int    // single UDP port for all ICE (UDP mux); 0 = ephemeral (tests)
+	TCPPort int    // ICE-TCP mux port; 0 = off; -1 = ephemeral (tests)
+	NodeIP  string // if set, announced as host candidate address (NAT 1:1)
+	Logger  *slog.Logger
+}
+
+// Payload types we offer. They match what browsers and LiveKit use, which keeps
+// SDP munging on the client side a no-op.
+const (
+	ptOpus = 111
+	ptVP8  = 96
+	ptH264 = 125
+)
+
+// Engine builds peer connections that share one UDP port (and optionally one
+// TCP port) and counts what flows through the tracks built on it.
+type Engine struct {
+	log *slog.Logger
+	api *webrtc.API
+
+	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
+	udpConn net.PacketConn
+	udpMux  ice.UDPMux
+	tcpLn   net.Listener // nil when ICE-TCP is off
+	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
+
+	stats counters
+}
+
+// NewEngine opens the ICE sockets and prepares the webrtc.API.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.BindIP == "" {
+		cfg.BindIP = "127.0.0.1"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "media")
+	e := &Engine{log: log}
+	pl := pionLogs{log: log}
+
+	udpAddr := net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.UDPPort))
+	uc, err := net.ListenPacket("udp4", udpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen ICE UDP %s: %w", udpAddr, err)
+	}
+	e.udpConn = uc
+	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), uc)
+
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if cfg.TCPPort != 0 {
+		port := max(cfg.TCPPort, 0) // -1 asks for an ephemeral port
+		tcpAddr := net.JoinHostPort(cfg.BindIP, strconv.Itoa(port))
+		ln, err := net.Listen("tcp4", tcpAddr)
+		if err != nil {
+			_ = e.udpMux.Close()
+			return nil, fmt.Errorf("listen ICE TCP %s: %w", tcpAddr, err)
+		}
+		e.tcpLn = ln
+		// ReadBufferSize counts packets queued per connection before ICE reads them.
+		e.tcpMux = webrtc.NewICETCPMux(pl.NewLogger("tcpmux"), ln, 64)
+		networks = append(networks, webrtc.NetworkTypeTCP4)
+	}
+
+	m, reg, err := newMediaEngine(pl)
+	if err != nil {
+		_ = e.Close()
+		return nil, err
+	}
+
+	var se webrtc.SettingEngine
+	se.LoggerFactory = pl
+	se.SetICEUDPMux(e.udpMux)
+	if e.tcpMux != nil {
+		se.SetICETCPMux(e.tcpMux)
+	}
+	se.SetNetworkTypes(networks)
+	// Everything runs on one machine in tests and small deployments: the
+	// loopback candidate is the one that works there.
+	se.SetIncludeLoopbackCandidate(true)
+	// mDNS host names are for browsers hiding their addresses; a server has
+	// nothing to hide and peers resolving .local names would only add latency.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if cfg.NodeIP != "" {
+		se.SetNAT1To1IPs([]string{cfg.NodeIP}, webrtc.ICECandidateTypeHost) //nolint:staticcheck // the rewrite-rule API is newer than our clients need
+	}
+
+	e.api = webrtc.NewAPI(
+		webrtc.WithMediaEngine(m),
+		webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se),
+	)
+	log.Info("media engine ready", "udp", e.UDPAddr().String(), "tcp", fmt.Sprint(e.TCPAddr()), "node_ip", cfg.NodeIP)
+	return e, nil
+}
+
+// newMediaEngine registers the codecs we forward and the interceptors every
+// peer connection gets. Not registered: the interval PLI interceptor (we send
+// PLIs on demand, throttled, see UpTrack.RequestKeyframe).
+func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	m := &webrtc.MediaEngine{}
+	videoFB := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"},
+		{Type: "ccm", Parameter: "fir"},
+		{Type: "nack"},
+		{Type: "nack", Parameter: "pli"},
+		{Type: webrtc.TypeRTCPFBTransportCC},
+	}
+	codecs := []struct {
+		p   webrtc.RTPCodecParameters
+		typ webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{PayloadType: ptOpus, RTPCodecCapability: opusCap()}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{PayloadType: ptVP8, RTPCodecCapability: withFB(vp8Cap(), videoFB)}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{PayloadType: ptH264, RTPCodecCapability: withFB(h264Cap(), videoFB)}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.p, c.typ); err != nil {
+			return nil, nil, fmt.Errorf("register codec %s: %w", c.p.MimeType, err)
+		}
+	}
+	exts := []struct {
+		uri string
+		typ webrtc.RTPCodecType
+	}{
+		// mid and rid identify simulcast streams before their SSRCs are known
+		// (RFC 8852, RFC 8843 §15).
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESRepairRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+		// audio level (RFC 6464) is forwarded so clients can show who speaks.
+		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+		// transport-wide sequence numbers drive the publisher's bandwidth
+		// estimate (draft-holmer-rmcat-transport-wide-cc-extensions).
+		{sdp.TransportCCURI, webrtc.RTPCodecTypeVideo},
+		{sdp.TransportCCURI, webrtc.RTPCodecTypeAudio},
+	}
+	for _, x := range exts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.typ); err != nil {
+			return nil, nil, fmt.Errorf("register header extension %s: %w", x.uri, err)
+		}
+	}
+
+	reg := &interceptor.Registry{}
+	// NACK (RFC 4585 §6.2.1): the generator asks publishers to resend what we
+	// lost; the responder resends to subscribers from a per-stream buffer.
+	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(pl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("nack generator: %w", err)
+	}
+	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(pl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("nack responder: %w", err)
+	}
+	// Sender and receiver reports (RFC 3550 §6.4): subscribers need SRs for
+	// lip sync, publishers need RRs for their loss-based rate control.
+	rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(pl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("receiver reports: %w", err)
+	}
+	sr, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(pl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sender reports: %w", err)
+	}
+	// TWCC feedback to publishers, and transport-wide sequence numbers on what
+	// we send so that subscribers' browsers can estimate their downlink.
+	twccFB, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(pl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("twcc feedback: %w", err)
+	}
+	twccExt, err := twcc.NewHeaderExtensionInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("twcc header extension: %w", err)
+	}
+	for _, f := range []interceptor.Factory{resp, gen, rr, sr, twccFB, twccExt} {
+		reg.Add(f)
+	}
+	return m, reg, nil
+}
+
+func opusCap() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
+}
+
+func vp8Cap() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+}
+
+func h264Cap() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+	}
+}
+
+func withFB(c webrtc.RTPCodecCapability, fb []webrtc.RTCPFeedback) webrtc.RTPCodecCapability {
+	c.RTCPFeedback = fb
+	return c
+}
+
+// PublishCodecs lists the codecs we forward: VP8, H264 and Opus.
+func (e *Engine) PublishCodecs() []webrtc.RTPCodecCapability {
+	return []webrtc.RTPCodecCapability{vp8Cap(), h264Cap(), opusCap()}
+}
+
+// NewPeerConnection builds a peer connection on the engine's sockets, codecs
+// and interceptors.
+func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
+	pc, err := e.api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	return pc, nil
+}
+
+// NewUpTrack is NewUpTrack with the engine's counters (and logger when cfg
+// has none), so that Stats sees this track.
+func (e *Engine) NewUpTrack(cfg UpTrackConfig) *UpTrack {
+	cfg.Engine = e
+	return NewUpTrack(cfg)
+}
+
+// UDPAddr is the address of the ICE UDP mux.
+func (e *Engine) UDPAddr() *net.UDPAddr {
+	a, _ := e.udpConn.LocalAddr().(*net.UDPAddr)
+	return a
+}
+
+// TCPAddr is the address of the ICE-TCP mux, nil when ICE-TCP is off.
+func (e *Engine) TCPAddr() *net.TCPAddr {
+	if e.tcpLn == nil {
+		return nil
+	}
+	a, _ := e.tcpLn.Addr().(*net.TCPAddr)
+	return a
+}
+
+// Stats returns a snapshot of the engine's counters.
+func (e *Engine) Stats() EngineStats { return e.stats.snapshot() }
+
+// Close closes the engine's sockets. Peer connections built on it should be
+// closed first; their ICE agents fail once the muxes are gone.
+func (e *Engine) Close() error {
+	var errs []error
+	if e.tcpMux != nil {
+		if err := e.tcpMux.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close ICE TCP mux: %w", err))
+		}
+	}
+	if e.udpMux != nil {
+		// The UDP mux closes its PacketConn.
+		if err := e.udpMux.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close ICE UDP mux: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

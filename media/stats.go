@@ -1,0 +1,58 @@
+package media
+
+import "sync/atomic"
+
+// EngineStats is a snapshot of the engine's counters since it started.
+// Packets are counted once per packet read from a publisher (In) and once per
+// packet handed to a subscriber's transport or a sink (Forwarded).
+type EngineStats struct {
+	PacketsIn        uint64
+	BytesIn          uint64
+	PacketsForwarded uint64
+	BytesForwarded   uint64
+
+	// Drops by reason. A drop is one packet not delivered to one subscriber.
+	DropsMuted       uint64 // server-side mute
+	DropsNotSelected uint64 // waiting for a keyframe on the layer the subscriber switches to
+	DropsWriteError  uint64 // the subscriber's transport refused the write
+	DropsQueueFull   uint64 // a fan-out worker queue was full (large fan-out only)
+	DropsSinkFull    uint64 // a sink (recorder) queue was full
+	DropsPadding     uint64 // padding-only packets (bandwidth probes) are not forwarded
+
+	NACKsReceived    uint64 // NACK packets from subscribers (answered by the NACK responder)
+	PLIsSent         uint64 // PLIs we sent to publishers (after throttling)
+	KeyframeRequests uint64 // PLI/FIR from subscribers (before throttling)
+	PLIsThrottled    uint64 // keyframe requests swallowed by the throttle
+}
+
+// counters are shared by every track of an engine. Hot counters are added
+// once per packet per fan-out batch, not per subscriber, to keep the shared
+// cache line cold when a lecture fans out to thousands.
+type counters struct {
+	packetsIn, bytesIn               atomic.Uint64
+	packetsForwarded, bytesForwarded atomic.Uint64
+
+	dropsMuted, dropsNotSelected, dropsWriteError atomic.Uint64
+	dropsQueueFull, dropsSinkFull, dropsPadding   atomic.Uint64
+
+	nacksReceived, plisSent, keyframeRequests, plisThrottled atomic.Uint64
+}
+
+func (c *counters) snapshot() EngineStats {
+	return EngineStats{
+		PacketsIn:        c.packetsIn.Load(),
+		BytesIn:          c.bytesIn.Load(),
+		PacketsForwarded: c.packetsForwarded.Load(),
+		BytesForwarded:   c.bytesForwarded.Load(),
+		DropsMuted:       c.dropsMuted.Load(),
+		DropsNotSelected: c.dropsNotSelected.Load(),
+		DropsWriteError:  c.dropsWriteError.Load(),
+		DropsQueueFull:   c.dropsQueueFull.Load(),
+		DropsSinkFull:    c.dropsSinkFull.Load(),
+		DropsPadding:     c.dropsPadding.Load(),
+		NACKsReceived:    c.nacksReceived.Load(),
+		PLIsSent:         c.plisSent.Load(),
+		KeyframeRequests: c.keyframeRequests.Load(),
+		PLIsThrottled:    c.plisThrottled.Load(),
+	}
+}

@@ -1,0 +1,390 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// UpTrackConfig configures an UpTrack.
+type UpTrackConfig struct {
+	ID, StreamID string
+	Kind         webrtc.RTPCodecType
+	Logger       *slog.Logger
+	// Engine, when set, counts this track in Engine.Stats (Engine.NewUpTrack sets it).
+	Engine *Engine
+}
+
+const (
+	// A layer with no packet for this long is not flowing: browsers pause the
+	// high layers when their uplink shrinks, and we fall back to a lower one.
+	layerStopAfter = int64(time.Second)
+	// How often a read loop looks for layers that stopped.
+	flowCheckEvery = int64(100 * time.Millisecond)
+	// At most one PLI per layer this often: a keyframe costs the publisher
+	// several times a delta frame, and a storm of subscriber PLIs (RFC 4585
+	// §6.3.1) would turn into a storm of keyframes.
+	pliInterval = int64(500 * time.Millisecond)
+	// Big enough for any RTP packet over UDP at Pion's receive MTU.
+	readBufSize = 1500
+)
+
+// UpTrack is one published track: all its simulcast layers (rids q, h, f) or
+// one plain layer. Its read loops fan each packet out to the down tracks and
+// sinks attached to it.
+type UpTrack struct {
+	id, streamID string
+	kind         webrtc.RTPCodecType
+	log          *slog.Logger
+	stats        *counters
+	epoch        time.Time // arrival times are monotonic nanoseconds since epoch
+
+	mu      sync.Mutex // guards codec, active, ended, closing and the writers of downs, sinks, workers
+	codec   webrtc.RTPCodecParameters
+	ck      codecKind // set with codec, before the first read loop starts
+	active  int       // read loops running
+	ended   bool      // done is closed
+	closing bool      // Close was called
+	workers []*fanWorker
+
+	layers  [maxLayers]atomic.Pointer[layer] // set once by AddLayer
+	downs   atomic.Pointer[fanout]           // copy-on-write; read loops load it without a lock
+	sinks   atomic.Pointer[[]*sinkQueue]     // copy-on-write
+	flowing atomic.Uint32                    // bit per layer that had a packet within layerStopAfter
+	flowAt  atomic.Int64                     // when a read loop last looked for stopped layers
+	gen     atomic.Uint32                    // bumped on unmute; subscribers resync at a keyframe
+	muted   atomic.Bool
+
+	wg   sync.WaitGroup // read loops, RTCP loops and fan-out workers
+	done chan struct{}  // closed when every layer's read loop has ended
+}
+
+// layer is one simulcast encoding (or the only one) of an up track.
+type layer struct {
+	idx    int8
+	rid    string
+	remote *webrtc.TrackRemote
+	recv   *webrtc.RTPReceiver
+	pc     *webrtc.PeerConnection
+	ssrc   uint32
+	alID   uint8 // audio-level extension id in the publisher's session
+
+	lastPacket atomic.Int64 // arrival of the newest packet
+	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
+}
+
+// NewUpTrack makes an up track with no layer yet; AddLayer gives it layers.
+func NewUpTrack(cfg UpTrackConfig) *UpTrack {
+	log := cfg.Logger
+	var st *counters
+	if cfg.Engine != nil {
+		st = &cfg.Engine.stats
+		if log == nil {
+			log = cfg.Engine.log
+		}
+	} else {
+		st = &counters{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &UpTrack{
+		id: cfg.ID, streamID: cfg.StreamID, kind: cfg.Kind,
+		log:   log.With("track", cfg.ID),
+		stats: st,
+		epoch: time.Now(),
+		done:  make(chan struct{}),
+	}
+	t.downs.Store(&fanout{})
+	t.sinks.Store(&[]*sinkQueue{})
+	return t
+}
+
+// now is monotonic nanoseconds since the track was made: cheap to compare and
+// to keep in an atomic.
+func (t *UpTrack) now() int64 { return int64(time.Since(t.epoch)) }
+
+// ID is the track id given in the config.
+func (t *UpTrack) ID() string { return t.id }
+
+// Kind is audio or video.
+func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
+
+// AddLayer adds one simulcast layer (or the only one) and starts its read
+// loop and RTCP loop. Call it from OnTrack; a layer added after the track
+// ended is ignored.
+func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection) {
+	l := &layer{rid: remote.RID(), remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC())}
+	for _, x := range recv.GetParameters().HeaderExtensions {
+		if x.URI == sdp.AudioLevelURI {
+			l.alID = uint8(x.ID)
+		}
+	}
+
+	t.mu.Lock()
+	if t.ended || t.closing {
+		t.mu.Unlock()
+		t.log.Warn("layer added to an ended track", "rid", l.rid)
+		return
+	}
+	idx, ok := layerIndex(l.rid)
+	if !ok || t.layers[idx].Load() != nil {
+		idx = -1
+		for i := range t.layers {
+			if t.layers[i].Load() == nil {
+				idx = i
+				break
+			}
+		}
+	}
+	if idx < 0 {
+		t.mu.Unlock()
+		t.log.Warn("too many layers, ignoring one", "rid", l.rid)
+		return
+	}
+	l.idx = int8(idx)
+	if t.active == 0 && t.codec.MimeType == "" {
+		t.codec = remote.Codec()
+		t.ck = codecKindOf(t.codec.MimeType)
+	}
+	t.layers[idx].Store(l)
+	t.active++
+	t.wg.Add(2)
+	t.mu.Unlock()
+
+	t.log.Debug("layer added", "rid", l.rid, "layer", idx, "ssrc", l.ssrc, "codec", t.codec.MimeType)
+	go t.readLoop(l) // ends on io.EOF, read error or Close; the last one closes done
+	go t.rtcpLoop(l) // ends when the receiver stops or on Close
+}
+
+// Codec is the codec of the track's first layer.
+func (t *UpTrack) Codec() webrtc.RTPCodecParameters {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.codec
+}
+
+// Done is closed when every layer's read loop has ended (unpublish, peer
+// gone, or Close).
+func (t *UpTrack) Done() <-chan struct{} { return t.done }
+
+// Close stops the read loops, closes every sink and forgets every down
+// track. It does not wait for the loops; Done tells when they ended.
+func (t *UpTrack) Close() {
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.closing = true
+	noLayers := t.active == 0 && !t.ended
+	t.mu.Unlock()
+
+	// A deadline in the past wakes blocked reads; the loops see closing and leave.
+	past := time.Unix(1, 0)
+	for i := range t.layers {
+		if l := t.layers[i].Load(); l != nil {
+			_ = l.remote.SetReadDeadline(past)
+			if l.rid != "" {
+				_ = l.recv.SetReadDeadlineSimulcast(past, l.rid)
+			} else {
+				_ = l.recv.SetReadDeadline(past)
+			}
+		}
+	}
+	if noLayers {
+		t.finish()
+	}
+}
+
+// SetMuted stops (or resumes) forwarding. On unmute subscribers start again
+// at the next keyframe, which we ask for.
+func (t *UpTrack) SetMuted(muted bool) {
+	if t.muted.Swap(muted) == muted {
+		return
+	}
+	if !muted {
+		t.gen.Add(1)
+		t.RequestKeyframe()
+	}
+}
+
+// RequestKeyframe sends a PLI (RFC 4585 §6.3.1) to the publisher for every
+// layer, at most one per layer per pliInterval.
+func (t *UpTrack) RequestKeyframe() {
+	for i := range t.layers {
+		t.requestLayerKeyframe(int8(i))
+	}
+}
+
+// requestLayerKeyframe sends a throttled PLI for one layer.
+func (t *UpTrack) requestLayerKeyframe(idx int8) {
+	if t.kind != webrtc.RTPCodecTypeVideo || idx < 0 || int(idx) >= maxLayers {
+		return
+	}
+	l := t.layers[idx].Load()
+	if l == nil {
+		return
+	}
+	now := t.now()
+	last := l.lastPLI.Load()
+	if (last != 0 && now-last < pliInterval) || !l.lastPLI.CompareAndSwap(last, now) {
+		t.stats.plisThrottled.Add(1)
+		return
+	}
+	t.stats.plisSent.Add(1)
+	err := l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
+	if err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		t.log.Debug("send PLI", "rid", l.rid, "err", err)
+	}
+}
+
+// readLoop reads one layer's RTP and fans each packet out. It allocates
+// nothing per packet: Read fills one buffer, Unmarshal reuses one packet.
+func (t *UpTrack) readLoop(l *layer) {
+	defer t.layerEnded(l)
+	var (
+		buf     = make([]byte, readBufSize)
+		pkt     rtp.Packet
+		seq     seqUnwrapper
+		scratch scratchHeader
+		bit     = uint32(1) << l.idx
+	)
+	for {
+		n, _, err := l.remote.Read(buf)
+		if err != nil {
+			t.mu.Lock()
+			closing := t.closing
+			t.mu.Unlock()
+			if !closing && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.log.Warn("read RTP", "rid", l.rid, "err", err)
+			}
+			return
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			continue // not RTP we can parse; the interceptors already counted it
+		}
+		now := t.now()
+		t.stats.packetsIn.Add(1)
+		t.stats.bytesIn.Add(uint64(n))
+		l.lastPacket.Store(now)
+		flowing := t.flowing.Load()
+		if flowing&bit == 0 {
+			flowing = t.flowing.Or(bit) | bit
+		}
+		if last := t.flowAt.Load(); now-last > flowCheckEvery && t.flowAt.CompareAndSwap(last, now) {
+			flowing = t.checkFlowing(now)
+		}
+
+		p := inPacket{
+			pkt:      &pkt,
+			ext:      seq.unwrap(pkt.SequenceNumber),
+			arrival:  now,
+			flowing:  flowing,
+			gen:      t.gen.Load(),
+			layer:    l.idx,
+			keyframe: isKeyframeStart(t.ck, pkt.Payload),
+			alID:     l.alID,
+		}
+		if t.muted.Load() {
+			t.stats.dropsMuted.Add(1)
+			continue
+		}
+		t.fanOut(&p, buf[:n], &scratch)
+	}
+}
+
+// checkFlowing clears the bits of layers that stopped and returns the mask.
+func (t *UpTrack) checkFlowing(now int64) uint32 {
+	var stopped uint32
+	for i := range t.layers {
+		if l := t.layers[i].Load(); l != nil && now-l.lastPacket.Load() > layerStopAfter {
+			stopped |= 1 << i
+		}
+	}
+	if stopped != 0 {
+		t.flowing.And(^stopped)
+	}
+	return t.flowing.Load()
+}
+
+// layerEnded runs when a layer's read loop returns; the last one ends the track.
+func (t *UpTrack) layerEnded(l *layer) {
+	t.wg.Done()
+	t.mu.Lock()
+	t.active--
+	last := t.active == 0
+	t.mu.Unlock()
+	t.flowing.And(^(uint32(1) << l.idx))
+	if last {
+		t.finish()
+	}
+}
+
+// finish closes done, the sinks and the fan-out workers, and forgets the down tracks.
+func (t *UpTrack) finish() {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return
+	}
+	t.ended = true
+	sinks := *t.sinks.Swap(&[]*sinkQueue{})
+	t.downs.Store(&fanout{})
+	workers := t.workers
+	t.workers = nil
+	t.mu.Unlock()
+
+	for _, w := range workers {
+		w.stop()
+	}
+	for _, s := range sinks {
+		s.close()
+	}
+	close(t.done)
+}
+
+// rtcpLoop reads the RTCP of one layer. Reading is what drives the
+// interceptors (receiver reports, NACK generator bookkeeping); sender reports
+// go on to sinks that want them for lip sync.
+func (t *UpTrack) rtcpLoop(l *layer) {
+	defer t.wg.Done()
+	buf := make([]byte, readBufSize)
+	for {
+		var (
+			n   int
+			err error
+		)
+		if l.rid != "" {
+			n, _, err = l.recv.ReadSimulcast(buf, l.rid)
+		} else {
+			n, _, err = l.recv.Read(buf)
+		}
+		if err != nil {
+			return
+		}
+		if len(*t.sinks.Load()) == 0 {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == l.ssrc {
+				for _, s := range *t.sinks.Load() {
+					s.senderReport(l.idx, sr.NTPTime, sr.RTPTime)
+				}
+			}
+		}
+	}
+}
