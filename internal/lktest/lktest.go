@@ -1,0 +1,238 @@
+// Package lktest drives real LiveKit Go SDK clients (server-sdk-go) against a yizhan
+// server in tests and benchmarks: connect, publish synthetic VP8 and Opus, and count
+// what arrives from whom. It is test support; no production package imports it.
+package lktest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/webrtc/v4"
+)
+
+// Client is one connected participant with counters of what it received.
+type Client struct {
+	Identity string
+	Room     *lksdk.Room
+
+	mu       sync.Mutex // guards the maps below
+	tracks   map[string]*Received // by track SID
+	data     []Data
+	muted    map[string]bool // track SID -> last muted state seen
+	gone     map[string]bool // identities seen leaving
+	unpub    map[string]bool // track SIDs seen unpublished
+	metadata string
+	closers  []func()
+}
+
+// Received counts the RTP of one subscribed track.
+type Received struct {
+	TrackSID    string
+	Participant string // identity of the publisher
+	SID         string // SID of the publisher
+	Kind        string
+	Packets     atomic.Int64
+	Bytes       atomic.Int64
+	LastSeq     atomic.Uint32
+	// SeqJumps counts sequence numbers that did not follow the previous one by +1
+	// (reordering or loss on loopback is rare; a broken rewriter makes many).
+	SeqJumps atomic.Int64
+	// Latency, when the publisher stamped its send time (Stamp), in microseconds.
+	latMu     sync.Mutex
+	Latencies []int64
+}
+
+// Data is one data packet received.
+type Data struct {
+	From    string
+	Topic   string
+	Payload []byte
+}
+
+// Connect joins url (ws://host:port) with token and starts counting.
+func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
+	c := &Client{
+		tracks: map[string]*Received{},
+		muted:  map[string]bool{},
+		gone:   map[string]bool{},
+		unpub:  map[string]bool{},
+	}
+	cb := lksdk.NewRoomCallback()
+	cb.OnTrackSubscribed = c.onTrack
+	cb.OnDataPacket = func(d lksdk.DataPacket, p lksdk.DataReceiveParams) {
+		if u, ok := d.(*lksdk.UserDataPacket); ok {
+			c.mu.Lock()
+			c.data = append(c.data, Data{From: p.SenderIdentity, Topic: u.Topic, Payload: u.Payload})
+			c.mu.Unlock()
+		}
+	}
+	cb.OnTrackMuted = func(pub lksdk.TrackPublication, _ lksdk.Participant) { c.setMuted(pub.SID(), true) }
+	cb.OnTrackUnmuted = func(pub lksdk.TrackPublication, _ lksdk.Participant) { c.setMuted(pub.SID(), false) }
+	cb.OnParticipantDisconnected = func(rp *lksdk.RemoteParticipant) {
+		c.mu.Lock()
+		c.gone[rp.Identity()] = true
+		c.mu.Unlock()
+	}
+	cb.OnTrackUnpublished = func(pub *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
+		c.mu.Lock()
+		c.unpub[pub.SID()] = true
+		c.mu.Unlock()
+	}
+	cb.OnRoomMetadataChanged = func(md string) {
+		c.mu.Lock()
+		c.metadata = md
+		c.mu.Unlock()
+	}
+	opts = append([]lksdk.ConnectOption{lksdk.WithConnectTimeout(10 * time.Second)}, opts...)
+	room, err := lksdk.ConnectToRoomWithToken(url, token, cb, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	c.Room = room
+	c.Identity = string(room.LocalParticipant.Identity())
+	return c, nil
+}
+
+func (c *Client) setMuted(sid string, m bool) {
+	c.mu.Lock()
+	c.muted[sid] = m
+	c.mu.Unlock()
+}
+
+func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
+	r := &Received{TrackSID: pub.SID(), Participant: rp.Identity(), SID: rp.SID(), Kind: track.Kind().String()}
+	c.mu.Lock()
+	c.tracks[pub.SID()] = r
+	c.mu.Unlock()
+	go func() { // ends when the track ends
+		buf := make([]byte, 1500)
+		first := true
+		for {
+			n, _, err := track.Read(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			seq := uint32(binary.BigEndian.Uint16(buf[2:4]))
+			if !first && uint16(seq) != uint16(r.LastSeq.Load()+1) {
+				r.SeqJumps.Add(1)
+			}
+			first = false
+			r.LastSeq.Store(seq)
+			r.Packets.Add(1)
+			r.Bytes.Add(int64(n))
+			if at, ok := stampIn(buf[:n]); ok {
+				r.latMu.Lock()
+				if len(r.Latencies) < 1<<20 {
+					r.Latencies = append(r.Latencies, time.Since(at).Microseconds())
+				}
+				r.latMu.Unlock()
+			}
+		}
+	}()
+}
+
+// TakeLatencies returns and clears the latency samples of r.
+func (r *Received) TakeLatencies() []int64 {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	out := r.Latencies
+	r.Latencies = nil
+	return out
+}
+
+// Tracks returns what this client receives, by track SID.
+func (c *Client) Tracks() map[string]*Received {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]*Received, len(c.tracks))
+	for k, v := range c.tracks {
+		out[k] = v
+	}
+	return out
+}
+
+// PacketsFrom sums the packets received from one identity (of a kind, or "" for all).
+func (c *Client) PacketsFrom(identity, kind string) int64 {
+	var n int64
+	for _, r := range c.Tracks() {
+		if r.Participant == identity && (kind == "" || r.Kind == kind) {
+			n += r.Packets.Load()
+		}
+	}
+	return n
+}
+
+// DataFrom returns the data packets received from identity.
+func (c *Client) DataFrom(identity string) []Data {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Data
+	for _, d := range c.data {
+		if d.From == identity {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// MutedSeen reports the last mute state seen for a remote track, and whether any was.
+func (c *Client) MutedSeen(trackSID string) (muted, seen bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.muted[trackSID]
+	return m, ok
+}
+
+// SawLeave reports whether identity was seen disconnecting.
+func (c *Client) SawLeave(identity string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone[identity]
+}
+
+// SawUnpublish reports whether a remote track was seen unpublished.
+func (c *Client) SawUnpublish(trackSID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unpub[trackSID]
+}
+
+// Metadata is the last room metadata seen.
+func (c *Client) Metadata() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.metadata
+}
+
+// Close stops publishing and disconnects.
+func (c *Client) Close() {
+	c.mu.Lock()
+	closers := c.closers
+	c.closers = nil
+	c.mu.Unlock()
+	for _, f := range closers {
+		f()
+	}
+	c.Room.Disconnect()
+}
+
+// Eventually polls cond every 20ms until it holds or timeout passes.
+func Eventually(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,219 @@
+package signaling
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
+
+	"yizhan/media"
+)
+
+// participant is one signal connection with its two peer connections.
+type participant struct {
+	// Set before join, then read-only.
+	sid, identity string
+	conn          *conn
+	log           *slog.Logger
+	protocol      int
+	room          *room
+	pub           *webrtc.PeerConnection // the client offers; we receive its media and data
+	sub           *webrtc.PeerConnection // we offer; the client receives media
+	subs          *subscriber            // owns sub's down tracks and negotiation
+	pubCands      *candidateBuffer       // client candidates that came before its offer
+
+	// Guarded by room.mu (before join: owned by the handler goroutine).
+	name, metadata string
+	attributes     map[string]string
+	perm           Permission
+	hidden         bool
+	space          string
+	state          livekit.ParticipantInfo_State
+	version        uint32
+	joinedAt       time.Time
+	tracks         map[string]*pubTrack          // by track SID: media arrived
+	pending        map[string]*livekit.TrackInfo // by cid: add_track seen, media not yet
+	autoSubscribe  bool
+	subOverride    map[string]bool // explicit UpdateSubscription per track SID
+
+	dc dataChannels
+
+	leaveOnce sync.Once
+}
+
+// pubTrack is one published track: its info and the up track forwarding it.
+type pubTrack struct {
+	info     *livekit.TrackInfo // guarded by room.mu
+	up       *media.UpTrack
+	cid      string
+	streamID string
+}
+
+func (p *participant) infoLocked() *livekit.ParticipantInfo {
+	info := &livekit.ParticipantInfo{
+		Sid:        p.sid,
+		Identity:   p.identity,
+		Name:       p.name,
+		State:      p.state,
+		Metadata:   p.metadata,
+		JoinedAt:   p.joinedAt.Unix(),
+		JoinedAtMs: p.joinedAt.UnixMilli(),
+		Version:    p.version,
+		Permission: &livekit.ParticipantPermission{
+			CanSubscribe:   p.perm.CanSubscribe,
+			CanPublish:     p.perm.CanPublish,
+			CanPublishData: p.perm.CanPublishData,
+			Hidden:         p.hidden,
+		},
+		Attributes:  cloneMap(p.attributes),
+		Kind:        livekit.ParticipantInfo_STANDARD,
+		IsPublisher: len(p.tracks) > 0,
+	}
+	for _, t := range p.tracks {
+		info.Tracks = append(info.Tracks, cloneTrackInfo(t.info))
+	}
+	return info
+}
+
+// snapshotUnlocked is for the handler before p is shared.
+func (p *participant) snapshotUnlocked() Participant { return p.snapshotLocked() }
+
+func (p *participant) snapshotLocked() Participant {
+	s := Participant{
+		SID:        p.sid,
+		Identity:   p.identity,
+		Name:       p.name,
+		Space:      p.space,
+		Attributes: cloneMap(p.attributes),
+		Metadata:   p.metadata,
+		JoinedAt:   p.joinedAt,
+		State:      stateName(p.state),
+		Permission: p.perm,
+		Hidden:     p.hidden,
+	}
+	for _, t := range p.tracks {
+		s.Tracks = append(s.Tracks, trackSnapshot(t.info))
+	}
+	return s
+}
+
+func trackSnapshot(t *livekit.TrackInfo) Track {
+	kind := "video"
+	if t.Type == livekit.TrackType_AUDIO {
+		kind = "audio"
+	}
+	return Track{SID: t.Sid, Name: t.Name, Kind: kind, Source: sourceName(t.Source), Muted: t.Muted, MimeType: t.MimeType}
+}
+
+func sourceName(s livekit.TrackSource) string {
+	switch s {
+	case livekit.TrackSource_CAMERA:
+		return "camera"
+	case livekit.TrackSource_MICROPHONE:
+		return "microphone"
+	case livekit.TrackSource_SCREEN_SHARE:
+		return "screen_share"
+	case livekit.TrackSource_SCREEN_SHARE_AUDIO:
+		return "screen_share_audio"
+	}
+	return "unknown"
+}
+
+func stateName(s livekit.ParticipantInfo_State) string {
+	switch s {
+	case livekit.ParticipantInfo_JOINED:
+		return "joined"
+	case livekit.ParticipantInfo_ACTIVE:
+		return "active"
+	case livekit.ParticipantInfo_DISCONNECTED:
+		return "disconnected"
+	}
+	return "joining"
+}
+
+// setupPeers creates both peer connections and wires their callbacks.
+func (p *participant) setupPeers(eng *media.Engine) error {
+	pub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		return err
+	}
+	sub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		_ = pub.Close()
+		return err
+	}
+	p.pub, p.sub = pub, sub
+	p.pubCands = &candidateBuffer{}
+	p.subs = newSubscriber(p, sub)
+	p.tracks = map[string]*pubTrack{}
+	p.pending = map[string]*livekit.TrackInfo{}
+	p.subOverride = map[string]bool{}
+
+	pub.OnICECandidate(func(c *webrtc.ICECandidate) { p.sendCandidate(c, livekit.SignalTarget_PUBLISHER) })
+	sub.OnICECandidate(func(c *webrtc.ICECandidate) { p.sendCandidate(c, livekit.SignalTarget_SUBSCRIBER) })
+	pub.OnTrack(p.onTrack)
+	pub.OnDataChannel(p.onDataChannel)
+	pub.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			p.setActive()
+		case webrtc.PeerConnectionStateFailed:
+			p.log.Info("publisher connection failed")
+			p.conn.Send(leaveMsg(livekit.DisconnectReason_CONNECTION_TIMEOUT))
+			go p.leave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
+		}
+	})
+	return nil
+}
+
+func (p *participant) closePeers() {
+	if p.pub != nil {
+		_ = p.pub.Close()
+	}
+	if p.sub != nil {
+		_ = p.sub.Close()
+	}
+}
+
+func (p *participant) setActive() {
+	r := p.room
+	r.mu.Lock()
+	if p.state != livekit.ParticipantInfo_JOINED {
+		r.mu.Unlock()
+		return
+	}
+	p.state = livekit.ParticipantInfo_ACTIVE
+	p.version = r.nextVersionLocked()
+	r.broadcastLocked(p, true)
+	snap := p.snapshotLocked()
+	r.mu.Unlock()
+	r.srv.emit(Event{Kind: EventActive, Room: r.name, Identity: p.identity, SID: p.sid, Participant: snap})
+}
+
+// leave ends p: unregisters it, closes its tracks, peer connections and socket. Idempotent.
+func (p *participant) leave(reason livekit.DisconnectReason) {
+	p.leaveOnce.Do(func() {
+		r := p.room
+		registered := r.remove(p)
+		r.mu.Lock()
+		tracks := p.tracks
+		p.tracks = map[string]*pubTrack{}
+		snap := p.snapshotLocked()
+		r.mu.Unlock()
+
+		p.conn.close(errors.New(reason.String()))
+		for _, t := range tracks {
+			t.up.Close()
+		}
+		p.subs.close()
+		p.closePeers()
+		p.log.Info("left", "reason", reason.String())
+		if registered {
+			r.srv.emit(Event{Kind: EventLeft, Room: r.name, Identity: p.identity, SID: p.sid, Reason: reason.String(), Participant: snap})
+		}
+		r.reconcile(nil)
+	})
+}
