@@ -25,8 +25,8 @@ const (
 // (addDown, removeDown) build a new one under UpTrack.mu and swap it in; the
 // read loops load it with no lock and iterate it with no allocation.
 type fanout struct {
-	all    []*DownTrack
-	inline []*DownTrack   // written by the read loops
+	all     []*DownTrack
+	inline  []*DownTrack   // written by the read loops
 	shards  [][]*DownTrack // shards[i] written by workers[i]
 	workers []*fanWorker
 }

@@ -19,12 +19,12 @@ type inPacket struct {
 
 // verdict is what a forwarder decided about one packet for one subscriber.
 type verdict struct {
-	ok        bool   // forward with seq and ts
-	seq       uint16 // rewritten sequence number
-	ts        uint32 // rewritten timestamp
-	padding   bool   // dropped as padding (counted apart)
-	wantKF    int8   // layer to ask a keyframe of, -1 for none
-	switched  bool   // this packet starts a new layer (or the first)
+	ok       bool   // forward with seq and ts
+	seq      uint16 // rewritten sequence number
+	ts       uint32 // rewritten timestamp
+	padding  bool   // dropped as padding (counted apart)
+	wantKF   int8   // layer to ask a keyframe of, -1 for none
+	switched bool   // this packet starts a new layer (or the first)
 }
 
 // keyframeRetry is how often a subscriber waiting for a keyframe asks again,
