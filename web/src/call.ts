@@ -27,6 +27,7 @@ export interface CallOptions {
   audioOnly?: boolean;
   videoDeviceId?: string;
   audioDeviceId?: string;
+  outputDeviceId?: string;
   /** Publish camera and microphone (default true). */
   publish?: boolean;
   /** Extra buttons for the control bar. */
@@ -89,6 +90,7 @@ export class Call {
       videoCaptureDefaults: { resolution: { width: 640, height: 360, frameRate: 24 } },
       publishDefaults: { simulcast: true },
       audioCaptureDefaults: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      audioOutput: opts.outputDeviceId ? { deviceId: opts.outputDeviceId } : undefined,
     });
     this.banner = h('div', { class: 'banner warn hidden', role: 'alert' }, icon('wifi'), T('reconnecting'));
     this.where = h('span', { class: 'where-text' });

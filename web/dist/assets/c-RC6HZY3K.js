@@ -1,1 +1,0 @@
-async function n(t,e){t.textContent=e}export{n as partyPage};
