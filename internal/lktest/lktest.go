@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 )
@@ -19,7 +20,7 @@ type Client struct {
 	Identity string
 	Room     *lksdk.Room
 
-	mu       sync.Mutex // guards the maps below
+	mu       sync.Mutex           // guards the maps below
 	tracks   map[string]*Received // by track SID
 	data     []Data
 	muted    map[string]bool // track SID -> last muted state seen
@@ -51,6 +52,11 @@ type Data struct {
 	From    string
 	Topic   string
 	Payload []byte
+}
+
+func init() {
+	// The SDK logs every state change; tests read our own logs instead.
+	lksdk.SetLogger(protoLogger.GetDiscardLogger())
 }
 
 // Connect joins url (ws://host:port) with token and starts counting.

@@ -1,0 +1,124 @@
+package signaling_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"yizhan/internal/lktest"
+)
+
+func TestDuplicateIdentityEvictsFirst(t *testing.T) {
+	ts := startServer(t)
+	watcher := ts.connect(t, "dup", "watcher", false)
+	first := ts.connect(t, "dup", "alice", true)
+	firstSID := string(first.Room.LocalParticipant.SID())
+	second := ts.connect(t, "dup", "alice", true)
+	secondSID := string(second.Room.LocalParticipant.SID())
+	if firstSID == secondSID {
+		t.Fatal("the second session got the same SID")
+	}
+	waitFor(t, "first session disconnected", func() bool {
+		return first.Room.ConnectionState() == lksdk.ConnectionStateDisconnected
+	})
+	waitFor(t, "watcher sees only the second alice", func() bool {
+		p := watcher.Room.GetParticipantByIdentity("alice")
+		return p != nil && p.SID() == secondSID
+	})
+	if got := len(ts.sig.Participants("dup")); got != 2 {
+		t.Fatalf("room has %d participants, want 2 (watcher and the new alice)", got)
+	}
+	// The new session works: its media reaches the watcher.
+	if _, err := second.PublishVP8(lktest.VideoOptions{BitrateKbps: 200}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "watcher receives the new alice", func() bool { return watcher.PacketsFrom("alice", "video") > 10 })
+}
+
+func TestDroppedWebsocketRejoins(t *testing.T) {
+	ts := startServer(t)
+	bob := ts.connect(t, "drop", "bob", false)
+	alice := ts.connect(t, "drop", "alice", true)
+	if _, err := alice.PublishVP8(lktest.VideoOptions{BitrateKbps: 200}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob receives alice", func() bool { return bob.PacketsFrom("alice", "video") > 10 })
+	oldSID := string(alice.Room.LocalParticipant.SID())
+
+	if !ts.sig.DropSignalForTest("drop", "alice") {
+		t.Fatal("alice not found")
+	}
+	// The SDK tries to resume, is asked to rejoin, rejoins in full and republishes.
+	waitFor(t, "alice back with a new session", func() bool {
+		for _, p := range ts.sig.Participants("drop") {
+			if p.Identity == "alice" && p.SID != oldSID && len(p.Tracks) == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	before := bob.PacketsFrom("alice", "video")
+	waitFor(t, "bob receives alice again", func() bool { return bob.PacketsFrom("alice", "video") > before+10 })
+}
+
+func TestDataPacketsReachTheirDestination(t *testing.T) {
+	ts := startServer(t)
+	alice := ts.connect(t, "data", "alice", true)
+	bob := ts.connect(t, "data", "bob", true)
+	carol := ts.connect(t, "data", "carol", true)
+
+	// To everyone.
+	if err := alice.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("hello all")), lksdk.WithDataPublishTopic("chat")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob gets the broadcast", func() bool { return len(bob.DataFrom("alice")) == 1 })
+	waitFor(t, "carol gets the broadcast", func() bool { return len(carol.DataFrom("alice")) == 1 })
+	if d := bob.DataFrom("alice")[0]; string(d.Payload) != "hello all" || d.Topic != "chat" {
+		t.Fatalf("bob got %q on %q", d.Payload, d.Topic)
+	}
+	// To one.
+	if err := alice.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("only bob")),
+		lksdk.WithDataPublishDestination([]string{"bob"})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob gets the direct packet", func() bool { return len(bob.DataFrom("alice")) == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(carol.DataFrom("alice")); n != 1 {
+		t.Fatalf("carol got %d packets, want only the broadcast", n)
+	}
+	if n := len(alice.DataFrom("alice")); n != 0 {
+		t.Fatalf("alice got her own packets back")
+	}
+}
+
+// TestNoGoroutineLeak: after every participant left and the room closed, the
+// goroutines the server started are gone.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		ts := startServer(t)
+		a := ts.connect(t, "leak", "a", true)
+		b := ts.connect(t, "leak", "b", true)
+		if _, err := a.PublishVP8(lktest.VideoOptions{BitrateKbps: 200}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.PublishOpus(""); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "media flows", func() bool { return b.PacketsFrom("a", "video") > 10 && a.PacketsFrom("b", "audio") > 10 })
+		a.Close()
+		b.Close()
+		waitFor(t, "room closes when empty", func() bool { return len(ts.sig.Rooms()) == 0 })
+		ts.sig.Close()
+		ts.http.Close()
+		_ = ts.eng.Close()
+	}()
+	ok := lktest.Eventually(10*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
+	if !ok {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:n])
+	}
+}
