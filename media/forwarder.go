@@ -27,6 +27,28 @@ type verdict struct {
 	switched bool   // this packet starts a new layer (or the first)
 }
 
+// seqHistLen bounds how many padding skips back a late packet can be placed.
+const seqHistLen = 16
+
+// seqAdj says that from extended sequence number from on, add applies.
+type seqAdj struct{ from, add uint64 }
+
+// addFor is the seqAdd for ext, and false when ext is older than we remember.
+func (f *forwarder) addFor(ext uint64) (uint64, bool) {
+	for i := f.histN - 1; i >= 0 && i >= f.histN-seqHistLen; i-- {
+		if a := f.hist[i%seqHistLen]; ext >= a.from {
+			return a.add, true
+		}
+	}
+	return 0, false
+}
+
+func (f *forwarder) pushAdj(from, add uint64) {
+	f.hist[f.histN%seqHistLen] = seqAdj{from: from, add: add}
+	f.histN++
+	f.seqAdd = add
+}
+
 // keyframeRetry is how often a subscriber waiting for a keyframe asks again,
 // in case a PLI or the keyframe itself was lost.
 const keyframeRetry = int64(1e9)
@@ -46,7 +68,11 @@ type forwarder struct {
 	reqAt       int64 // when we last asked for a keyframe of target
 
 	// Out = in + add, in 64-bit extended sequence space and uint32 timestamp space.
-	seqAdd    uint64
+	seqAdd uint64
+	// seqAdd changes when padding is skipped; hist keeps the recent values so
+	// that a late packet (retransmission, reordering) keeps its place.
+	hist      [seqHistLen]seqAdj
+	histN     int // entries used, newest at hist[(histN-1)%seqHistLen]
 	tsAdd     uint32
 	switchExt uint64 // first ext of cur after the switch; older packets belong to the old layer
 	lastInExt uint64 // highest ext of cur seen (forwarded or skipped padding)
@@ -125,7 +151,7 @@ func (f *forwarder) process(p *inPacket, maxLayer int8) verdict {
 		// link, not media. Hide the hole they leave when they come in order.
 		if p.ext > f.lastInExt {
 			f.lastInExt = p.ext
-			f.seqAdd--
+			f.pushAdj(p.ext+1, f.seqAdd-1)
 		}
 		v.padding = true
 		return v
@@ -133,7 +159,11 @@ func (f *forwarder) process(p *inPacket, maxLayer int8) verdict {
 	if p.ext > f.lastInExt {
 		f.lastInExt = p.ext
 	}
-	out := p.ext + f.seqAdd
+	add, ok := f.addFor(p.ext)
+	if !ok {
+		return v
+	}
+	out := p.ext + add
 	ts := p.pkt.Timestamp + f.tsAdd
 	if out > f.lastOut {
 		f.lastOut, f.lastTs, f.lastAt = out, ts, p.arrival
@@ -147,11 +177,9 @@ func (f *forwarder) switchTo(p *inPacket) {
 	if !f.started {
 		// Start at the publisher's own numbers: nothing to be continuous with.
 		f.started = true
-		f.seqAdd, f.tsAdd = 0, 0
+		f.tsAdd = 0
 		f.lastOut = p.ext - 1
 	} else {
-		// Out sequence continues at lastOut+1: no gap for the subscriber to NACK.
-		f.seqAdd = f.lastOut + 1 - p.ext
 		// Layers have their own random timestamp bases (RFC 3550 §5.1):
 		// continue ours, advanced by the wall-clock time since the last packet.
 		elapsed := max(p.arrival-f.lastAt, 0)
@@ -161,6 +189,9 @@ func (f *forwarder) switchTo(p *inPacket) {
 		}
 		f.tsAdd = f.lastTs + delta - p.pkt.Timestamp
 	}
+	// Out sequence continues at lastOut+1: no gap for the subscriber to NACK.
+	f.histN = 0
+	f.pushAdj(p.ext, f.lastOut+1-p.ext)
 	f.cur, f.target = p.layer, -1
 	f.switchExt = p.ext
 	f.lastInExt = p.ext - 1

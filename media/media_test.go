@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -94,3 +95,107 @@ func TestForwardPlain(t *testing.T) {
 		t.Error("subscriber read loop did not end")
 	}
 }
+
+// layerAfter waits until the subscriber sees packets of layer after index
+// from, and returns the index of the first one.
+func (s *session) waitLayer(t *testing.T, layer, from int, what string) int {
+	t.Helper()
+	idx := -1
+	waitFor(t, 10*time.Second, what, func() bool {
+		got := s.sub.snapshot()
+		for i := from; i < len(got); i++ {
+			if got[i].st.layer == layer {
+				idx = i
+				return true
+			}
+		}
+		return false
+	})
+	return idx
+}
+
+func TestSimulcastSwitch(t *testing.T) {
+	defer checkGoroutines(t)()
+	s := newSession(t, "q", "h", "f")
+	defer s.close()
+
+	// All layers flow: the subscriber gets the best one.
+	i := s.waitLayer(t, 2, 0, "layer f at the subscriber")
+	got := s.sub.snapshot()
+	if !got[i].st.keyframe {
+		t.Errorf("switch to f not at a keyframe: %+v", got[i].st)
+	}
+
+	waitFor(t, 5*time.Second, "30 packets", func() bool { return len(s.sub.snapshot()) >= i+30 })
+
+	// The publisher stops f (its uplink shrank): fall back to h at a keyframe.
+	s.pub.paused[2].Store(true)
+	from := len(s.sub.snapshot())
+	i = s.waitLayer(t, 1, from, "fallback to layer h")
+	got = s.sub.snapshot()
+	if !got[i].st.keyframe {
+		t.Errorf("fallback to h not at a keyframe: %+v", got[i].st)
+	}
+	if gap := got[i].at.Sub(got[i-1].at); gap > 3*time.Second {
+		t.Errorf("fallback took %v", gap)
+	}
+
+	// A cap (small tile) moves to q; lifting it and resuming f goes back up.
+	waitFor(t, 5*time.Second, "30 packets", func() bool { return len(s.sub.snapshot()) >= i+30 })
+	s.down.SetMaxLayer(0)
+	i = s.waitLayer(t, 0, len(s.sub.snapshot()), "cap to layer q")
+	if got = s.sub.snapshot(); !got[i].st.keyframe {
+		t.Errorf("switch to q not at a keyframe: %+v", got[i].st)
+	}
+	s.pub.paused[2].Store(false)
+	s.down.SetMaxLayer(2)
+	s.waitLayer(t, 2, len(s.sub.snapshot()), "back to layer f")
+	waitFor(t, 5*time.Second, "more f packets", func() bool { return len(s.sub.snapshot()) > i+50 })
+
+	got = s.sub.snapshot()
+	assertContinuous(t, got)
+	// Never a packet of the old layer after a switch: layers only change at keyframes.
+	for k := 1; k < len(got); k++ {
+		if got[k].st.layer != got[k-1].st.layer && !got[k].st.keyframe {
+			t.Errorf("packet %d: layer %d -> %d without keyframe", k, got[k-1].st.layer, got[k].st.layer)
+		}
+	}
+	var trace []byte
+	for k, r := range got {
+		if k == 0 || r.st.layer != got[k-1].st.layer {
+			trace = fmt.Appendf(trace, " [%d:L%d kf=%v +%v]", k, r.st.layer, r.st.keyframe, r.at.Sub(got[0].at).Round(time.Millisecond))
+		}
+	}
+	t.Logf("received %d packets, switches:%s", len(got), trace)
+	t.Logf("stats %+v", s.eng.Stats())
+}
+
+func TestPLIThrottle(t *testing.T) {
+	defer checkGoroutines(t)()
+	s := newSession(t, "")
+	defer s.close()
+	waitFor(t, 10*time.Second, "packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 20 })
+	time.Sleep(pliIntervalDuration) // let the Bind PLI's throttle window pass
+	before := s.pub.plis[0].Load()
+	start := time.Now()
+	for range 20 {
+		if err := s.sub.sendPLI(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	time.Sleep(200 * time.Millisecond)
+	n := s.pub.plis[0].Load() - before
+	// One per 500 ms window, the first at once.
+	maxPLIs := int64(elapsed/pliIntervalDuration) + 1
+	if n < 1 || n > maxPLIs {
+		t.Errorf("publisher got %d PLIs for 20 subscriber PLIs in %v, want 1..%d", n, elapsed, maxPLIs)
+	}
+	st := s.eng.Stats()
+	if st.KeyframeRequests < 20 || st.PLIsThrottled == 0 {
+		t.Errorf("stats: %+v", st)
+	}
+}
+
+const pliIntervalDuration = time.Duration(pliInterval)
