@@ -188,7 +188,7 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	info.MimeType = remote.Codec().MimeType
 	info.Mid = transceiverMid(p.pub, recv)
 	t := &pubTrack{info: info, cid: cid, streamID: p.sid + "|" + info.Sid}
-	t.up = media.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})
+	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})
 	p.tracks[info.Sid] = t
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, false)

@@ -55,6 +55,7 @@ type Server struct {
 
 	hooksMu sync.RWMutex
 	hooks   Hooks // guarded by hooksMu
+	obs     observers
 
 	mu     sync.Mutex // guards rooms and closed
 	rooms  map[string]*room
@@ -111,6 +112,7 @@ func (s *Server) emit(ev Event) {
 		ev.Time = time.Now()
 	}
 	s.getHooks().Event(ev)
+	s.obs.notify(ev)
 }
 
 // Handler serves /rtc, /rtc/validate and the /rtc/v1 decline.

@@ -52,8 +52,11 @@ type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   cmdServe,
-		"token":   cmdToken,
-		"version": func(_ []string, _ io.Reader, out, _ io.Writer) error { _, err := fmt.Fprintln(out, "yizhan", version); return err },
+		"serve": cmdServe,
+		"token": cmdToken,
+		"version": func(_ []string, _ io.Reader, out, _ io.Writer) error {
+			_, err := fmt.Fprintln(out, "yizhan", version)
+			return err
+		},
 	}
 }

@@ -39,7 +39,7 @@ func cmdServe(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP)
+	ln, err := a.listen()
 	if err != nil {
 		a.shutdown()
 		return fmt.Errorf("listen %s: %w", cfg.HTTP, err)
@@ -82,9 +82,10 @@ func newApp(cfg serveConfig, log *slog.Logger) (*app, error) {
 	a.close = append(a.close, func() { _ = eng.Close() })
 
 	a.sig = signaling.NewServer(signaling.Config{
-		APIKey:    cfg.APIKey,
-		APISecret: cfg.APISecret,
-		Logger:    log.With("part", "signaling"),
+		APIKey:     cfg.APIKey,
+		APISecret:  cfg.APISecret,
+		Logger:     log.With("part", "signaling"),
+		ICEServers: a.iceServers(),
 	}, eng)
 	a.close = append(a.close, a.sig.Close)
 
@@ -95,6 +96,7 @@ func newApp(cfg serveConfig, log *slog.Logger) (*app, error) {
 	if cfg.Dev {
 		a.mux.HandleFunc("/dev/token", a.devToken)
 	}
+	a.mountMetrics()
 	if err := a.mountParts(); err != nil {
 		a.shutdown()
 		return nil, err
