@@ -1,0 +1,30 @@
+package recording
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrBadName is returned for a case, session, identity or track name that could not be
+// used safely as one path element.
+var ErrBadName = errors.New("recording: bad name")
+
+// CheckName accepts only names made of ASCII letters, digits, '.', '_' and '-', 1 to 64
+// characters, starting with a letter or digit. Every path element we build from outside
+// data passes here, so no name can climb out of the data folder ("..", "/", "\"), hide
+// (".x"), or surprise a shell or a file system (spaces, control or non-ASCII characters).
+func CheckName(s string) error {
+	if len(s) == 0 || len(s) > 64 {
+		return fmt.Errorf("%w: %q: length must be 1 to 64", ErrBadName, s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		default:
+			return fmt.Errorf("%w: %q: only A-Z a-z 0-9 . _ - allowed, starting with a letter or digit", ErrBadName, s)
+		}
+	}
+	return nil
+}
