@@ -1,0 +1,34 @@
+# yizhan — the two commands a newcomer needs:
+#   make dev    run the server in dev mode with demo data and print a link to open
+#   make test   run every test (Go, browser, web type check)
+
+GO ?= go
+BIN ?= bin/yizhan
+
+.PHONY: dev test build web web-deps vet bench clean
+
+dev:
+	$(GO) run ./cmd/yizhan serve --dev --data ./data
+
+build:
+	$(GO) build -o $(BIN) ./cmd/yizhan
+
+# The built web app (web/dist) is committed so that `go build` needs no Node.js;
+# `make web` rebuilds it from web/src.
+web: web-deps
+	cd web && npm run check
+
+web-deps:
+	@if [ ! -d web/node_modules ]; then cd web && npm ci --no-audit --no-fund; fi
+
+vet:
+	$(GO) vet ./...
+
+test: web vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+bench:
+	$(GO) run ./cmd/sfubench
+
+clean:
+	rm -rf bin
