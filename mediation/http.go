@@ -1,0 +1,272 @@
+package mediation
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"yizhan/store"
+)
+
+// maxBody bounds every request body; all our requests are small.
+const maxBody = 64 << 10
+
+// apiError is an HTTP answer that is not 2xx: {"error": msg, "code": code}.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return errf(http.StatusBadRequest, "bad_request", format, args...)
+}
+
+var (
+	errUnauthorized = errf(http.StatusUnauthorized, "unauthorized", "log in first")
+	errForbidden    = errf(http.StatusForbidden, "forbidden", "your roles do not allow this")
+	errNotHost      = errf(http.StatusForbidden, "forbidden", "only the session's hosts may do this")
+)
+
+func notFound(what string) *apiError {
+	return errf(http.StatusNotFound, "not_found", "%s not found", what)
+}
+
+// fromStore maps store errors to API errors; anything else is a 500.
+func fromStore(err error) error {
+	var ae *apiError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, store.ErrNotFound):
+		return errf(http.StatusNotFound, "not_found", "%s", err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		return errf(http.StatusBadRequest, "bad_request", "%s", trimSentinel(err, store.ErrInvalid))
+	case errors.Is(err, store.ErrExists):
+		return errf(http.StatusConflict, "conflict", "%s", err.Error())
+	case errors.Is(err, store.ErrIllegalTransition):
+		return errf(http.StatusConflict, "illegal_transition", "%s", trimSentinel(err, store.ErrIllegalTransition))
+	}
+	return err
+}
+
+func trimSentinel(err, sentinel error) string {
+	return strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// writeErr answers err; unknown errors are logged and answered as 500 without detail.
+func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(fromStore(err), &ae) {
+		s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errf(http.StatusInternalServerError, "internal", "internal error")
+	}
+	if ae.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.msg, "code": ae.code})
+}
+
+// decode reads one JSON object into v: at most maxBody bytes, no unknown fields, no
+// trailing data. optional allows an empty body (v keeps its zero value).
+func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxBody)
+		}
+		return errf(http.StatusBadRequest, "bad_json", "reading body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return errf(http.StatusBadRequest, "bad_json", "a JSON body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return errf(http.StatusBadRequest, "unknown_field", "unknown field %s", f)
+		}
+		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: data after the object")
+	}
+	return nil
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFound(name)
+	}
+	return id, nil
+}
+
+// clientAddr is the peer address without the port: the key for rate limits.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func stateChanging(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// sameOrigin checks a state-changing browser request came from our own pages: Origin, when
+// present, must name this host (or Config.PublicURL); Sec-Fetch-Site, when present, must be
+// same-origin or none. Non-browser clients send neither and cannot be driven by another site.
+func (s *Service) sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" {
+			return false
+		}
+		ok := strings.EqualFold(u.Host, r.Host)
+		if !ok && s.cfg.PublicURL != "" {
+			if pu, err := url.Parse(s.cfg.PublicURL); err == nil && strings.EqualFold(pu.Host, u.Host) && pu.Scheme == u.Scheme {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if sf := r.Header.Get("Sec-Fetch-Site"); sf != "" && sf != "same-origin" && sf != "none" {
+		return false
+	}
+	return true
+}
+
+// baseURL is the scheme://host the request reached us at.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Service) linkURL(r *http.Request, code string) string {
+	base := s.cfg.PublicURL
+	if base == "" {
+		base = baseURL(r)
+	}
+	return strings.TrimSuffix(base, "/") + "/j/" + code
+}
+
+func (s *Service) signalURL(r *http.Request) string {
+	if s.cfg.SignalURL != "" {
+		return s.cfg.SignalURL
+	}
+	b := baseURL(r)
+	if rest, ok := strings.CutPrefix(b, "https://"); ok {
+		return "wss://" + rest
+	}
+	return "ws://" + strings.TrimPrefix(b, "http://")
+}
+
+// handlers of the three kinds of caller
+type (
+	staffHandler func(w http.ResponseWriter, r *http.Request, a *actor) error
+	openHandler  func(w http.ResponseWriter, r *http.Request) error
+)
+
+// staff wraps h: a valid login is required; state-changing calls must be same-origin.
+func (s *Service) staff(h staffHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stateChanging(r.Method) && !s.sameOrigin(r) {
+			s.writeErr(w, r, errf(http.StatusForbidden, "bad_origin", "request came from another origin"))
+			return
+		}
+		a, err := s.authenticate(r)
+		if err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+		if err := h(w, r, a); err != nil {
+			s.writeErr(w, r, err)
+		}
+	})
+}
+
+// open wraps h for endpoints without login (login itself, invitation joins). A cookie on a
+// state-changing call still has to come from our origin.
+func (s *Service) open(h openHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie(cookieName); (err == nil || r.URL.Path == "/api/login") && stateChanging(r.Method) && !s.sameOrigin(r) {
+			s.writeErr(w, r, errf(http.StatusForbidden, "bad_origin", "request came from another origin"))
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeErr(w, r, err)
+		}
+	})
+}
+
+func (s *Service) routes() {
+	m := http.NewServeMux()
+	m.Handle("POST /api/login", s.open(s.login))
+	m.Handle("POST /api/logout", s.open(s.logout))
+	m.Handle("GET /api/me", s.staff(s.me))
+	m.Handle("GET /api/staff", s.staff(s.listStaff))
+	m.Handle("GET /api/centres", s.staff(s.listCentres))
+
+	m.Handle("POST /api/cases", s.staff(s.createCase))
+	m.Handle("GET /api/cases", s.staff(s.listCases))
+	m.Handle("GET /api/cases/{id}", s.staff(s.getCase))
+	m.Handle("PATCH /api/cases/{id}", s.staff(s.patchCase))
+
+	m.Handle("POST /api/cases/{id}/sessions", s.staff(s.createSession))
+	m.Handle("GET /api/sessions", s.staff(s.listSessions))
+	m.Handle("GET /api/sessions/{id}", s.staff(s.getSession))
+	m.Handle("POST /api/sessions/{id}/invitations", s.staff(s.createInvitation))
+	m.Handle("GET /api/sessions/{id}/invitations", s.staff(s.listInvitations))
+	m.Handle("DELETE /api/invitations/{code}", s.staff(s.revokeInvitation))
+
+	m.Handle("GET /api/join/{code}", s.open(s.joinInfo))
+	m.Handle("POST /api/join/{code}", s.open(s.joinByInvitation))
+	m.Handle("POST /api/sessions/{id}/join", s.staff(s.joinAsStaff))
+
+	m.Handle("GET /api/sessions/{id}/live", s.staff(s.live))
+	for _, c := range []string{"admit", "deny", "lobby", "move", "mute", "remove", "end", "next", "outcome", "invite-staff"} {
+		m.Handle("POST /api/sessions/{id}/"+c, s.staff(s.hostControl(c)))
+	}
+
+	m.Handle("GET /api/events", s.staff(s.eventStream))
+	m.Handle("GET /api/stats", s.staff(s.stats))
+	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}))
+	s.mux = m
+}

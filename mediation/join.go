@@ -1,0 +1,242 @@
+package mediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"yizhan/signaling"
+	"yizhan/store"
+)
+
+const jointSpace = "joint"
+
+var errInvitation = errf(http.StatusNotFound, "invitation_invalid",
+	"this invitation link is unknown, was revoked or has expired; ask the mediator for a new link")
+
+// validInvitation resolves code to a usable invitation and its session. Every failure
+// counts against the caller's address; too many failures are refused before the look-up.
+func (s *Service) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
+	var inv store.Invitation
+	var se store.Session
+	var c store.Case
+	addr, now := clientAddr(r), s.now()
+	if !s.joinAddr.allow(addr, now) {
+		s.log.Warn("invitation guessing rate-limited", "addr", addr)
+		return inv, se, c, errf(http.StatusTooManyRequests, "rate_limited", "too many unknown invitation codes from your address; try again later")
+	}
+	ctx := r.Context()
+	inv, err := s.st.Invitation(ctx, code)
+	if err == nil && !inv.Valid(now) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) || len(code) > 64 {
+		s.joinAddr.fail(addr, now)
+		return inv, se, c, errInvitation
+	}
+	if err != nil {
+		return inv, se, c, err
+	}
+	if se, err = s.st.Session(ctx, inv.SessionID); err != nil {
+		return inv, se, c, err
+	}
+	if c, err = s.st.Case(ctx, se.CaseID); err != nil {
+		return inv, se, c, err
+	}
+	return inv, se, c, nil
+}
+
+func (s *Service) consentNotice(se store.Session) string {
+	n := "本次" + map[string]string{"mediation": "调解", "reception": "接访", "consultation": "咨询"}[se.Kind] + "通过视频进行。"
+	if se.RecordOnOpen {
+		n += "联合会谈将全程录音录像并存入案卷，用作证据；录制前征得您的同意，您的选择会被记录。"
+	}
+	if se.CaucusPolicy == "sealed" {
+		n += "单独会谈（背对背）将录制并密封保存，仅限授权人员查阅。"
+	} else {
+		n += "单独会谈（背对背）不录制，仅记录参加人员和时长。"
+	}
+	return n + "观察员可能在场，您会在参加人员名单中看到他们。"
+}
+
+func (s *Service) joinInfo(w http.ResponseWriter, r *http.Request) error {
+	inv, se, c, err := s.validInvitation(r, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	centre, err := s.st.Centre(r.Context(), c.Centre)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"role": inv.Role, "side": inv.Side, "name": inv.Name,
+		"session": map[string]any{"id": se.ID, "title": se.Title, "kind": se.Kind, "state": se.State,
+			"scheduled_at": jsonTime(se.ScheduledAt), "caucus_policy": se.CaucusPolicy, "record_on_open": se.RecordOnOpen},
+		"centre": centreView(centre),
+		"notice": s.consentNotice(se),
+	})
+	return nil
+}
+
+type joinReq struct {
+	Name    string `json:"name"`
+	Consent *bool  `json:"consent"`
+}
+
+type joinJSON struct {
+	URL      string      `json:"url"`
+	Token    string      `json:"token"`
+	Identity string      `json:"identity"`
+	Session  sessionJSON `json:"session"`
+}
+
+func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error {
+	var req joinReq
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Consent == nil {
+		return badRequest("consent (true or false) is required: the notice must be answered")
+	}
+	name := strings.TrimSpace(req.Name)
+	if err := checkLen("name", name, 64); err != nil {
+		return err
+	}
+	inv, se, c, err := s.validInvitation(r, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	if se.State == "ended" {
+		return errf(http.StatusConflict, "conflict", "this session has ended")
+	}
+	if name == "" {
+		name = inv.Name
+	}
+	ctx := r.Context()
+	centre, err := s.st.Centre(ctx, c.Centre)
+	if err != nil {
+		return err
+	}
+	ident := guestIdentity(inv.ID)
+	consent := "0"
+	if *req.Consent {
+		consent = "1"
+	}
+	attrs := map[string]string{"role": inv.Role, "side": inv.Side, "centre": centre.Code, "tier": centre.Tier,
+		"session": strconv.FormatInt(se.ID, 10), "consent": consent, "lobby": "1"}
+	if inv.PartyID != 0 {
+		attrs["party"] = strconv.FormatInt(inv.PartyID, 10)
+	}
+	pub := inv.Role != "observer"
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: se.Room, Identity: ident, Name: name, Attributes: cleanAttrs(attrs),
+		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
+	if err != nil {
+		return err
+	}
+	answer := "declined"
+	if *req.Consent {
+		answer = "accepted"
+	}
+	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "consent", Actor: ident, SessionID: se.ID, Subject: ident,
+		Detail: fmt.Sprintf("%s (%s) %s the recording notice", name, inv.Role, answer)})
+	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: ident, Session: sessionView(se, c)})
+	return nil
+}
+
+// staffSessionRole is the role attribute of staff joining sc: host, the role they were
+// invited with, or what their own roles make them (observers cannot publish).
+func staffSessionRole(a *actor, sc *sessionCtx) string {
+	switch {
+	case sc.host:
+		return "host"
+	case sc.invited != "":
+		return sc.invited
+	case a.Has("clerk"):
+		return "clerk"
+	case a.Has("mediator"):
+		return "mediator"
+	}
+	return "observer"
+}
+
+func (s *Service) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sc, err := s.loadSession(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if sc.sess.State == "ended" {
+		return errf(http.StatusConflict, "conflict", "this session has ended")
+	}
+	role := staffSessionRole(a, sc)
+	attrs := map[string]string{"role": role, "centre": a.Centre, "tier": a.centre.Tier,
+		"session": strconv.FormatInt(sc.sess.ID, 10), "consent": "1", "lobby": "1"}
+	if sc.host {
+		attrs["host"], attrs["space"], attrs["lobby"] = "1", jointSpace, ""
+	}
+	pub := role != "observer"
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: sc.sess.Room, Identity: a.identity(), Name: a.Name, Attributes: cleanAttrs(attrs),
+		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: a.identity(), Session: sessionView(sc.sess, sc.cas)})
+	return nil
+}
+
+// cleanAttrs drops empty values (LiveKit treats "" as delete).
+func cleanAttrs(m map[string]string) map[string]string {
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// landing decides where a participant of session se lands, re-checking from the database
+// what the token claimed: a revoked invitation or an ended session cannot join, whatever
+// the token says. Staff hosts go straight to the joint space; everyone else waits in the
+// lobby.
+func (s *Service) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
+	if se.State == "ended" {
+		return "", errors.New("the session has ended")
+	}
+	if rest, ok := strings.CutPrefix(identity, "guest-"); ok {
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			return "", errors.New("unknown participant")
+		}
+		inv, err := s.st.InvitationByID(ctx, id)
+		if err != nil || inv.SessionID != se.ID || !inv.Valid(s.now()) {
+			return "", errors.New("invitation is unknown, revoked or expired")
+		}
+		return "", nil
+	}
+	if user, ok := strings.CutPrefix(identity, "staff-"); ok {
+		a, err := s.actorFor(ctx, user)
+		if err != nil {
+			return "", errors.New("staff account is not active")
+		}
+		sc, err := s.loadSession(ctx, a, se.ID)
+		if err != nil {
+			return "", errors.New("not a participant of this session")
+		}
+		if sc.host {
+			return jointSpace, nil
+		}
+		return "", nil
+	}
+	return "", errors.New("unknown participant")
+}

@@ -1,0 +1,124 @@
+// Package mediation is the domain: centres and tiers, staff, cases, sessions, invitations,
+// lobby, caucus and receptions, and its HTTP JSON API under /api (docs/API.md).
+//
+// It decides who may see and hear whom and drives signaling through its control API;
+// signaling enforces. It persists through store.
+package mediation
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"yizhan/signaling"
+	"yizhan/store"
+)
+
+// RoomControl is the part of *signaling.Server that mediation drives. Tests of the HTTP
+// rules may use a fake; media tests use the real server.
+type RoomControl interface {
+	Participants(room string) []signaling.Participant
+	SetSpace(room, identity, space string) error
+	SetAttributes(room, identity string, attrs map[string]string) error
+	SetPermission(room, identity string, perm signaling.Permission) error
+	MuteTrack(room, identity, trackSID string, muted bool) error
+	RemoveParticipant(room, identity string) error
+	CloseRoom(room string) error
+	MintToken(spec signaling.TokenSpec) (string, error)
+}
+
+var _ RoomControl = (*signaling.Server)(nil)
+
+// Config of the mediation service. Zero values are usable.
+type Config struct {
+	// PublicURL is the base of invitation links ("https://tiaojie.example.cn");
+	// "" derives it from each request's Host.
+	PublicURL string
+	// SignalURL is the websocket base handed to clients ("wss://..."); "" derives it from
+	// the request (ws:// or wss:// + Host).
+	SignalURL string
+	// TokenTTL is how long a minted LiveKit token may be used to connect (default 15 min).
+	TokenTTL time.Duration
+	// LoginTTL is how long a staff login lasts (default 12 h).
+	LoginTTL time.Duration
+	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy).
+	SecureCookies bool
+	// Recorder receives the recording plan of every live session (issue 4); nil = none.
+	Recorder Recorder
+	// Now is the clock (tests); nil = time.Now.
+	Now func() time.Time
+}
+
+// Service is the mediation domain: an http.Handler for /api and signaling.Hooks.
+type Service struct {
+	cfg Config
+	st  store.Store
+	rc  RoomControl
+	log *slog.Logger
+	mux *http.ServeMux
+
+	events     *broker
+	loginUser  *limiter // failed logins per username
+	loginAddr  *limiter // failed logins per client address
+	joinAddr   *limiter // failed invitation look-ups per client address
+	hashDummy  string   // compared against for unknown usernames (constant work)
+	background sync.WaitGroup
+
+	mu     sync.Mutex                     // guards knocks
+	knocks map[string]map[string]knockRec // room -> identity -> arrival in the lobby
+}
+
+type knockRec struct {
+	sid string
+	at  time.Time
+}
+
+// New builds the service. rc is normally the *signaling.Server; call sig.SetHooks(svc).
+func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 15 * time.Minute
+	}
+	if cfg.LoginTTL <= 0 {
+		cfg.LoginTTL = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{
+		cfg:       cfg,
+		st:        st,
+		rc:        rc,
+		log:       log.With("part", "mediation"),
+		events:    newBroker(),
+		loginUser: newLimiter(5, 15*time.Minute),
+		loginAddr: newLimiter(20, 15*time.Minute),
+		joinAddr:  newLimiter(20, 10*time.Minute),
+		knocks:    map[string]map[string]knockRec{},
+	}
+	s.hashDummy, _ = store.HashPassword("dummy password for unknown users")
+	s.routes()
+	return s
+}
+
+// Handler serves /api/ (mount it at "/api/").
+func (s *Service) Handler() http.Handler { return s.mux }
+
+// Close ends the event streams.
+func (s *Service) Close() {
+	s.events.close()
+	s.background.Wait()
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// bg returns a context for work done on behalf of a room event (no request context).
+func bg() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+var _ signaling.Hooks = (*Service)(nil)
