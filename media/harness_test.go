@@ -59,6 +59,13 @@ func clientAPI(t *testing.T) *webrtc.API {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		t.Fatal(err)
 	}
+	// abs-send-time first, so that the client's audio-level id differs from
+	// the engine's and the test sees the id being rewritten.
+	for _, uri := range []string{sdp.ABSSendTimeURI, sdp.AudioLevelURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -2,9 +2,11 @@ package media
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -199,3 +201,76 @@ func TestPLIThrottle(t *testing.T) {
 }
 
 const pliIntervalDuration = time.Duration(pliInterval)
+
+// TestMute: a server-side mute forwards nothing; unmute resumes at a
+// keyframe with the subscriber's numbering continuous.
+func TestMute(t *testing.T) {
+	defer checkGoroutines(t)()
+	s := newSession(t, "")
+	defer s.close()
+	waitFor(t, 10*time.Second, "packets", func() bool { return len(s.sub.snapshot()) >= 30 })
+	s.up.SetMuted(true)
+	time.Sleep(100 * time.Millisecond) // packets in flight
+	n := len(s.sub.snapshot())
+	time.Sleep(400 * time.Millisecond)
+	if m := len(s.sub.snapshot()); m != n {
+		t.Errorf("%d packets forwarded while muted", m-n)
+	}
+	if s.eng.Stats().DropsMuted == 0 {
+		t.Error("no muted drops counted")
+	}
+	s.up.SetMuted(false)
+	waitFor(t, 5*time.Second, "packets after unmute", func() bool { return len(s.sub.snapshot()) >= n+30 })
+	got := s.sub.snapshot()
+	if !got[n].st.keyframe {
+		t.Errorf("first packet after unmute is not a keyframe: %+v", got[n].st)
+	}
+	assertContinuous(t, got)
+}
+
+// TestICETCP: a client that can only do TCP connects through the ICE-TCP mux.
+func TestICETCP(t *testing.T) {
+	defer checkGoroutines(t)()
+	eng, err := NewEngine(Config{TCPPort: -1, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if eng.TCPAddr() == nil || eng.TCPAddr().Port == 0 {
+		t.Fatalf("no TCP address: %v", eng.TCPAddr())
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	client, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	srv, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := client.CreateDataChannel("x", nil); err != nil {
+		t.Fatal(err)
+	}
+	connected := make(chan struct{})
+	var once sync.Once
+	srv.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
+	signal(t, client, srv)
+	select {
+	case <-connected:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no connection over ICE-TCP")
+	}
+	pair, err := srv.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP {
+		t.Errorf("selected pair %v, err %v", pair, err)
+	}
+}

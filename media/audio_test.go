@@ -1,0 +1,150 @@
+package media
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+func extID(exts []webrtc.RTPHeaderExtensionParameter, uri string) uint8 {
+	for _, x := range exts {
+		if x.URI == uri {
+			return uint8(x.ID)
+		}
+	}
+	return 0
+}
+
+// TestAudioLevel forwards Opus and checks that the audio-level extension
+// arrives under the subscriber's id with the publisher's value, and that
+// nothing else of the publisher's extensions leaks through.
+func TestAudioLevel(t *testing.T) {
+	defer checkGoroutines(t)()
+	eng := newTestEngine(t)
+	defer eng.Close()
+	api := clientAPI(t)
+
+	pub, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	track, err := webrtc.NewTrackLocalStaticRTP(opusCap(), "audio", "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := pub.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubAL := extID(sender.GetParameters().HeaderExtensions, sdp.AudioLevelURI)
+	if pubAL == 0 {
+		t.Fatal("publisher has no audio-level id")
+	}
+
+	srvPub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvPub.Close()
+	up := eng.NewUpTrack(UpTrackConfig{ID: "TR_a", StreamID: "PA_a", Kind: webrtc.RTPCodecTypeAudio})
+	defer up.Close()
+	added := make(chan struct{}, 1)
+	srvPub.OnTrack(func(r *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		up.AddLayer(r, recv, srvPub)
+		added <- struct{}{}
+	})
+	signal(t, pub, srvPub)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // 20 ms Opus frames with a changing level
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960)}, Payload: []byte{0xfc, byte(i)}}
+			_ = pkt.Header.SetExtension(pubAL, []byte{byte(i % 127)})
+			_ = track.WriteRTP(pkt)
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	select {
+	case <-added:
+	case <-time.After(10 * time.Second):
+		t.Fatal("audio track did not arrive")
+	}
+
+	srvSub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvSub.Close()
+	down := up.NewDownTrack("TR_a", "PA_a|TR_a")
+	defer down.Close()
+	s, err := srvSub.AddTrack(down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.Attach(s)
+
+	sub, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	type got struct {
+		seq   uint16
+		level []byte
+		exts  int
+		pl    byte
+	}
+	res := make(chan got, 100)
+	sub.OnTrack(func(r *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		subAL := extID(recv.GetParameters().HeaderExtensions, sdp.AudioLevelURI)
+		for {
+			p, _, err := r.ReadRTP()
+			if err != nil {
+				return
+			}
+			g := got{seq: p.SequenceNumber, exts: len(p.GetExtensionIDs())}
+			if subAL != 0 {
+				g.level = p.GetExtension(subAL)
+			}
+			if len(p.Payload) == 2 {
+				g.pl = p.Payload[1]
+			}
+			select {
+			case res <- g:
+			default:
+			}
+		}
+	})
+	signal(t, srvSub, sub)
+
+	var prev *got
+	for range 20 {
+		select {
+		case g := <-res:
+			if len(g.level) != 1 || g.level[0] != g.pl%127 {
+				t.Fatalf("audio level %v for packet %d", g.level, g.pl)
+			}
+			if prev != nil && g.seq != prev.seq+1 {
+				t.Errorf("seq %d after %d", g.seq, prev.seq)
+			}
+			prev = &g
+		case <-time.After(10 * time.Second):
+			t.Fatal("no audio at the subscriber")
+		}
+	}
+}
