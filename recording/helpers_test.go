@@ -191,6 +191,21 @@ func decodeClean(t testing.TB, path string) {
 	}
 }
 
+// decodeTruncated is decodeClean for a file cut short (killed, disk full): the demuxer
+// may only say that it ended early.
+func decodeTruncated(t testing.TB, path string) {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" && !strings.Contains(l, "File ended prematurely") {
+			t.Fatalf("ffmpeg decode %s: %v\n%s", path, err, out)
+		}
+	}
+	if err != nil {
+		t.Fatalf("ffmpeg decode %s: %v\n%s", path, err, out)
+	}
+}
+
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

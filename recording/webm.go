@@ -7,9 +7,9 @@ import (
 )
 
 // trackFile is what a webmWriter writes to: an *os.File in production, a wrapper that
-// fails on demand in tests (disk full).
+// fails on demand in tests (disk full). Appends too go through WriteAt at our own
+// position, so they never depend on the file's offset (a reopened file starts at 0).
 type trackFile interface {
-	io.Writer
 	io.WriterAt
 	Sync() error
 	Close() error
@@ -132,7 +132,7 @@ func newWebMWriter(f trackFile, t webmTrack) (*webmWriter, error) {
 	w.tracksPos = int64(len(b))
 	b = appendMaster(b, idTracks, appendMaster(nil, idTrackEntry, te))
 
-	n, err := f.Write(b)
+	n, err := f.WriteAt(b, 0)
 	w.pos += int64(n)
 	if err != nil {
 		return w, fmt.Errorf("write webm header: %w", err)
@@ -168,7 +168,7 @@ func (w *webmWriter) writeFrame(tc int64, key bool, data []byte) error {
 	b = append(b, 0x81, byte(uint16(rel)>>8), byte(rel), flags) // track number 1 as a VINT
 	b = append(b, data...)
 	w.buf = b
-	n, err := w.f.Write(b)
+	n, err := w.f.WriteAt(b, w.pos)
 	w.pos += int64(n)
 	if err != nil {
 		return fmt.Errorf("write webm block: %w", err)
@@ -227,7 +227,7 @@ func (w *webmWriter) finish() error {
 			cues = appendMaster(cues, idCuePoint, cp)
 		}
 		b := appendMaster(nil, idCues, cues)
-		n, err := w.f.Write(b)
+		n, err := w.f.WriteAt(b, w.pos)
 		w.pos += int64(n)
 		if err != nil {
 			return fmt.Errorf("write cues: %w", err)
