@@ -345,6 +345,7 @@ const dict = {
   dir_name: ['姓名', 'Name'],
   dir_centre: ['所属中心', 'Centre'],
   dir_role: ['职务', 'Role'],
+  dir_tier: ['层级', 'Tier'],
 } as const;
 
 export type Key = keyof typeof dict;

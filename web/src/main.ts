@@ -3,13 +3,15 @@ import './style.css';
 import { h, T, mount } from './dom';
 import { getLang, setLang, t } from './i18n';
 import { header } from './shell';
-import { roomPage } from './room';
 import { icon } from './icons';
 
 async function route(): Promise<void> {
   const root = document.getElementById('app')!;
   const path = location.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/room') return roomPage(root);
+  if (path === '/room') {
+    const { roomPage } = await import('./room');
+    return roomPage(root);
+  }
   if (path.startsWith('/j/')) {
     const { partyPage } = await import('./party');
     return partyPage(root, decodeURIComponent(path.slice(3)));

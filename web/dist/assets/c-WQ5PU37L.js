@@ -1,1 +1,0 @@
-async function o(e){e.textContent="console"}export{o as consolePage};
