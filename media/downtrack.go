@@ -43,7 +43,7 @@ type DownTrack struct {
 	want     atomic.Uint32 // layers the forwarder wants to see
 	seenFlow atomic.Uint32 // up track flowing mask when the forwarder last ran; noFlow forces a run
 	seenGen  atomic.Uint32
-	curLayer atomic.Int32 // for subscriber PLIs; -1 none
+	curLayer atomic.Int32 // layer a subscriber PLI asks a keyframe of: cur, else target; -1 none
 	maxLayer atomic.Int32
 
 	sender atomic.Pointer[webrtc.RTPSender]
@@ -184,12 +184,10 @@ func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 	if !d.sender.CompareAndSwap(nil, sender) {
 		return
 	}
-	d.up.wg.Add(1)
 	go d.rtcpLoop(sender) // ends when the sender stops (RemoveTrack, pc.Close) or on Close
 }
 
 func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
-	defer d.up.wg.Done()
 	buf := make([]byte, readBufSize)
 	st := d.up.stats
 	for {
@@ -263,7 +261,11 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	d.want.Store(d.fwd.wantMask())
 	d.seenFlow.Store(p.flowing)
 	d.seenGen.Store(p.gen)
-	d.curLayer.Store(int32(d.fwd.cur))
+	if d.fwd.cur >= 0 {
+		d.curLayer.Store(int32(d.fwd.cur))
+	} else {
+		d.curLayer.Store(int32(d.fwd.target))
+	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
 	ssrc, pt, alID := d.ssrc, d.pt, d.alID
 	d.mu.Unlock()

@@ -48,7 +48,6 @@ func (t *UpTrack) layoutLocked(all []*DownTrack) *fanout {
 	for len(t.workers) < len(f.shards) {
 		w := &fanWorker{t: t, idx: len(t.workers), ch: make(chan *sharedPacket, workerQueueLen)}
 		t.workers = append(t.workers, w)
-		t.wg.Add(1)
 		go w.loop() // ends when the up track finishes and closes ch
 	}
 	f.workers = t.workers[:len(f.shards)]
@@ -197,7 +196,6 @@ type fanWorker struct {
 }
 
 func (w *fanWorker) loop() {
-	defer w.t.wg.Done()
 	var scratch scratchHeader
 	for sp := range w.ch {
 		f := w.t.downs.Load()

@@ -38,7 +38,7 @@ func newTestEngine(t *testing.T) *Engine {
 	return e
 }
 
-func clientAPI(t *testing.T) *webrtc.API {
+func clientAPI(t testing.TB) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
@@ -76,7 +76,7 @@ func clientAPI(t *testing.T) *webrtc.API {
 }
 
 // signal runs a non-trickle offer/answer between offerer and answerer.
-func signal(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
+func signal(t testing.TB, offerer, answerer *webrtc.PeerConnection) {
 	t.Helper()
 	offer, err := offerer.CreateOffer(nil)
 	if err != nil {

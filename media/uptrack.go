@@ -64,8 +64,7 @@ type UpTrack struct {
 	gen     atomic.Uint32                    // bumped on unmute; subscribers resync at a keyframe
 	muted   atomic.Bool
 
-	wg   sync.WaitGroup // read loops, RTCP loops and fan-out workers
-	done chan struct{}  // closed when every layer's read loop has ended
+	done chan struct{} // closed when every layer's read loop has ended
 }
 
 // layer is one simulcast encoding (or the only one) of an up track.
@@ -158,7 +157,6 @@ func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver,
 	}
 	t.layers[idx].Store(l)
 	t.active++
-	t.wg.Add(2)
 	t.mu.Unlock()
 
 	t.log.Debug("layer added", "rid", l.rid, "layer", idx, "ssrc", l.ssrc, "codec", t.codec.MimeType)
@@ -319,7 +317,6 @@ func (t *UpTrack) checkFlowing(now int64) uint32 {
 
 // layerEnded runs when a layer's read loop returns; the last one ends the track.
 func (t *UpTrack) layerEnded(l *layer) {
-	t.wg.Done()
 	t.mu.Lock()
 	t.active--
 	last := t.active == 0
@@ -357,7 +354,6 @@ func (t *UpTrack) finish() {
 // interceptors (receiver reports, NACK generator bookkeeping); sender reports
 // go on to sinks that want them for lip sync.
 func (t *UpTrack) rtcpLoop(l *layer) {
-	defer t.wg.Done()
 	buf := make([]byte, readBufSize)
 	for {
 		var (
