@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"yizhan/internal/lktest"
@@ -121,4 +122,45 @@ func TestNoGoroutineLeak(t *testing.T) {
 		n := runtime.Stack(buf, true)
 		t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:n])
 	}
+}
+
+// TestManualSubscription: with auto-subscribe off nothing arrives until the client
+// subscribes, and unsubscribing stops it.
+func TestManualSubscription(t *testing.T) {
+	ts := startServer(t)
+	alice := ts.connect(t, "manual", "alice", true)
+	bob, err := lktest.Connect(ts.url, ts.token(t, "manual", "bob", false), lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	v, err := alice.PublishVP8(lktest.VideoOptions{BitrateKbps: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub *lksdk.RemoteTrackPublication
+	waitFor(t, "bob learns of alice's track", func() bool {
+		rp := bob.Room.GetParticipantByIdentity("alice")
+		if rp == nil {
+			return false
+		}
+		pub, _ = rp.GetTrackPublication(livekit.TrackSource_CAMERA).(*lksdk.RemoteTrackPublication)
+		return pub != nil && pub.SID() == v.SID
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := bob.PacketsFrom("alice", ""); n != 0 {
+		t.Fatalf("bob received %d packets without subscribing", n)
+	}
+	if err := pub.SetSubscribed(true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob receives after subscribing", func() bool { return bob.PacketsFrom("alice", "video") > 20 })
+	if err := pub.SetSubscribed(false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the forwarding stops after unsubscribing", func() bool {
+		n := bob.PacketsFrom("alice", "video")
+		time.Sleep(300 * time.Millisecond)
+		return bob.PacketsFrom("alice", "video") == n
+	})
 }
