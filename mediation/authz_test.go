@@ -1,0 +1,114 @@
+package mediation
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestAuthorizationMatrix: every endpoint against every role, allowed and refused. Each
+// cell runs against a fresh scene (a case of centre east, a session hosted by "mediator",
+// a guest in the lobby); a refused call must leave the scene exactly as it was.
+//
+// Columns: anonymous, party (knows its invitation code, has no account), observer (east),
+// mediator of another centre (west), mediator (east, the case's mediator and host),
+// leader (east, not a host of this session), admin (city: sees everything below).
+func TestAuthorizationMatrix(t *testing.T) {
+	fx := newFixture(t)
+	const (
+		ok  = 200
+		cr  = 201
+		nc  = 204
+		un  = 401
+		fb  = 403
+		nf  = 404
+		all = 0
+	)
+	staffOnly := [7]int{un, un, ok, ok, ok, ok, ok}
+	visible := [7]int{un, un, ok, nf, ok, ok, ok}
+	host := [7]int{un, un, fb, nf, ok, fb, ok}
+	type row struct {
+		name   string
+		method string
+		path   string // %d = session id, %c = case id, %s = invitation code (anonymous: a made-up one)
+		body   string // %g = the guest's identity, %p = the applicant party id
+		want   [7]int
+	}
+	rows := []row{
+		{"me", "GET", "/api/me", "", staffOnly},
+		{"staff", "GET", "/api/staff?tier=city", "", staffOnly},
+		{"centres", "GET", "/api/centres", "", staffOnly},
+		{"create case", "POST", "/api/cases", `{"title":"t","category":"land","risk":"red","parties":[{"name":"a","side":"applicant"}]}`, [7]int{un, un, fb, cr, cr, cr, cr}},
+		{"list cases", "GET", "/api/cases?status=accepted", "", staffOnly},
+		{"get case", "GET", "/api/cases/%c", "", visible},
+		{"patch case", "PATCH", "/api/cases/%c", `{"risk":"red","status":"assessed"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"create session", "POST", "/api/cases/%c/sessions", `{"kind":"mediation","title":"second"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"list sessions", "GET", "/api/sessions", "", staffOnly},
+		{"get session", "GET", "/api/sessions/%d", "", visible},
+		{"create invitation", "POST", "/api/sessions/%d/invitations", `{"role":"agent","name":"Agent","party":%p}`, [7]int{un, un, fb, nf, cr, fb, cr}},
+		{"list invitations", "GET", "/api/sessions/%d/invitations", "", host},
+		{"revoke invitation", "DELETE", "/api/invitations/%s", "", [7]int{un, un, fb, nf, nc, fb, nc}},
+		{"join info", "GET", "/api/join/%s", "", [7]int{nf, ok, ok, ok, ok, ok, ok}},
+		{"join by invitation", "POST", "/api/join/%s", `{"consent":true}`, [7]int{nf, ok, ok, ok, ok, ok, ok}},
+		{"join as staff", "POST", "/api/sessions/%d/join", "", visible},
+		{"live", "GET", "/api/sessions/%d/live", "", visible},
+		{"admit", "POST", "/api/sessions/%d/admit", `{"identity":"%g"}`, host},
+		{"deny", "POST", "/api/sessions/%d/deny", `{"identity":"%g","revoke":true}`, host},
+		{"lobby", "POST", "/api/sessions/%d/lobby", `{"identity":"%g"}`, host},
+		{"move", "POST", "/api/sessions/%d/move", `{"identity":"%g","space":"caucus-a"}`, host},
+		{"mute", "POST", "/api/sessions/%d/mute", `{"identity":"%g"}`, host},
+		{"remove", "POST", "/api/sessions/%d/remove", `{"identity":"%g"}`, host},
+		{"end", "POST", "/api/sessions/%d/end", "", host},
+		{"next", "POST", "/api/sessions/%d/next", "", host},
+		{"outcome", "POST", "/api/sessions/%d/outcome", `{"identity":"%g","note":"heard","supervise":{"unit":"司法所","deadline":"2026-12-31"}}`, [7]int{un, un, fb, nf, cr, fb, cr}},
+		{"invite staff", "POST", "/api/sessions/%d/invite-staff", `{"username":"judge"}`, host},
+		{"events", "GET", "/api/events", "", staffOnly},
+		{"stats", "GET", "/api/stats?by=tier", "", staffOnly},
+		{"unknown endpoint", "GET", "/api/nope", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
+	}
+	_ = all
+	for _, r := range rows {
+		for i, role := range matrixRoles {
+			sc := fx.scene()
+			code := sc.code
+			if role == "anonymous" {
+				code = randomCode(16)
+			}
+			repl := func(s string) string {
+				out := ""
+				for j := 0; j < len(s); j++ {
+					if s[j] == '%' && j+1 < len(s) {
+						switch s[j+1] {
+						case 'd':
+							out += fmt.Sprint(sc.sessID)
+						case 'c':
+							out += fmt.Sprint(sc.caseID)
+						case 's':
+							out += code
+						case 'g':
+							out += sc.guest
+						case 'p':
+							out += fmt.Sprint(sc.parties[0].ID)
+						default:
+							out += s[j : j+2]
+						}
+						j++
+						continue
+					}
+					out += string(s[j])
+				}
+				return out
+			}
+			before := fx.fingerprint(sc)
+			status, body := fx.do(role, r.method, repl(r.path), repl(r.body))
+			if status != r.want[i] {
+				t.Errorf("%s as %s: status %d, want %d (%s)", r.name, role, status, r.want[i], body)
+				continue
+			}
+			if status >= 400 {
+				if after := fx.fingerprint(sc); after != before {
+					t.Errorf("%s as %s: refused (%d) but changed state:\n before %s\n after  %s", r.name, role, status, before, after)
+				}
+			}
+		}
+	}
+}
