@@ -53,7 +53,8 @@ type DownTrack struct {
 const noFlow = ^uint32(0)
 
 // NewDownTrack makes a down track of t for one subscriber. id and streamID
-// are what the subscriber sees (msid).
+// are what the subscriber sees (msid). Make it after the first AddLayer: Bind
+// needs the up track's codec.
 func (t *UpTrack) NewDownTrack(id, streamID string) *DownTrack {
 	d := &DownTrack{
 		id: id, streamID: streamID, up: t,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -30,13 +31,24 @@ func (l pionLogger) Debugf(string, ...any) {}
 func (l pionLogger) Info(string)           {}
 func (l pionLogger) Infof(string, ...any)  {}
 
-func (l pionLogger) Warn(msg string) { l.log.Warn(msg) }
+func (l pionLogger) Warn(msg string) { l.warn(msg) }
 
 // Warnf formats only when the level is enabled: Pion calls it on hot-ish paths.
 func (l pionLogger) Warnf(format string, args ...any) {
 	if l.log.Enabled(context.Background(), slog.LevelWarn) {
-		l.log.Warn(fmt.Sprintf(format, args...))
+		l.warn(fmt.Sprintf(format, args...))
 	}
+}
+
+// warn demotes the warnings Pion logs on every ordinary teardown (reads on
+// closed sockets and streams) and before the first candidate pair: a leave
+// would otherwise print a screen of warnings.
+func (l pionLogger) warn(msg string) {
+	if strings.Contains(msg, "closed") || strings.HasSuffix(msg, "EOF") || strings.Contains(msg, "without candidate pairs") {
+		l.log.Debug(msg)
+		return
+	}
+	l.log.Warn(msg)
 }
 
 func (l pionLogger) Error(msg string) { l.log.Error(msg) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -120,6 +121,8 @@ func TestSimulcastSwitch(t *testing.T) {
 	defer checkGoroutines(t)()
 	s := newSession(t, "q", "h", "f")
 	defer s.close()
+	rec := &collectSink{}
+	s.up.AddSink(rec) // closed when the up track ends
 
 	// All layers flow: the subscriber gets the best one.
 	i := s.waitLayer(t, 2, 0, "layer f at the subscriber")
@@ -169,6 +172,29 @@ func TestSimulcastSwitch(t *testing.T) {
 		}
 	}
 	t.Logf("received %d packets, switches:%s", len(got), trace)
+
+	// The recorder sees one continuous stream too, and sender reports in its timestamps.
+	rgot, srs := rec.snapshot()
+	if len(rgot) < 50 {
+		t.Errorf("sink got %d packets", len(rgot))
+	}
+	assertContinuous(t, rgot)
+	if len(srs) == 0 {
+		t.Error("sink got no sender report")
+	}
+	for _, sr := range srs {
+		// An SR's RTP time is "now" in the stream: close to a packet the sink got.
+		near := false
+		for _, r := range rgot {
+			if d := int32(sr.ts - r.ts); d > -90000 && d < 90000 {
+				near = true
+				break
+			}
+		}
+		if !near {
+			t.Errorf("sender report rtp time %d is not near any recorded timestamp", sr.ts)
+		}
+	}
 	t.Logf("stats %+v", s.eng.Stats())
 }
 
@@ -273,4 +299,39 @@ func TestICETCP(t *testing.T) {
 	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP {
 		t.Errorf("selected pair %v, err %v", pair, err)
 	}
+}
+
+// collectSink is a recorder stand-in that keeps what it gets.
+type collectSink struct {
+	mu     sync.Mutex
+	got    []recvd
+	srs    []recvd
+	closed bool
+}
+
+func (c *collectSink) WriteRTP(p *rtp.Packet) error {
+	st, _ := parseStamp(p.Payload)
+	c.mu.Lock()
+	c.got = append(c.got, recvd{seq: p.SequenceNumber, ts: p.Timestamp, st: st, at: time.Now()})
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *collectSink) WriteSenderReport(ntp uint64, ts uint32) {
+	c.mu.Lock()
+	c.srs = append(c.srs, recvd{ts: ts, at: time.Now()})
+	c.mu.Unlock()
+}
+
+func (c *collectSink) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *collectSink) snapshot() ([]recvd, []recvd) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]recvd(nil), c.got...), append([]recvd(nil), c.srs...)
 }

@@ -136,6 +136,8 @@ func (q *sinkQueue) offer(p *inPacket) {
 	}, Payload: append([]byte(nil), p.pkt.Payload...)}
 	select {
 	case q.ch <- sinkItem{pkt: pkt}:
+		q.stats.packetsForwarded.Add(1)
+		q.stats.bytesForwarded.Add(uint64(len(pkt.Payload) + pkt.Header.MarshalSize()))
 	default:
 		q.dropped.Add(1)
 		q.pending.Add(1)
