@@ -31,7 +31,23 @@ var (
 	clipOnce sync.Once
 	clipData *clip
 	clipErr  error
+	clipDir  string // the ivf and ogg files; a child process (kill test) reads them too
 )
+
+func TestMain(m *testing.M) {
+	if d := os.Getenv("YIZHAN_CLIP_DIR"); d != "" {
+		clipDir = d
+		os.Exit(m.Run())
+	}
+	d, err := os.MkdirTemp("", "yizhan-clip")
+	if err != nil {
+		panic(err)
+	}
+	clipDir = d
+	code := m.Run()
+	os.RemoveAll(d)
+	os.Exit(code)
+}
 
 const clipSeconds = 4
 
@@ -47,19 +63,14 @@ func needFFmpeg(t testing.TB) {
 func testClip(t testing.TB) *clip {
 	t.Helper()
 	needFFmpeg(t)
-	clipOnce.Do(func() { clipData, clipErr = makeClip() })
+	clipOnce.Do(func() { clipData, clipErr = makeClip(clipDir) })
 	if clipErr != nil {
 		t.Fatal(clipErr)
 	}
 	return clipData
 }
 
-func makeClip() (*clip, error) {
-	dir, err := os.MkdirTemp("", "yizhan-clip")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
+func makeClip(dir string) (*clip, error) {
 	ivf, ogg := filepath.Join(dir, "v.ivf"), filepath.Join(dir, "a.ogg")
 	d := strconv.Itoa(clipSeconds)
 	cmds := [][]string{
@@ -70,6 +81,9 @@ func makeClip() (*clip, error) {
 			"-b:a", "32k", "-frame_duration", "20", "-page_duration", "20000", ogg},
 	}
 	for _, c := range cmds {
+		if exists(c[len(c)-1]) {
+			continue // made by the parent process
+		}
 		out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, c...)...).CombinedOutput()
 		if err != nil {
 			return nil, errors.New("ffmpeg: " + err.Error() + ": " + string(out))
