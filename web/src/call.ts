@@ -242,16 +242,20 @@ export class Call {
     if (lp.permissions && lp.permissions.canPublish === false) return;
     this.publishing = true;
     try {
-      if (this.opts.tracks && this.opts.tracks.length) {
-        for (const tr of this.opts.tracks) {
-          if (this.audioOnly && tr.kind === Track.Kind.Video) continue;
-          await lp.publishTrack(tr, tr.kind === Track.Kind.Video ? { simulcast: true } : {});
-        }
-      } else {
+      const given = this.opts.tracks ?? [];
+      for (const tr of given) {
+        if (this.audioOnly && tr.kind === Track.Kind.Video) continue;
+        await lp.publishTrack(tr, tr.kind === Track.Kind.Video ? { simulcast: true } : {});
+      }
+      // whatever the device check did not hand over, start here
+      if (!given.some((tr) => tr.kind === Track.Kind.Audio)) {
         await lp.setMicrophoneEnabled(true, this.opts.audioDeviceId ? { deviceId: this.opts.audioDeviceId } : undefined);
-        if (!this.audioOnly) {
-          await lp.setCameraEnabled(true, this.opts.videoDeviceId ? { deviceId: this.opts.videoDeviceId } : undefined);
-        }
+      }
+      if (!this.audioOnly && !given.some((tr) => tr.kind === Track.Kind.Video)) {
+        // no camera is no reason to stay silent: the microphone is already on
+        await lp.setCameraEnabled(true, this.opts.videoDeviceId ? { deviceId: this.opts.videoDeviceId } : undefined).catch((e: Error) => {
+          toast(t('publish_failed', { msg: e.message }), 'error');
+        });
       }
       this.published = true;
     } catch (e) {

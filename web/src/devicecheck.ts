@@ -82,7 +82,12 @@ export function deviceCheck(onDone: (c: DeviceChoice) => void, onBack?: () => vo
       return;
     }
     try {
-      video = await createLocalVideoTrack({ ...VIDEO, deviceId });
+      const v = await createLocalVideoTrack({ ...VIDEO, deviceId });
+      if (stopped) {
+        v.stop(); // the page moved on while the camera was starting
+        return;
+      }
+      video = v;
       video.attach(preview);
       preview.classList.remove('hidden');
       noVideo.classList.add('hidden');
@@ -104,7 +109,12 @@ export function deviceCheck(onDone: (c: DeviceChoice) => void, onBack?: () => vo
     audio?.stop();
     audio = undefined;
     try {
-      audio = await createLocalAudioTrack({ deviceId, echoCancellation: true, noiseSuppression: true, autoGainControl: true });
+      const a = await createLocalAudioTrack({ deviceId, echoCancellation: true, noiseSuppression: true, autoGainControl: true });
+      if (stopped) {
+        a.stop();
+        return;
+      }
+      audio = a;
       meter = new LevelMeter(audio.mediaStreamTrack);
       micLine.className = 'check-line ok';
       micLine.replaceChildren(icon('check'), T('dc_mic'));

@@ -494,7 +494,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
         ),
       );
     }
-    mount(liveBox, h('div', { class: 'live' }, callBox, panels));
+    mount(liveBox, h('div', { class: 'live-layout' }, callBox, panels));
   };
   drawLive();
   await refreshLive();

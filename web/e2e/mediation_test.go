@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"yizhan/media"
+	"yizhan/mediation"
+	"yizhan/signaling"
+	"yizhan/store"
+	"yizhan/web"
+)
+
+// appServer is the whole server as `serve --dev` runs it: signaling, media, mediation with
+// the demo data, and the web app.
+type appServer struct {
+	*httptest.Server
+	demo mediation.DemoInfo
+	sig  *signaling.Server
+}
+
+func newAppServer(t *testing.T) *appServer {
+	t.Helper()
+	log := testLogger(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "yizhan.db"), log)
+	if err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	demo, err := mediation.SeedDemo(ctx, st)
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	eng, err := media.NewEngine(media.Config{UDPPort: 0, Logger: log})
+	if err != nil {
+		t.Fatalf("media engine: %v", err)
+	}
+	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log}, eng)
+	svc := mediation.New(mediation.Config{}, st, sig, log)
+	sig.SetHooks(svc)
+	mux := http.NewServeMux()
+	rtc := sig.Handler()
+	mux.Handle("/rtc", rtc)
+	mux.Handle("/rtc/", rtc)
+	mux.Handle("/api/", svc.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.Handle("/", web.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		srv.Close()
+		svc.Close()
+		sig.Close()
+		_ = eng.Close()
+		_ = st.Close()
+	})
+	return &appServer{Server: srv, demo: demo, sig: sig}
+}
+
+func (a *appServer) password(t *testing.T, user string) string {
+	for _, u := range a.demo.Users {
+		if u.Username == user {
+			return u.Password
+		}
+	}
+	t.Fatalf("no demo user %s", user)
+	return ""
+}
+
+// invitations of the first demo session of a kind.
+func (a *appServer) invitations(t *testing.T, kind string) []mediation.DemoInvitation {
+	var out []mediation.DemoInvitation
+	var sid int64
+	for _, inv := range a.demo.Invitations {
+		if inv.SessionKind == kind && (sid == 0 || inv.SessionID == sid) {
+			sid = inv.SessionID
+			out = append(out, inv)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no demo %s invitations", kind)
+	}
+	return out
+}
+
+func pick(t *testing.T, invs []mediation.DemoInvitation, role, side string) mediation.DemoInvitation {
+	for _, inv := range invs {
+		if inv.Role == role && (side == "" || inv.Side == side) {
+			return inv
+		}
+	}
+	t.Fatalf("no %s %s invitation", role, side)
+	return mediation.DemoInvitation{}
+}
+
+// staffLogin signs in on /console.
+func staffLogin(p *page, base, user, password string) {
+	p.t.Helper()
+	p.navigate(base + "/console")
+	p.waitJS("login form", `!!document.querySelector('form.login')`, 20*time.Second)
+	p.setValue(`input[name=username]`, user)
+	p.setValue(`input[name=password]`, password)
+	p.click(`[data-action=login]`)
+	p.waitJS("console", `!!document.querySelector('.console .sidenav')`, 20*time.Second)
+}
+
+// partyJoins walks a party through /j/<code>: details, device check, consent, lobby.
+func partyJoins(p *page, base string, inv mediation.DemoInvitation, shots string) {
+	p.t.Helper()
+	p.navigate(base + "/j/" + inv.Code)
+	p.waitJS("invitation details", `!!document.querySelector('form.invite .session-title')`, 20*time.Second)
+	if shots != "" {
+		p.screenshot(shots + "-1-invitation")
+	}
+	p.click(`[data-action=name-ok]`)
+	p.waitJS("camera preview", `(() => { const v = document.querySelector('.dc-preview video'); return !!v && v.videoWidth > 0; })()`, 20*time.Second)
+	p.waitJS("network check", `!!document.querySelector('.check-line[data-rtt]')`, 20*time.Second)
+	if shots != "" {
+		p.screenshot(shots + "-2-device-check")
+	}
+	p.click(`[data-action=devices-ok]`)
+	p.waitJS("notice", `!!document.querySelector('.consent [data-action=consent]')`, 10*time.Second)
+	if shots != "" {
+		p.screenshot(shots + "-3-consent")
+	}
+	p.click(`[data-action=consent]`)
+	p.waitJS("lobby", `!!document.querySelector('.call.in-lobby .lobby-time')`, 20*time.Second)
+}
+
+// TestPartyLobbyAdmitCaucus: two parties join by link and wait in the lobby; the mediator
+// admits them from the console; everybody renders everybody's video; a caucus with the
+// applicant side hides them from the respondent, who sees the private-meeting notice;
+// after everyone is back the video returns.
+func TestPartyLobbyAdmitCaucus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
+	defer cancel()
+	b := newBrowser(t, ctx)
+	app := newAppServer(t)
+	invs := app.invitations(t, "mediation")
+	applicant := pick(t, invs, "party", "applicant")
+	respondent := pick(t, invs, "party", "respondent")
+	sessionID := applicant.SessionID
+	const mediatorID = "staff-east-mediator"
+
+	med := b.newPage("mediator", 1366, 900)
+	staffLogin(med, app.URL, "east-mediator", app.password(t, "east-mediator"))
+	med.screenshot("console-today")
+	med.navigate(fmt.Sprintf("%s/console/sessions/%d", app.URL, sessionID))
+	med.waitJS("session page", `!!document.querySelector('[data-action=join-av]')`, 20*time.Second)
+	med.click(`[data-action=join-av]`)
+	med.waitJS("mediator in the call", `!!document.querySelector('.live-layout .call .tile.local')`, 30*time.Second)
+
+	pa := b.newPage("applicant", 390, 844)
+	partyJoins(pa, app.URL, applicant, "party")
+	pa.screenshot("party-4-lobby")
+
+	// the knock reaches the console; the mediator admits
+	sel := fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, applicant.Identity)
+	med.waitJS("applicant in the lobby list", fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
+	med.screenshot("console-live-lobby")
+	med.click(sel)
+	pa.waitVideoFrom(mediatorID, 45*time.Second)
+	med.waitVideoFrom(applicant.Identity, 45*time.Second)
+	pa.screenshot("party-5-session")
+
+	pb := b.newPage("respondent", 1024, 700)
+	partyJoins(pb, app.URL, respondent, "")
+	sel = fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, respondent.Identity)
+	med.waitJS("respondent in the lobby list", fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
+	med.click(sel)
+	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
+	pb.waitVideoFrom(mediatorID, 45*time.Second)
+	pa.waitVideoFrom(respondent.Identity, 45*time.Second)
+	med.waitVideoFrom(respondent.Identity, 45*time.Second)
+	med.screenshot("console-live-joint")
+	pb.screenshot("session-joint-3")
+
+	// caucus with the applicant side: the respondent loses them and is told why
+	med.click(`[data-action=caucus-applicant]`)
+	pb.waitNoVideoFrom(applicant.Identity, 20*time.Second)
+	pb.waitNoVideoFrom(mediatorID, 20*time.Second)
+	pb.waitJS("private-meeting notice", `!!document.querySelector('.private-notice')`, 15*time.Second)
+	pa.waitJS("applicant told where they are", `!!document.querySelector('.call.in-caucus')`, 15*time.Second)
+	pa.waitVideoFrom(mediatorID, 30*time.Second)
+	if v := pa.remoteVideos()[respondent.Identity]; v.Width > 0 {
+		t.Fatalf("applicant still renders the respondent during the caucus: %+v", v)
+	}
+	pb.screenshot("caucus-others-see-notice")
+	pa.screenshot("caucus-inside")
+	med.screenshot("console-live-caucus")
+
+	// everyone back: video returns
+	med.click(`[data-action=all-back]`)
+	pb.waitJS("notice gone", `!document.querySelector('.private-notice')`, 20*time.Second)
+	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
+	pb.waitVideoFrom(mediatorID, 45*time.Second)
+	pa.waitVideoFrom(respondent.Identity, 45*time.Second)
+}
