@@ -21,8 +21,11 @@ const (
 	// sendQueueLen bounds what may wait for one slow client. A full queue closes that
 	// client's socket (it reconnects) instead of blocking the room.
 	sendQueueLen = 512
-	// wsPingEvery keeps NATs open and finds dead TCP connections; the Go SDK never pings.
+	// wsPingEvery keeps NATs open and finds dead TCP connections; the Go SDK never pings
+	// but answers websocket pings, as browsers do.
 	wsPingEvery = 20 * time.Second
+	// readIdle ends a connection that sent nothing, not even a pong, for this long.
+	readIdle = 2*wsPingEvery + 5*time.Second
 )
 
 var errSendQueueFull = errors.New("send queue full")
@@ -41,6 +44,8 @@ type conn struct {
 
 func newConn(ws *websocket.Conn, log *slog.Logger) *conn {
 	ws.SetReadLimit(maxFrameBytes)
+	_ = ws.SetReadDeadline(time.Now().Add(readIdle))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(readIdle)) })
 	c := &conn{ws: ws, log: log, send: make(chan []byte, sendQueueLen), done: make(chan struct{})}
 	go c.writeLoop() // ends when done is closed
 	return c
@@ -68,6 +73,7 @@ func (c *conn) Read() (*livekit.SignalRequest, error) {
 		if err != nil {
 			return nil, err
 		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(readIdle))
 		req := &livekit.SignalRequest{}
 		switch mt {
 		case websocket.BinaryMessage:

@@ -74,7 +74,7 @@ func (s *Server) SetSpace(roomName, identity, space string) error {
 		}
 	}
 	if len(update) > 0 {
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{Participants: update}}})
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{Participants: update}}})
 	}
 	r.mu.Unlock()
 	r.reconcile(nil)
@@ -183,7 +183,7 @@ func (s *Server) RemoveParticipant(roomName, identity string) error {
 	if err != nil {
 		return err
 	}
-	p.conn.Send(leaveMsg(livekit.DisconnectReason_PARTICIPANT_REMOVED))
+	p.send(leaveMsg(livekit.DisconnectReason_PARTICIPANT_REMOVED))
 	p.leave(livekit.DisconnectReason_PARTICIPANT_REMOVED)
 	return nil
 }

@@ -10,3 +10,13 @@ func (s *Server) DropSignalForTest(room, identity string) bool {
 	_ = p.conn.ws.Close()
 	return true
 }
+
+// ForgetForTest ends a participant's session silently, as if its resume window ran out.
+func (s *Server) ForgetForTest(room, identity string) bool {
+	_, p, err := s.find(room, identity)
+	if err != nil {
+		return false
+	}
+	p.leave(0)
+	return true
+}

@@ -13,33 +13,86 @@ import (
 // listening to it.
 const maxMalformed = 20
 
-// readLoop handles the client's requests in order until the websocket ends, then leaves.
-func (p *participant) readLoop() {
-	reason := livekit.DisconnectReason_CLIENT_INITIATED
+// resumeWindow is how long a participant whose signal connection dropped (a network
+// blip, a phone switching networks) keeps its place, media and space for the client to
+// resume.
+const resumeWindow = 20 * time.Second
+
+// readLoop handles the client's requests on c in order until c ends. A client that
+// asked to leave, closed the socket itself or broke the protocol leaves at once; one
+// whose connection just failed may resume within resumeWindow.
+func (p *participant) readLoop(c *conn) {
 	malformed := 0
 	for {
-		req, err := p.conn.Read()
+		req, err := c.Read()
 		if err != nil {
 			var me *malformedError
-			if errors.As(err, &me) {
+			switch {
+			case errors.As(err, &me):
 				malformed++
 				p.log.Warn("signal: ignoring malformed frame", "err", err, "count", malformed)
 				if malformed <= maxMalformed {
 					continue
 				}
-			} else if errors.Is(err, websocket.ErrReadLimit) {
+				p.leave(livekit.DisconnectReason_SIGNAL_CLOSE)
+			case errors.Is(err, websocket.ErrReadLimit):
 				p.log.Warn("signal: frame over the size limit; closing", "limit", maxFrameBytes)
-			} else if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
-				p.log.Info("signal: connection ended", "err", err)
+				p.leave(livekit.DisconnectReason_SIGNAL_CLOSE)
+			case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
+				p.leave(livekit.DisconnectReason_CLIENT_INITIATED)
+			default:
+				p.signalLost(c, err)
 			}
-			reason = livekit.DisconnectReason_SIGNAL_CLOSE
-			break
+			return
 		}
 		if done := p.handle(req); done {
-			break
+			p.leave(livekit.DisconnectReason_CLIENT_INITIATED)
+			return
 		}
 	}
-	p.leave(reason)
+}
+
+// signalLost keeps p for resumeWindow after its connection c failed.
+func (p *participant) signalLost(c *conn, err error) {
+	if p.signal() != c || p.hasLeft() {
+		return // already resumed on another connection, or gone
+	}
+	c.close(err)
+	p.log.Info("signal lost; waiting for the client to resume", "err", err, "window", resumeWindow)
+	time.AfterFunc(resumeWindow, func() {
+		if p.signal() == c {
+			p.log.Info("signal not resumed in time")
+			p.leave(livekit.DisconnectReason_SIGNAL_CLOSE)
+		}
+	})
+}
+
+// resume puts p on the new connection c and sends what it may have missed: its own
+// state, who it sees, the room, and a subscriber offer with an ICE restart.
+func (p *participant) resume(c *conn) {
+	p.connMu.Lock()
+	old := p.conn
+	p.conn = c
+	p.connMu.Unlock()
+	old.close(errors.New("resumed on a new connection"))
+
+	r := p.room
+	c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Reconnect{Reconnect: &livekit.ReconnectResponse{
+		IceServers: r.srv.iceServersFor(p.identity),
+		ServerInfo: r.srv.serverInfo(),
+	}}})
+	r.mu.Lock()
+	var infos []*livekit.ParticipantInfo
+	for _, q := range r.participants {
+		if sees(p, q) {
+			infos = append(infos, q.infoLocked())
+		}
+	}
+	c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{Participants: infos}}})
+	c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RoomUpdate{RoomUpdate: &livekit.RoomUpdate{Room: r.infoLocked()}}})
+	r.mu.Unlock()
+	p.log.Info("resumed")
+	p.subs.restartICE()
 }
 
 // handle dispatches one request; it reports whether the client asked to leave.
@@ -62,14 +115,14 @@ func (p *participant) handle(req *livekit.SignalRequest) (leave bool) {
 		p.log.Info("client leaves", "reason", m.Leave.Reason.String())
 		return true
 	case *livekit.SignalRequest_Ping:
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Pong{Pong: time.Now().UnixMilli()}})
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Pong{Pong: time.Now().UnixMilli()}})
 	case *livekit.SignalRequest_PingReq:
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_PongResp{PongResp: &livekit.Pong{
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_PongResp{PongResp: &livekit.Pong{
 			LastPingTimestamp: m.PingReq.Timestamp,
 			Timestamp:         time.Now().UnixMilli(),
 		}}})
 	case *livekit.SignalRequest_UpdateMetadata:
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
 			RequestId: m.UpdateMetadata.RequestId,
 			Reason:    livekit.RequestResponse_NOT_ALLOWED,
 			Message:   "participants may not change their own name, metadata or attributes here",

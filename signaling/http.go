@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -45,20 +46,7 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 	log := s.log.With("room", roomName, "identity", identity)
 
 	if q.Get("reconnect") == "1" {
-		// Never answer a reconnect with an HTTP error: 401 makes JS give up, 404/500 make
-		// it retry until exhausted. Accept, then ask for a full rejoin.
-		ws, err := s.upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		c := newConn(ws, log)
-		c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{
-			CanReconnect: true,
-			Reason:       livekit.DisconnectReason_STATE_MISMATCH,
-			Action:       livekit.LeaveRequest_RECONNECT,
-		}}})
-		c.close(nil)
-		log.Info("rtc: resume not possible, asked client to rejoin", "sid", q.Get("sid"))
+		s.handleResume(w, r, roomName, identity, q.Get("sid"), log)
 		return
 	}
 
@@ -72,6 +60,7 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 		perm:          perm,
 		hidden:        grants.Video.Hidden,
 		autoSubscribe: q.Get("auto_subscribe") != "0",
+		left:          make(chan struct{}),
 	}
 	space, err := s.getHooks().Joining(roomName, p.snapshotUnlocked())
 	if err != nil {
@@ -91,17 +80,52 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.log = log.With("participant", p.sid)
-	p.conn = newConn(ws, p.log)
+	c := newConn(ws, p.log)
+	p.conn = c
 	p.protocol, _ = strconv.Atoi(q.Get("protocol"))
 	s.wg.Add(1)
 	defer s.wg.Done()
 	if err := rm.join(p); err != nil {
 		p.log.Warn("rtc: join failed", "err", err)
-		p.conn.Send(leaveMsg(livekit.DisconnectReason_JOIN_FAILURE))
-		p.conn.close(err)
+		p.send(leaveMsg(livekit.DisconnectReason_JOIN_FAILURE))
+		c.close(err)
 		return
 	}
-	p.readLoop() // returns when the websocket ends
+	p.readLoop(c) // returns when the websocket ends
+}
+
+// handleResume takes a client back after its signal connection dropped, keeping its
+// peer connections, tracks and space. Never answer a reconnect with an HTTP error: 401
+// makes JS give up, 404/500 make it retry until exhausted. When the session cannot be
+// resumed, accept and ask for a full rejoin.
+func (s *Server) handleResume(w http.ResponseWriter, r *http.Request, roomName, identity, sid string, log *slog.Logger) {
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := newConn(ws, log)
+	var p *participant
+	if rm := s.getRoom(roomName); rm != nil {
+		rm.mu.Lock()
+		if q := rm.participants[identity]; q != nil && q.sid == sid && sid != "" {
+			p = q
+		}
+		rm.mu.Unlock()
+	}
+	if p == nil || p.hasLeft() {
+		c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{
+			CanReconnect: true,
+			Reason:       livekit.DisconnectReason_STATE_MISMATCH,
+			Action:       livekit.LeaveRequest_RECONNECT,
+		}}})
+		c.close(nil)
+		log.Info("rtc: resume not possible, asked client to rejoin", "sid", sid)
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	p.resume(c)
+	p.readLoop(c)
 }
 
 func permissionFromGrant(v interface {

@@ -16,7 +16,6 @@ import (
 type participant struct {
 	// Set before join, then read-only.
 	sid, identity string
-	conn          *conn
 	log           *slog.Logger
 	protocol      int
 	room          *room
@@ -41,7 +40,31 @@ type participant struct {
 
 	dc dataChannels
 
+	connMu sync.Mutex // guards conn
+	conn   *conn      // the current signal connection; replaced on resume
+
 	leaveOnce sync.Once
+	left      chan struct{} // closed by leave
+}
+
+// signal returns the current signal connection.
+func (p *participant) signal() *conn {
+	p.connMu.Lock()
+	defer p.connMu.Unlock()
+	return p.conn
+}
+
+// send queues a message on the current signal connection. While the signal is down
+// (waiting for a resume) messages are lost; resume sends the state again.
+func (p *participant) send(msg *livekit.SignalResponse) { p.signal().Send(msg) }
+
+func (p *participant) hasLeft() bool {
+	select {
+	case <-p.left:
+		return true
+	default:
+		return false
+	}
 }
 
 // pubTrack is one published track: its info and the up track forwarding it.
@@ -162,7 +185,7 @@ func (p *participant) setupPeers(eng *media.Engine) error {
 			p.setActive()
 		case webrtc.PeerConnectionStateFailed:
 			p.log.Info("publisher connection failed")
-			p.conn.Send(leaveMsg(livekit.DisconnectReason_CONNECTION_TIMEOUT))
+			p.send(leaveMsg(livekit.DisconnectReason_CONNECTION_TIMEOUT))
 			go p.leave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
 		}
 	})
@@ -196,6 +219,7 @@ func (p *participant) setActive() {
 // leave ends p: unregisters it, closes its tracks, peer connections and socket. Idempotent.
 func (p *participant) leave(reason livekit.DisconnectReason) {
 	p.leaveOnce.Do(func() {
+		close(p.left)
 		r := p.room
 		registered := r.remove(p)
 		r.mu.Lock()
@@ -204,7 +228,7 @@ func (p *participant) leave(reason livekit.DisconnectReason) {
 		snap := p.snapshotLocked()
 		r.mu.Unlock()
 
-		p.conn.close(errors.New(reason.String()))
+		p.signal().close(errors.New(reason.String()))
 		for _, t := range tracks {
 			t.up.Close()
 		}

@@ -62,7 +62,7 @@ func (p *participant) sendCandidate(c *webrtc.ICECandidate, target livekit.Signa
 	if err != nil {
 		return
 	}
-	p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Trickle{Trickle: &livekit.TrickleRequest{
+	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Trickle{Trickle: &livekit.TrickleRequest{
 		CandidateInit: string(b),
 		Target:        target,
 	}}})
@@ -100,7 +100,7 @@ func (p *participant) handleOffer(sd *livekit.SessionDescription) error {
 	if err := p.pub.SetLocalDescription(answer); err != nil {
 		return fmt.Errorf("set local answer: %w", err)
 	}
-	p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Answer{Answer: &livekit.SessionDescription{
+	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Answer{Answer: &livekit.SessionDescription{
 		Type: "answer",
 		Sdp:  p.pub.LocalDescription().SDP,
 		Id:   sd.Id,
@@ -115,7 +115,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 	r.mu.Lock()
 	if !p.perm.CanPublish {
 		r.mu.Unlock()
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
 			Reason:  livekit.RequestResponse_NOT_ALLOWED,
 			Message: "this participant may not publish",
 			Request: &livekit.RequestResponse_AddTrack{AddTrack: req},
@@ -124,7 +124,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 	}
 	if req.Cid == "" || len(p.pending) >= 16 {
 		r.mu.Unlock()
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
 			Reason:  livekit.RequestResponse_INVALID_REQUEST,
 			Message: "add_track needs a cid, and at most 16 tracks may be pending",
 			Request: &livekit.RequestResponse_AddTrack{AddTrack: req},
@@ -151,7 +151,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 	}
 	resp := &livekit.TrackPublishedResponse{Cid: req.Cid, Track: cloneTrackInfo(info)}
 	r.mu.Unlock()
-	p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_TrackPublished{TrackPublished: resp}})
+	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_TrackPublished{TrackPublished: resp}})
 }
 
 // onTrack runs once per incoming RTP stream; simulcast layers (rids) of one track share
@@ -254,7 +254,7 @@ func (p *participant) unpublish(sid string, server bool) {
 
 	t.up.Close()
 	if server {
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_TrackUnpublished{TrackUnpublished: &livekit.TrackUnpublishedResponse{TrackSid: sid}}})
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_TrackUnpublished{TrackUnpublished: &livekit.TrackUnpublishedResponse{TrackSid: sid}}})
 	}
 	if registered {
 		p.log.Info("track unpublished", "track", sid)
@@ -298,7 +298,7 @@ func (p *participant) setTrackMuted(sid string, muted, byServer bool) error {
 		}
 	}
 	if byServer {
-		p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: sid, Muted: muted}}})
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: sid, Muted: muted}}})
 	}
 	if changed {
 		kind := EventUnmuted

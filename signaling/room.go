@@ -97,14 +97,14 @@ func (r *room) join(p *participant) error {
 			others = append(others, o.infoLocked())
 		}
 	}
-	p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Join{Join: r.joinResponseLocked(p, others)}})
+	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Join{Join: r.joinResponseLocked(p, others)}})
 	r.broadcastLocked(p, false)
 	snap := p.snapshotLocked()
 	r.mu.Unlock()
 
 	if old != nil {
 		old.log.Info("evicted by a new session of the same identity")
-		old.conn.Send(leaveMsg(livekit.DisconnectReason_DUPLICATE_IDENTITY))
+		old.send(leaveMsg(livekit.DisconnectReason_DUPLICATE_IDENTITY))
 		old.leave(livekit.DisconnectReason_DUPLICATE_IDENTITY)
 	}
 	p.log.Info("joined", "space", p.space)
@@ -115,16 +115,11 @@ func (r *room) join(p *participant) error {
 
 func (r *room) joinResponseLocked(p *participant, others []*livekit.ParticipantInfo) *livekit.JoinResponse {
 	return &livekit.JoinResponse{
-		Room:              r.infoLocked(),
-		Participant:       p.infoLocked(),
-		OtherParticipants: others,
-		ServerVersion:     ServerVersion,
-		ServerInfo: &livekit.ServerInfo{
-			Edition:  livekit.ServerInfo_Standard,
-			Version:  ServerVersion,
-			Protocol: 16,
-			NodeId:   r.srv.cfg.NodeID,
-		},
+		Room:                 r.infoLocked(),
+		Participant:          p.infoLocked(),
+		OtherParticipants:    others,
+		ServerVersion:        ServerVersion,
+		ServerInfo:           r.srv.serverInfo(),
 		IceServers:           r.srv.iceServersFor(p.identity),
 		SubscriberPrimary:    false,
 		PingInterval:         5,
@@ -146,7 +141,7 @@ func (r *room) broadcastLocked(q *participant, self bool) {
 			continue
 		}
 		if sees(a, q) {
-			a.conn.Send(msg)
+			a.send(msg)
 		}
 	}
 }
@@ -168,7 +163,7 @@ func (r *room) remove(p *participant) bool {
 	}}}
 	for _, a := range r.participants {
 		if sees(a, p) {
-			a.conn.Send(msg)
+			a.send(msg)
 		}
 	}
 	if len(r.participants) == 0 && !r.closed {
@@ -203,7 +198,7 @@ func (r *room) close(reason livekit.DisconnectReason) {
 	}
 	r.mu.Unlock()
 	for _, p := range ps {
-		p.conn.Send(leaveMsg(reason))
+		p.send(leaveMsg(reason))
 		p.leave(reason)
 	}
 	r.srv.forgetRoom(r)
@@ -216,7 +211,7 @@ func (r *room) setMetadata(md string) {
 	r.metadata = md
 	msg := &livekit.SignalResponse{Message: &livekit.SignalResponse_RoomUpdate{RoomUpdate: &livekit.RoomUpdate{Room: r.infoLocked()}}}
 	for _, p := range r.participants {
-		p.conn.Send(msg)
+		p.send(msg)
 	}
 }
 

@@ -206,3 +206,12 @@ func kindOf(k webrtc.RTPCodecType) livekit.TrackType {
 	}
 	return livekit.TrackType_VIDEO
 }
+
+func (s *Server) serverInfo() *livekit.ServerInfo {
+	return &livekit.ServerInfo{
+		Edition:  livekit.ServerInfo_Standard,
+		Version:  ServerVersion,
+		Protocol: 16,
+		NodeId:   s.cfg.NodeID,
+	}
+}

@@ -38,7 +38,9 @@ func TestDuplicateIdentityEvictsFirst(t *testing.T) {
 	waitFor(t, "watcher receives the new alice", func() bool { return watcher.PacketsFrom("alice", "video") > 10 })
 }
 
-func TestDroppedWebsocketRejoins(t *testing.T) {
+// TestDroppedWebsocketResumes: the signal connection drops; the client resumes on a
+// new one and keeps its session, tracks and subscriptions.
+func TestDroppedWebsocketResumes(t *testing.T) {
 	ts := startServer(t)
 	bob := ts.connect(t, "drop", "bob", false)
 	alice := ts.connect(t, "drop", "alice", true)
@@ -46,14 +48,64 @@ func TestDroppedWebsocketRejoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "bob receives alice", func() bool { return bob.PacketsFrom("alice", "video") > 10 })
-	oldSID := string(alice.Room.LocalParticipant.SID())
+	sid := string(alice.Room.LocalParticipant.SID())
 
 	if !ts.sig.DropSignalForTest("drop", "alice") {
 		t.Fatal("alice not found")
 	}
-	// The SDK tries to resume, is asked to rejoin, rejoins in full and republishes.
+	if !ts.sig.DropSignalForTest("drop", "bob") {
+		t.Fatal("bob not found")
+	}
+	// Bob's signal is gone too, yet media keeps flowing and both come back.
+	before := bob.PacketsFrom("alice", "video")
+	waitFor(t, "bob still receives alice", func() bool { return bob.PacketsFrom("alice", "video") > before+30 })
+	waitFor(t, "both resumed", func() bool {
+		return alice.Room.ConnectionState() == lksdk.ConnectionStateConnected && bob.Room.ConnectionState() == lksdk.ConnectionStateConnected
+	})
+	ps := ts.sig.Participants("drop")
+	if len(ps) != 2 {
+		t.Fatalf("%d participants after resume, want 2", len(ps))
+	}
+	for _, p := range ps {
+		if p.Identity == "alice" && (p.SID != sid || len(p.Tracks) != 1) {
+			t.Fatalf("alice after resume: sid %s (was %s), %d tracks", p.SID, sid, len(p.Tracks))
+		}
+	}
+	if bob.SawLeave("alice") {
+		t.Error("bob saw alice leave during a resume")
+	}
+	// The signal works after the resume: a mute reaches bob.
+	for _, pub := range alice.Room.LocalParticipant.TrackPublications() {
+		if lp, ok := pub.(*lksdk.LocalTrackPublication); ok {
+			lp.SetMuted(true)
+		}
+	}
+	waitFor(t, "bob sees the mute after the resume", func() bool {
+		for sidT := range bob.Tracks() {
+			if m, ok := bob.MutedSeen(sidT); ok && m {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestDroppedWebsocketRejoins: when the session cannot be resumed, the client is asked
+// to rejoin in full, and does, republishing its tracks.
+func TestDroppedWebsocketRejoins(t *testing.T) {
+	ts := startServer(t)
+	bob := ts.connect(t, "rejoin", "bob", false)
+	alice := ts.connect(t, "rejoin", "alice", true)
+	if _, err := alice.PublishVP8(lktest.VideoOptions{BitrateKbps: 200}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob receives alice", func() bool { return bob.PacketsFrom("alice", "video") > 10 })
+	oldSID := string(alice.Room.LocalParticipant.SID())
+	if !ts.sig.DropSignalForTest("rejoin", "alice") || !ts.sig.ForgetForTest("rejoin", "alice") {
+		t.Fatal("alice not found")
+	}
 	waitFor(t, "alice back with a new session", func() bool {
-		for _, p := range ts.sig.Participants("drop") {
+		for _, p := range ts.sig.Participants("rejoin") {
 			if p.Identity == "alice" && p.SID != oldSID && len(p.Tracks) == 1 {
 				return true
 			}

@@ -23,6 +23,7 @@ type subscriber struct {
 	offerID     uint32
 	inFlight    bool // an offer awaits its answer
 	renegotiate bool // something changed while inFlight
+	iceRestart  bool // the next offer restarts ICE (after a resume)
 	closed      bool
 }
 
@@ -91,9 +92,11 @@ func (s *subscriber) negotiate() {
 	s.inFlight = true
 	s.offerID++
 	id := s.offerID
+	restart := s.iceRestart
+	s.iceRestart = false
 	s.mu.Unlock()
 
-	if err := s.offer(id); err != nil {
+	if err := s.offer(id, restart); err != nil {
 		s.p.log.Warn("subscriber offer", "err", err)
 		s.mu.Lock()
 		s.inFlight = false
@@ -101,8 +104,8 @@ func (s *subscriber) negotiate() {
 	}
 }
 
-func (s *subscriber) offer(id uint32) error {
-	offer, err := s.pc.CreateOffer(nil)
+func (s *subscriber) offer(id uint32, iceRestart bool) error {
+	offer, err := s.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
 	}
@@ -115,7 +118,7 @@ func (s *subscriber) offer(id uint32) error {
 			mids[tr.Mid()] = snd.Track().ID()
 		}
 	}
-	s.p.conn.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Offer{Offer: &livekit.SessionDescription{
+	s.p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Offer{Offer: &livekit.SessionDescription{
 		Type:         "offer",
 		Sdp:          s.pc.LocalDescription().SDP,
 		Id:           id,
@@ -178,6 +181,17 @@ func (s *subscriber) close() {
 	for _, e := range down {
 		e.dt.Close()
 	}
+}
+
+// restartICE forgets an offer lost with the old signal connection and sends a new
+// one that restarts ICE, so the subscriber connection recovers too.
+func (s *subscriber) restartICE() {
+	s.mu.Lock()
+	s.inFlight = false
+	s.renegotiate = false
+	s.iceRestart = true
+	s.mu.Unlock()
+	s.negotiate()
 }
 
 // subscribed lists the track SIDs this participant receives.
