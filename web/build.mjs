@@ -48,6 +48,30 @@ ${css ? `<link rel="stylesheet" href="${css}">` : ''}
   }
 }
 
+// livekit-client is built once into its own module (named by its content hash), and the app
+// imports it from there: the big vendor file stays the same from one app change to the next,
+// for browsers' caches and for the repository.
+const vendor = await esbuild.build({
+  stdin: { contents: "export * from 'livekit-client';", resolveDir: '.', sourcefile: 'vendor-livekit.js' },
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: ['es2020', 'chrome90', 'safari15', 'firefox90'],
+  outdir: 'dist/assets',
+  entryNames: 'livekit-client-2.23.0-[hash]',
+  metafile: true,
+  legalComments: 'none',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  write: true,
+});
+const vendorFile = basename(Object.keys(vendor.metafile.outputs).find((f) => f.endsWith('.js')));
+const vendorPlugin = {
+  name: 'vendor-livekit',
+  setup(build) {
+    build.onResolve({ filter: /^livekit-client$/ }, () => ({ path: './' + vendorFile, external: true }));
+  },
+};
+
 const opts = {
   entryPoints: ['src/main.ts'],
   bundle: true,
@@ -65,6 +89,7 @@ const opts = {
   logLevel: 'info',
   define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [
+    vendorPlugin,
     {
       name: 'index-html',
       setup(build) {

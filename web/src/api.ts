@@ -70,7 +70,10 @@ export interface Live {
   participants: LiveParticipant[]; absent?: { identity: string; name: string; role: string; side?: string }[];
   recording?: RecordingState;
 }
-export interface RecordingState { active?: boolean; state?: string; healthy?: boolean; error?: string; started_at?: string; tracks?: number }
+export interface RecordingState {
+  active?: boolean; state?: string; healthy?: boolean; error?: string; started_at?: string; tracks?: number;
+  spaces?: { space: string; record: boolean; sealed?: boolean; reason: string }[];
+}
 export interface JoinInfo {
   role: string; side?: string; name: string;
   session: { id: number; title: string; kind: string; state: string; scheduled_at?: string; caucus_policy?: string; record_on_open?: boolean };

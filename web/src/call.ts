@@ -421,7 +421,7 @@ export class Call {
     );
 
     // recording
-    const recOn = isRecording(meta);
+    const recOn = !lobby && isRecording(meta, mySpace);
     this.rec.classList.toggle('hidden', !recOn);
     this.el.classList.toggle('recording', recOn);
     setT(this.count, 'participants_n', { n: members.length || 1 });

@@ -17,7 +17,7 @@ export interface RoomMeta {
   kind?: string;
   session?: string;
   case?: string;
-  recording?: boolean | { active?: boolean; on?: boolean; state?: string; healthy?: boolean; error?: string };
+  recording?: boolean | { active?: boolean; on?: boolean; state?: string; healthy?: boolean; error?: string } | Record<string, unknown>;
   recording_state?: string;
   caucus_policy?: string;
   spaces?: SpaceInfo[] | Record<string, SpaceInfo | string[]>;
@@ -37,13 +37,27 @@ export function roomMeta(room: Room): RoomMeta {
   }
 }
 
-export function isRecording(m: RoomMeta): boolean {
-  const r = m.recording;
+/**
+ * Whether my space is being recorded. The metadata may say it for the room
+ * (`recording: true` or `{active: true}`) or per space (`recording: {"joint": true}`,
+ * or `recording_spaces: ["joint"]`): a caucus that is not recorded must not show the dot.
+ */
+export function isRecording(m: RoomMeta, space = ''): boolean {
+  const sp = space || 'joint';
+  const list = (m as { recording_spaces?: unknown }).recording_spaces;
+  if (Array.isArray(list)) return list.includes(sp) || (space === '' && list.includes('main'));
+  const r = m.recording as unknown;
   if (typeof r === 'boolean') return r;
+  if (r && typeof r === 'object' && !Array.isArray(r)) {
+    const byKey = r as Record<string, unknown>;
+    if (typeof byKey[sp] === 'boolean') return byKey[sp] as boolean;
+    if (byKey[sp] && typeof byKey[sp] === 'object') return !!(byKey[sp] as { active?: boolean; record?: boolean }).active || !!(byKey[sp] as { record?: boolean }).record;
+  }
   if (r && typeof r === 'object') {
-    if (typeof r.active === 'boolean') return r.active;
-    if (typeof r.on === 'boolean') return r.on;
-    if (typeof r.state === 'string') return r.state === 'recording' || r.state === 'on' || r.state === 'active';
+    const o = r as { active?: boolean; on?: boolean; state?: string };
+    if (typeof o.active === 'boolean') return o.active;
+    if (typeof o.on === 'boolean') return o.on;
+    if (typeof o.state === 'string') return o.state === 'recording' || o.state === 'on' || o.state === 'active';
   }
   if (typeof m.recording_state === 'string') return m.recording_state === 'recording' || m.recording_state === 'on';
   return false;

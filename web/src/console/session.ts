@@ -27,8 +27,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
         { class: 'muted' },
         c ? h('a', { href: `/console/cases/${c.id}` }, `${c.number} ${c.title}`) : `${s.case_number ?? ''} ${s.case_title ?? ''}`,
         c ? [' ', riskChip(c.risk)] : null,
-        ' · ',
-        fmtTime(s.scheduled_at),
+        s.scheduled_at ? [' · ', fmtTime(s.scheduled_at)] : null,
         ' · ',
         T('sess_caucus_policy'),
         '：',
@@ -301,37 +300,43 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       ),
     );
 
-    // recording
+    // recording: the recorder follows the session's policy and the consents (no manual
+    // switch); the server's plan is shown when Live carries it, else the policy's reading.
     const everyone = Object.values(L.spaces).flat();
     const missing = everyone.filter((p) => !p.host && p.consent !== true);
     const rec = L.recording;
-    const recOn = !!(rec && (rec.active || rec.state === 'recording'));
+    const planRows: { space: string; record: boolean; reason: string }[] =
+      rec?.spaces ??
+      spaces
+        .filter(([, ps]) => ps.length)
+        .map(([sp, ps]) => {
+          const miss = ps.filter((p) => !p.host && p.consent !== true).map((p) => p.name);
+          const joint = sp === 'joint';
+          const allowed = joint ? s.record_on_open !== false : s.caucus_policy === 'sealed';
+          return {
+            space: sp,
+            record: allowed && miss.length === 0,
+            reason: !allowed ? t(joint ? 'recording_off' : 'sess_caucus_none') : miss.length ? t('live_consent_missing', { names: miss.join('、') }) : '',
+          };
+        });
+    const recOn = planRows.some((r) => r.record);
     const recPanel = h(
       'div',
       { class: 'panel recording' },
       h('h3', null, h('span', null, icon('rec', recOn ? 'blink' : ''), ' ', T('live_rec'), ' ', recOn ? h('span', { class: 'chip live' }, T('recording_on')) : h('span', { class: 'chip' }, T('recording_off')))),
-      rec && rec.healthy === false ? h('div', { class: 'health-bad', role: 'alert' }, icon('alert'), t('live_rec_health_bad', { msg: rec.error ?? '' })) : rec ? h('div', { class: 'check-line ok' }, icon('check'), T('live_rec_health_ok')) : null,
-      missing.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: missing.map((p) => p.name).join('、') })) : null,
-      isHost && rec
-        ? h(
-            'div',
-            { class: 'row' },
-            recOn
-              ? h(
-                  'button',
-                  {
-                    class: 'btn small',
-                    'data-action': 'rec-stop',
-                    onclick: () => {
-                      const reason = prompt(t('live_rec_reason'));
-                      if (reason !== null) void act('recording', { action: 'stop', reason });
-                    },
-                  },
-                  T('live_rec_stop'),
-                )
-              : h('button', { class: 'btn small danger', 'data-action': 'rec-start', onclick: () => void act('recording', { action: 'start' }) }, T('live_rec_start')),
-          )
-        : null,
+      rec && rec.healthy === false ? h('div', { class: 'health-bad', role: 'alert' }, icon('alert'), t('live_rec_health_bad', { msg: rec.error ?? '' })) : rec?.healthy ? h('div', { class: 'check-line ok' }, icon('check'), T('live_rec_health_ok')) : null,
+      ...planRows.map((r) =>
+        h(
+          'div',
+          { class: 'check-line ' + (r.record ? 'ok' : 'warn'), dataset: { space: r.space, record: String(r.record) } },
+          icon(r.record ? 'rec' : 'alert'),
+          spaceName(r.space, L.spaces[r.space] ?? []),
+          '：',
+          r.record ? T('recording_on') : r.reason || T('recording_off'),
+        ),
+      ),
+      missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: missing.map((p) => p.name).join('、') })) : null,
+      h('div', { class: 'muted small' }, T('sess_caucus_policy'), '：', T(s.caucus_policy === 'sealed' ? 'sess_caucus_sealed' : 'sess_caucus_none')),
     );
 
     // reception outcome
