@@ -111,6 +111,9 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 	}
 	var dir, folder string
 	for part := 1; ; part++ {
+		if part > 100 {
+			return nil, fmt.Errorf("%s: too many parts", filepath.Join(caseDir, meta.Session))
+		}
 		folder = meta.Session
 		if part > 1 {
 			folder = meta.Session + "-part" + strconv.Itoa(part)
@@ -129,9 +132,7 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 		if exists(filepath.Join(dir, markerName)) {
 			return nil, fmt.Errorf("%s: %w", dir, ErrInProgress)
 		}
-		if !exists(filepath.Join(dir, manifestName)) && part > 20 {
-			return nil, fmt.Errorf("%s: too many parts", dir)
-		}
+		// sealed (or not ours): never touched; try the next part
 	}
 	marker := fmt.Sprintf("pid %d opened %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano))
 	if err := os.WriteFile(filepath.Join(dir, markerName), []byte(marker), 0o644); err != nil {
@@ -145,8 +146,8 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 	syncDir(caseDir)
 	s := &Session{dir: dir, folder: folder, meta: meta, log: log.With("case", meta.Case, "session", folder),
 		events: events, writers: map[*TrackWriter]struct{}{}, create: createTrackFile}
-	detail := map[string]string{"case": meta.Case, "session": meta.Session, "folder": folder,
-		"title": meta.Title, "kind": meta.Kind, "caucus_policy": meta.CaucusPolicy, "centre": meta.Centre}
+	detail := nonEmpty(map[string]string{"case": meta.Case, "session": meta.Session, "folder": folder,
+		"title": meta.Title, "kind": meta.Kind, "caucus_policy": meta.CaucusPolicy, "centre": meta.Centre})
 	if _, err := events.Append(Event{Kind: KindSessionOpened, Actor: "system", Detail: detail}); err != nil {
 		events.Close()
 		return nil, err
@@ -170,16 +171,30 @@ func (s *Session) OnError(fn func(TrackFailure)) {
 	s.mu.Unlock()
 }
 
-// Log appends an event to the session's event log (Seq, Prev and a zero Time are filled in).
+// Log appends an event to the session's event log (Seq, Prev and a zero Time are
+// filled in). After Seal it returns ErrSealed.
 func (s *Session) Log(ev Event) error {
 	_, err := s.events.Append(ev)
+	if errors.Is(err, os.ErrClosed) {
+		return ErrSealed
+	}
 	return err
+}
+
+// nonEmpty drops empty values so events carry only what was said.
+func nonEmpty(m map[string]string) map[string]string {
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
 }
 
 // AddParticipant logs who a participant is; the manifest lists participants from these.
 func (s *Session) AddParticipant(p Participant) error {
-	return s.Log(Event{Kind: KindParticipant, Actor: "system", Subject: p.Identity, Detail: map[string]string{
-		"name": p.Name, "role": p.Role, "side": p.Side, "centre": p.Centre, "joined_via": p.JoinedVia}})
+	return s.Log(Event{Kind: KindParticipant, Actor: "system", Subject: p.Identity, Detail: nonEmpty(map[string]string{
+		"name": p.Name, "role": p.Role, "side": p.Side, "centre": p.Centre, "joined_via": p.JoinedVia})})
 }
 
 // Consent logs an answer to the recording notice (consented or declined).
@@ -193,7 +208,7 @@ func (s *Session) Consent(c Consent) error {
 		actor = c.Identity
 	}
 	return s.Log(Event{Kind: kind, Time: c.Time, Actor: actor, Subject: c.Identity,
-		Detail: map[string]string{"scope": c.Scope, "notice": c.Notice}})
+		Detail: nonEmpty(map[string]string{"scope": c.Scope, "notice": c.Notice})})
 }
 
 // NewTrackWriter starts recording one track into a new file of the session.
@@ -252,6 +267,12 @@ func (s *Session) NewTrackWriter(meta TrackMeta) (*TrackWriter, error) {
 	t.onError = s.trackFailed
 	t.onClose = s.trackClosed
 	s.mu.Lock()
+	if s.sealing { // Seal began while we created the file: it will not close this writer
+		s.mu.Unlock()
+		f.Close()
+		os.Remove(abs)
+		return nil, ErrSealed
+	}
 	s.writers[t] = struct{}{}
 	s.mu.Unlock()
 	err = s.Log(Event{Kind: KindTrackStarted, Actor: "system", Subject: meta.Identity, Detail: map[string]string{

@@ -80,6 +80,22 @@ func LoadOrCreateKey(dir string) (*Signer, error) {
 	return s, nil
 }
 
+// LoadPublicKey reads the public keys of the signing keys in dir without creating any:
+// for `yizhan verify` on the server, to pin the signatures to the server's own key.
+func LoadPublicKey(dir string) (*PublicKey, error) {
+	for _, f := range []string{ed25519KeyFile, sm2KeyFile} {
+		if !exists(filepath.Join(dir, f)) {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, f), os.ErrNotExist)
+		}
+	}
+	s, err := LoadOrCreateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := s.Public()
+	return &p, nil
+}
+
 func loadOrCreate(path string, gen func() (any, []byte, error), parse func([]byte) (any, error)) (any, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
