@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	tests := []struct {
+		xs   []int64
+		p    float64
+		want int64
+	}{
+		{nil, 50, 0},
+		{[]int64{7}, 50, 7},
+		{[]int64{7}, 99, 7},
+		{[]int64{3, 1, 2}, 50, 2},
+		{[]int64{1, 2, 3, 4}, 50, 2},
+		{[]int64{1, 2, 3, 4}, 75, 3},
+		{[]int64{1, 2, 3, 4}, 100, 4},
+		{[]int64{5, 4, 3, 2, 1, 10, 9, 8, 7, 6}, 90, 9},
+		{[]int64{5, 4, 3, 2, 1, 10, 9, 8, 7, 6}, 99, 10},
+		{[]int64{1, 2, 3}, 0.1, 1},
+	}
+	for _, tt := range tests {
+		if got := Percentile(append([]int64(nil), tt.xs...), tt.p); got != tt.want {
+			t.Errorf("Percentile(%v, %v) = %d, want %d", tt.xs, tt.p, got, tt.want)
+		}
+	}
+	// 1..1000: p99 is 990, p50 is 500 (nearest rank).
+	xs := make([]int64, 1000)
+	for i := range xs {
+		xs[len(xs)-1-i] = int64(i + 1)
+	}
+	if got := Percentile(xs, 99); got != 990 {
+		t.Errorf("p99 of 1..1000 = %d", got)
+	}
+	if got := Percentile(xs, 50); got != 500 {
+		t.Errorf("p50 of 1..1000 = %d", got)
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	// A real line shape; the command name holds a space and a ')'.
+	line := "4242 (yiz han) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 9 0 100 123456 789 18446744073709551615\n"
+	got, err := parseStatCPU([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3250 * time.Millisecond; got != want { // (250+75) ticks of 10 ms
+		t.Errorf("cpu = %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "1 (x S 1 2", "1 (x) S 1 2 3", "1 (x) S 1 2 3 4 5 6 7 8 9 10 ab 7 0"} {
+		if _, err := parseStatCPU([]byte(bad)); err == nil {
+			t.Errorf("parseStatCPU(%q): no error", bad)
+		}
+	}
+	// And the real file of this process parses.
+	if _, err := ProcCPU(0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseStatusRSS(t *testing.T) {
+	status := "Name:\tyizhan\nVmPeak:\t  99999 kB\nVmRSS:\t   20480 kB\nRssAnon:\t 1 kB\n"
+	got, err := parseStatusRSS([]byte(status))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 20480*1024 {
+		t.Errorf("rss = %d", got)
+	}
+	for _, bad := range []string{"", "VmRSS: 12\n", "VmRSS: x kB\n", "VmRSS: 1 MB\n"} {
+		if _, err := parseStatusRSS([]byte(bad)); err == nil {
+			t.Errorf("parseStatusRSS(%q): no error", bad)
+		}
+	}
+	if rss, err := ProcRSS(0); err != nil || rss <= 0 {
+		t.Fatalf("own rss = %d, %v", rss, err)
+	}
+}
+
+func TestScenarioTable(t *testing.T) {
+	all, err := Select("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]int{ // publishers, subscribers (that subscribe), receivers per track
+		"video1x10": {1, 10, 10},
+		"video1x25": {1, 25, 25},
+		"video1x50": {1, 50, 50},
+		"meeting4":  {4, 4, 3},
+		"video2x40": {2, 40, 40},
+	}
+	if len(all) != len(want) {
+		t.Fatalf("default has %d scenarios, want %d", len(all), len(want))
+	}
+	for _, s := range all {
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("unexpected default scenario %q", s.Name)
+			continue
+		}
+		if got := [3]int{s.Publishers, s.SubscriberCount(), s.Receivers()}; got != w {
+			t.Errorf("%s: publishers/subscribers/receivers = %v, want %v", s.Name, got, w)
+		}
+		if s.Record {
+			t.Errorf("%s records", s.Name)
+		}
+	}
+	if m, _ := lookup("meeting4"); !m.Audio || !m.Meeting || m.Participants() != 4 {
+		t.Errorf("meeting4 = %+v", m)
+	}
+
+	got, err := Select("meeting4, video3x7,tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[1].Publishers != 3 || got[1].Subscribers != 7 || got[2].Participants() != 3 {
+		t.Errorf("Select = %+v", got)
+	}
+	for _, bad := range []string{"nope", "video0x5", "video1x5000", "video2x3y", ","} {
+		if _, err := Select(bad); err == nil {
+			t.Errorf("Select(%q): no error", bad)
+		}
+	}
+}
+
+// TestSmoke runs the tiny scenario end to end against a real server process.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and clients")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	bin, err := Build(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := StartServer(ctx, ServerConfig{Binary: bin, CPU: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	sc, _ := lookup("tiny")
+	res, err := Run(ctx, srv, sc, RunConfig{Duration: 2 * time.Second, Warmup: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", res)
+	if res.ForwardedPPS < 100 || res.ExpectedPPS < 100 {
+		t.Errorf("forwarded %v pps of %v expected", res.ForwardedPPS, res.ExpectedPPS)
+	}
+	if res.Loss > 0.05 {
+		t.Errorf("loss %v", res.Loss)
+	}
+	if res.JoinSamples != 2 || res.LatencySamples == 0 || res.ServerCPUCores <= 0 || res.RSSMB <= 0 {
+		t.Errorf("missing measurements: %+v", res)
+	}
+	dir := srv.Dir
+	srv.Stop()
+	if srv.Alive() {
+		t.Error("server still running after Stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "server.log")); !os.IsNotExist(err) {
+		t.Errorf("server dir not removed: %v", err)
+	}
+}

@@ -1,0 +1,56 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// PinSelf restricts this process to the given CPUs and sets GOMAXPROCS to their
+// count, so that the clients do not compete with a server pinned elsewhere.
+// sched_setaffinity is per thread on Linux: every existing thread of the process is
+// set, and threads created later inherit the mask of the thread that creates them.
+func PinSelf(cpus []int) error {
+	if len(cpus) == 0 {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Zero()
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	runtime.GOMAXPROCS(len(cpus))
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return fmt.Errorf("list threads: %w", err)
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			return fmt.Errorf("sched_setaffinity %d: %w", tid, err)
+		}
+	}
+	return nil
+}
+
+// OtherCPUs returns every CPU this process may run on except skip, or nil when
+// that leaves none.
+func OtherCPUs(skip int) []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var out []int
+	for c := 0; c < 1024; c++ {
+		if c != skip && set.IsSet(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

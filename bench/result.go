@@ -1,0 +1,34 @@
+package bench
+
+// Result is one scenario's measurement, printed as one JSON line.
+type Result struct {
+	Scenario    string  `json:"scenario"`
+	Publishers  int     `json:"publishers"`
+	Subscribers int     `json:"subscribers"` // participants that subscribe (in a meeting: all)
+	DurationS   float64 `json:"duration_s"`  // measurement window
+
+	ForwardedPPS float64 `json:"forwarded_pps"` // RTP packets received by all subscribers, per second
+	ExpectedPPS  float64 `json:"expected_pps"`  // packets sent by publishers x subscribers that should get them
+	Loss         float64 `json:"loss"`          // 1 - received/expected over the window
+
+	ServerCPUUsPerPacket float64 `json:"server_cpu_us_per_packet"` // server user+sys CPU / forwarded packets
+	ServerCPUCores       float64 `json:"server_cpu_cores"`         // average over the window
+	ServerPinned         bool    `json:"server_pinned"`            // taskset -c N + GOMAXPROCS=1
+	ClientCPUCores       float64 `json:"client_cpu_cores"`         // this process (all clients)
+
+	LatencyUsP50   int64   `json:"latency_us_p50"` // send stamp to subscriber Read, loopback, same clock
+	LatencyUsP99   int64   `json:"latency_us_p99"`
+	LatencyUsMax   int64   `json:"latency_us_max"`
+	LatencySamples int     `json:"latency_samples"`
+	JoinToFirstP50 int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
+	JoinToFirstP99 int64   `json:"join_to_first_frame_ms_p99"`
+	JoinSamples    int     `json:"join_samples"`
+	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
+	RSSMB          float64 `json:"rss_mb"`
+	IdleRSSMB      float64 `json:"idle_rss_mb"`
+	RSSPerPartKB   float64 `json:"rss_per_participant_kb"` // (rss - idle rss) / participants
+	SeqJumps       int64   `json:"seq_jumps"`              // over the window, all subscribers
+	PLIs           int64   `json:"plis"`                   // keyframe requests publishers got in the window
+	HostLoad1      float64 `json:"host_load1"`             // 1-minute load average as the window opened
+	Error          string  `json:"error,omitempty"`
+}

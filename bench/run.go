@@ -1,0 +1,470 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"yizhan/internal/lktest"
+	"yizhan/signaling"
+)
+
+// RunConfig shapes how a scenario is driven.
+type RunConfig struct {
+	Duration      time.Duration // measurement window (default 10 s)
+	Warmup        time.Duration // after everyone has their first frames (default 2 s)
+	FirstFrameMax time.Duration // how long a joiner waits for its first frames (default 10 s)
+	HiddenViewers bool          // watch-only participants get hidden tokens
+	// StartRecording starts recording of room's session on srv (for Scenario.Record)
+	// and returns how to stop it; nil means recording cannot be benchmarked.
+	StartRecording func(ctx context.Context, srv *Server, room string, identities []string) (stop func() error, err error)
+	// OnWindow, if set, is called as the measurement window opens with the server's pid
+	// and the window's length; the function it returns is called when the window closes.
+	OnWindow func(pid int, window time.Duration) (end func())
+	Logger   *slog.Logger
+}
+
+func (c *RunConfig) defaults() {
+	if c.Duration <= 0 {
+		c.Duration = 10 * time.Second
+	}
+	if c.Warmup <= 0 {
+		c.Warmup = 2 * time.Second
+	}
+	if c.FirstFrameMax <= 0 {
+		c.FirstFrameMax = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Video shape of issue 2: ~1.5 Mbit/s VP8 at 30 fps, a keyframe every 2 s and on PLI.
+var video = lktest.VideoOptions{BitrateKbps: 1500, FPS: 30, KeyframeEvery: 2 * time.Second}
+
+// participant is one connected client of a scenario.
+type participant struct {
+	identity  string
+	client    *lktest.Client
+	pubs      []*lktest.Publication
+	subscribe bool
+}
+
+// run holds the state of one scenario run; its methods run on the caller's goroutine.
+type run struct {
+	sc    Scenario
+	cfg   RunConfig
+	srv   *Server
+	log   *slog.Logger
+	room  string
+	parts []*participant
+	joins []time.Duration // join-to-first-frame samples
+	miss  int             // first frames that never came
+}
+
+// Run drives scenario sc against srv (a fresh server, nobody connected) and measures it.
+// Every client is disconnected before it returns.
+func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, error) {
+	cfg.defaults()
+	r := &run{sc: sc, cfg: cfg, srv: srv, room: "bench-" + sc.Name, log: cfg.Logger.With("scenario", sc.Name)}
+	defer r.closeAll()
+	res := Result{Scenario: sc.Name, Publishers: sc.Publishers, Subscribers: sc.SubscriberCount(), ServerPinned: srv.Pinned}
+	if sc.Record && cfg.StartRecording == nil {
+		return res, errors.New("recording cannot be started in this build (no mediation API for it yet)")
+	}
+
+	idle, err := srv.RSS()
+	if err != nil {
+		return res, err
+	}
+	if err := r.connectAll(ctx); err != nil {
+		return res, err
+	}
+	if sc.Record {
+		ids := make([]string, 0, len(r.parts))
+		for _, p := range r.parts {
+			ids = append(ids, p.identity)
+		}
+		stop, err := cfg.StartRecording(ctx, srv, r.room, ids)
+		if err != nil {
+			return res, fmt.Errorf("start recording: %w", err)
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				r.log.Warn("stop recording", "err", err)
+			}
+		}()
+	}
+	if err := sleep(ctx, cfg.Warmup); err != nil {
+		return res, err
+	}
+
+	r.takeLatencies() // drop warm-up samples
+	res.HostLoad1 = loadavg1()
+	r.alignToFrame()
+	a, err := r.snapshot()
+	if err != nil {
+		return res, err
+	}
+	end := func() {}
+	if cfg.OnWindow != nil {
+		end = cfg.OnWindow(srv.PID, cfg.Duration)
+	}
+	err = sleep(ctx, cfg.Duration)
+	r.alignToFrame()
+	b, serr := r.snapshot()
+	end()
+	if err != nil {
+		return res, err
+	}
+	if serr != nil {
+		return res, serr
+	}
+	r.logTracks(a, b)
+	lat := r.takeLatencies()
+	rss, err := srv.RSS()
+	if err != nil {
+		return res, err
+	}
+	if !srv.Alive() {
+		return res, errors.New("server exited during the run")
+	}
+
+	win := b.at.Sub(a.at).Seconds()
+	recv := float64(b.recv - a.recv)
+	exp := float64(b.expected - a.expected)
+	cpu := (b.serverCPU - a.serverCPU).Seconds()
+	res.DurationS = round(win, 2)
+	res.ForwardedPPS = round(recv/win, 1)
+	res.ExpectedPPS = round(exp/win, 1)
+	if exp > 0 {
+		res.Loss = round(1-recv/exp, 5)
+	}
+	if recv > 0 {
+		res.ServerCPUUsPerPacket = round(cpu*1e6/recv, 2)
+	}
+	res.ServerCPUCores = round(cpu/win, 3)
+	res.ClientCPUCores = round((b.selfCPU-a.selfCPU).Seconds()/win, 3)
+	slices.Sort(lat)
+	res.LatencySamples = len(lat)
+	res.LatencyUsP50 = sortedPercentile(lat, 50)
+	res.LatencyUsP99 = sortedPercentile(lat, 99)
+	if len(lat) > 0 {
+		res.LatencyUsMax = lat[len(lat)-1]
+	}
+	joins := make([]int64, len(r.joins))
+	for i, d := range r.joins {
+		joins[i] = d.Milliseconds()
+	}
+	slices.Sort(joins)
+	res.JoinSamples = len(joins)
+	res.JoinMissing = r.miss
+	res.JoinToFirstP50 = sortedPercentile(joins, 50)
+	res.JoinToFirstP99 = sortedPercentile(joins, 99)
+	res.RSSMB = round(float64(rss)/(1<<20), 1)
+	res.IdleRSSMB = round(float64(idle)/(1<<20), 1)
+	res.RSSPerPartKB = round(float64(rss-idle)/1024/float64(sc.Participants()), 1)
+	res.SeqJumps = b.jumps - a.jumps
+	res.PLIs = b.plis - a.plis
+	return res, nil
+}
+
+// connectAll joins the publishers, then the watchers, one at a time; each joiner's
+// time to the first video packet of every publisher already sending is a sample.
+func (r *run) connectAll(ctx context.Context) error {
+	var sending []string // identities of publishers already sending video
+	for i := range r.sc.Publishers {
+		p := &participant{identity: fmt.Sprintf("pub-%d", i), subscribe: r.sc.Meeting}
+		start := time.Now()
+		if err := r.connect(p, true, false); err != nil {
+			return err
+		}
+		vp, err := p.client.PublishVP8(video)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.identity, err)
+		}
+		p.pubs = append(p.pubs, vp)
+		if r.sc.Audio {
+			ap, err := p.client.PublishOpus("")
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.identity, err)
+			}
+			p.pubs = append(p.pubs, ap)
+		}
+		if p.subscribe && len(sending) > 0 {
+			r.firstFrames(ctx, p, start, sending)
+		}
+		if !lktest.Eventually(5*time.Second, func() bool { return vp.Sent.Load() > 0 }) {
+			return fmt.Errorf("%s: nothing sent", p.identity)
+		}
+		sending = append(sending, p.identity)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if r.sc.Meeting {
+		return r.waitFlowing(ctx)
+	}
+	// Give the server a moment to have every up track before the first watcher.
+	if err := sleep(ctx, 300*time.Millisecond); err != nil {
+		return err
+	}
+	for i := range r.sc.Subscribers {
+		p := &participant{identity: fmt.Sprintf("sub-%03d", i), subscribe: true}
+		start := time.Now()
+		if err := r.connect(p, false, r.cfg.HiddenViewers); err != nil {
+			return err
+		}
+		r.firstFrames(ctx, p, start, sending)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return r.waitFlowing(ctx)
+}
+
+func (r *run) connect(p *participant, publish, hidden bool) error {
+	tok, err := signaling.MintToken(DevKey, DevSecret, signaling.TokenSpec{
+		Room: r.room, Identity: p.identity, TTL: time.Hour,
+		CanPublish: publish, CanSubscribe: p.subscribe, Hidden: hidden,
+	})
+	if err != nil {
+		return err
+	}
+	c, err := lktest.Connect(r.srv.URL, tok)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.identity, err)
+	}
+	p.client = c
+	r.parts = append(r.parts, p)
+	return nil
+}
+
+// firstFrames waits until p has received a video packet from each of from, recording
+// the time since start for each. lktest has no first-packet timestamp, so the counters
+// are polled every millisecond (the samples are accurate to about 1 ms).
+func (r *run) firstFrames(ctx context.Context, p *participant, start time.Time, from []string) {
+	pending := map[string]bool{}
+	for _, id := range from {
+		pending[id] = true
+	}
+	connected := time.Since(start)
+	var subscribed time.Duration // first time a pending video track appeared
+	deadline := start.Add(r.cfg.FirstFrameMax)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for len(pending) > 0 {
+		now := time.Now()
+		for _, t := range p.client.Tracks() {
+			if t.Kind != "video" || !pending[t.Participant] {
+				continue
+			}
+			if subscribed == 0 {
+				subscribed = now.Sub(start)
+			}
+			if t.Packets.Load() > 0 {
+				r.joins = append(r.joins, now.Sub(start))
+				delete(pending, t.Participant)
+			}
+		}
+		if len(pending) == 0 {
+			r.log.Debug("first frames", "participant", p.identity, "connected", connected,
+				"subscribed", subscribed, "first_frame", now.Sub(start))
+			return
+		}
+		if now.After(deadline) || ctx.Err() != nil {
+			r.miss += len(pending)
+			r.log.Warn("first frame missing", "participant", p.identity, "from", len(pending))
+			return
+		}
+		<-tick.C
+	}
+}
+
+// waitFlowing waits until every subscriber receives every published track.
+func (r *run) waitFlowing(ctx context.Context) error {
+	want := r.sc.Publishers
+	if r.sc.Audio {
+		want *= 2
+	}
+	if r.sc.Meeting {
+		want -= 1 + b2i(r.sc.Audio)
+	}
+	ok := lktest.Eventually(10*time.Second, func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		for _, p := range r.parts {
+			if !p.subscribe {
+				continue
+			}
+			n := 0
+			for _, t := range p.client.Tracks() {
+				if t.Packets.Load() > 0 {
+					n++
+				}
+			}
+			if n < want {
+				return false
+			}
+		}
+		return true
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !ok {
+		r.log.Warn("not every subscriber receives every track; measuring anyway")
+	}
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// alignToFrame waits until the first publisher has just sent a frame and its packets
+// had a few milliseconds to arrive, so that a snapshot does not cut a frame's burst of
+// packets in two (which would show as loss, or negative loss, at the window's edges).
+func (r *run) alignToFrame() {
+	for _, p := range r.parts {
+		if len(p.pubs) == 0 {
+			continue
+		}
+		f := p.pubs[0].Frames.Load()
+		for deadline := time.Now().Add(100 * time.Millisecond); p.pubs[0].Frames.Load() == f && time.Now().Before(deadline); {
+			time.Sleep(500 * time.Microsecond)
+		}
+		time.Sleep(5 * time.Millisecond)
+		return
+	}
+}
+
+// counters is a snapshot of everything summed at one instant.
+type counters struct {
+	perTrack  map[string]int64 // receiver/publisher/kind -> packets received
+	perPub    map[string]int64 // publisher/kind -> packets sent
+	at        time.Time
+	serverCPU time.Duration
+	selfCPU   time.Duration
+	expected  int64 // Σ packets sent x receivers of that track
+	recv      int64 // Σ packets received by subscribers
+	jumps     int64
+	plis      int64
+}
+
+func (r *run) snapshot() (counters, error) {
+	var c counters
+	var err error
+	c.at = time.Now()
+	if c.serverCPU, err = r.srv.CPU(); err != nil {
+		return c, err
+	}
+	if c.selfCPU, err = ProcCPU(0); err != nil {
+		return c, err
+	}
+	recvers := int64(r.sc.Receivers())
+	c.perTrack, c.perPub = map[string]int64{}, map[string]int64{}
+	for _, p := range r.parts {
+		for i, pub := range p.pubs {
+			n := pub.Sent.Load()
+			c.expected += n * recvers
+			c.plis += pub.PLIs.Load()
+			c.perPub[fmt.Sprintf("%s/%d", p.identity, i)] = n
+		}
+		if p.subscribe {
+			for _, t := range p.client.Tracks() {
+				n := t.Packets.Load()
+				c.recv += n
+				c.jumps += t.SeqJumps.Load()
+				c.perTrack[p.identity+"<"+t.Participant+"/"+t.Kind] = n
+			}
+		}
+	}
+	return c, nil
+}
+
+// logTracks logs per-track counts over the window at debug level (finding where loss is).
+func (r *run) logTracks(a, b counters) {
+	if !r.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	for k, n := range b.perPub {
+		r.log.Debug("sent", "track", k, "packets", n-a.perPub[k])
+	}
+	for k, n := range b.perTrack {
+		r.log.Debug("received", "track", k, "packets", n-a.perTrack[k])
+	}
+}
+
+func (r *run) takeLatencies() []int64 {
+	var out []int64
+	for _, p := range r.parts {
+		if !p.subscribe {
+			continue
+		}
+		for _, t := range p.client.Tracks() {
+			out = append(out, t.TakeLatencies()...)
+		}
+	}
+	return out
+}
+
+// closeAll disconnects every client, a few at a time, each bounded to 5 s.
+func (r *run) closeAll() {
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, p := range r.parts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() { // ends when the client closed or after 5 s
+			defer wg.Done()
+			defer func() { <-sem }()
+			done := make(chan struct{})
+			go func() { p.client.Close(); close(done) }() // may outlive us if the SDK hangs
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				r.log.Warn("client close timed out", "participant", p.identity)
+			}
+		}()
+	}
+	wg.Wait()
+	r.parts = nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// loadavg1 is the host's 1-minute load average (other work on a shared machine skews
+// latency; the CPU time per packet much less).
+func loadavg1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	x, _ := strconv.ParseFloat(f[0], 64)
+	return x
+}

@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Scenario is one shape of load. Publishers send synthetic VP8 (and Opus when Audio);
+// in a meeting every publisher also subscribes to every other one, otherwise the
+// Subscribers only watch and the publishers subscribe to nothing.
+type Scenario struct {
+	Name        string
+	Publishers  int
+	Subscribers int  // watch-only participants (0 in a meeting)
+	Meeting     bool // publishers subscribe to each other
+	Audio       bool // publishers also send Opus (20 ms packets)
+	Record      bool // start recording of the session through the mediation API
+}
+
+// Default is the scenario table run when --scenarios is not given (issue 2: 1 video x
+// {10, 25, 50}, a 4-person meeting, 2 video x 40).
+var Default = []Scenario{
+	{Name: "video1x10", Publishers: 1, Subscribers: 10},
+	{Name: "video1x25", Publishers: 1, Subscribers: 25},
+	{Name: "video1x50", Publishers: 1, Subscribers: 50},
+	{Name: "meeting4", Publishers: 4, Meeting: true, Audio: true},
+	{Name: "video2x40", Publishers: 2, Subscribers: 40},
+}
+
+// Extra scenarios are run only when named.
+var Extra = []Scenario{
+	{Name: "tiny", Publishers: 1, Subscribers: 2},
+	{Name: "meeting4-recorded", Publishers: 4, Meeting: true, Audio: true, Record: true},
+}
+
+// Participants is how many clients the scenario connects.
+func (s Scenario) Participants() int { return s.Publishers + s.Subscribers }
+
+// Receivers is how many participants subscribe to each published track.
+func (s Scenario) Receivers() int {
+	if s.Meeting {
+		return s.Publishers - 1
+	}
+	return s.Subscribers
+}
+
+// SubscriberCount is the number of participants that subscribe at all.
+func (s Scenario) SubscriberCount() int {
+	if s.Meeting {
+		return s.Publishers
+	}
+	return s.Subscribers
+}
+
+// Select picks scenarios by comma-separated names; "" or "all" is Default.
+// A name of the form videoPxS (e.g. video3x7) builds a broadcast scenario on the fly.
+func Select(names string) ([]Scenario, error) {
+	names = strings.TrimSpace(names)
+	if names == "" || names == "all" {
+		return Default, nil
+	}
+	var out []Scenario
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		s, ok := lookup(n)
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, or videoPxS)", n, strings.Join(known(), ", "))
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no scenario in %q", names)
+	}
+	return out, nil
+}
+
+func lookup(name string) (Scenario, bool) {
+	for _, s := range append(append([]Scenario{}, Default...), Extra...) {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	var p, n int
+	var rest string
+	if c, _ := fmt.Sscanf(name, "video%dx%d%s", &p, &n, &rest); c == 2 && p >= 1 && p <= 8 && n >= 1 && n <= 200 {
+		return Scenario{Name: name, Publishers: p, Subscribers: n}, true
+	}
+	return Scenario{}, false
+}
+
+func known() []string {
+	var out []string
+	for _, s := range append(append([]Scenario{}, Default...), Extra...) {
+		out = append(out, s.Name)
+	}
+	return out
+}

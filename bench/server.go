@@ -1,0 +1,238 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Dev credentials of `yizhan serve --dev`.
+const (
+	DevKey    = "devkey"
+	DevSecret = "devsecret-devsecret-devsecret-0123456789"
+)
+
+// ServerConfig says how to start a yizhan server process.
+type ServerConfig struct {
+	Binary string // path to the yizhan binary
+	// CPU, when >= 0 and taskset exists, pins the server to that core (taskset -c) and
+	// sets GOMAXPROCS=1 in its environment. -1 leaves it unpinned.
+	CPU    int
+	Keep   bool // keep the temp directory (server log, data) after Stop
+	Logger *slog.Logger
+}
+
+// Server is a running yizhan process on loopback with its own data directory.
+type Server struct {
+	PID     int
+	HTTP    string // 127.0.0.1:port
+	URL     string // ws://127.0.0.1:port
+	Pinned  bool   // taskset applied
+	Dir     string // temp directory: data/ and server.log
+	LogPath string
+
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // Wait's result, set before done closes
+	log  *slog.Logger
+	keep bool
+}
+
+// StartServer starts the binary on free loopback ports and waits for /healthz.
+// The caller must Stop it; the process also gets SIGKILL if this process dies
+// (Pdeathsig).
+func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, err := os.MkdirTemp("", "sfubench-server-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	httpPort, err := freeTCPPort()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	udpPort, err := freeUDPPort()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &Server{
+		HTTP:    net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
+		Dir:     dir,
+		LogPath: filepath.Join(dir, "server.log"),
+		done:    make(chan struct{}),
+		log:     log,
+		keep:    cfg.Keep,
+	}
+	s.URL = "ws://" + s.HTTP
+	args := []string{"serve", "--dev", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
+		"--tcp-port", "0", "--data", filepath.Join(dir, "data")}
+	name := cfg.Binary
+	env := os.Environ()
+	if cfg.CPU >= 0 {
+		env = append(env, "GOMAXPROCS=1")
+		if ts, err := exec.LookPath("taskset"); err == nil {
+			args = append([]string{"-c", strconv.Itoa(cfg.CPU), cfg.Binary}, args...)
+			name = ts
+			s.Pinned = true
+		}
+	}
+	logf, err := os.Create(s.LogPath)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	s.cmd = exec.Command(name, args...)
+	s.cmd.Env = env
+	s.cmd.Stdout = logf
+	s.cmd.Stderr = logf
+	// Own process group (a terminal's ctrl-c reaches us, and we stop the server
+	// ourselves, in order); SIGKILL if we die without stopping it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+	started := make(chan error, 1)
+	// Pdeathsig fires when the *thread* that forked exits, so fork from a locked
+	// thread whose goroutine lives until the process has been waited for.
+	go func() { // ends when the server process exits
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer logf.Close()
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			close(s.done)
+			return
+		}
+		started <- nil
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	if err := <-started; err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", cfg.Binary, err)
+	}
+	s.PID = s.cmd.Process.Pid
+	log.Debug("server started", "pid", s.PID, "http", s.HTTP, "udp", udpPort, "pinned", s.Pinned)
+	if err := s.waitHealthy(ctx, 30*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTP+"/healthz", nil)
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("server exited before ready (%v); log: %s", s.err, s.tail())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server not healthy after %s; log: %s", timeout, s.tail())
+		}
+	}
+}
+
+// Alive reports whether the process is still running.
+func (s *Server) Alive() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// CPU is the server's user+system CPU time so far.
+func (s *Server) CPU() (time.Duration, error) { return ProcCPU(s.PID) }
+
+// RSS is the server's resident set size in bytes.
+func (s *Server) RSS() (int64, error) { return ProcRSS(s.PID) }
+
+// Stop ends the server: SIGTERM, then SIGKILL after 5 s; removes its directory unless
+// ServerConfig.Keep. Safe to call more than once.
+func (s *Server) Stop() {
+	if s.Alive() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			s.log.Warn("server did not stop on SIGTERM; killing", "pid", s.PID)
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	}
+	if s.keep {
+		s.log.Info("server directory kept", "dir", s.Dir)
+		return
+	}
+	_ = os.RemoveAll(s.Dir)
+}
+
+// tail returns the last lines of the server log, for error messages.
+func (s *Server) tail() string {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// Build compiles yizhan/cmd/yizhan into dir and returns the binary's path. It must
+// run inside the module (go run ./cmd/sfubench does).
+func Build(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "yizhan")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "yizhan/cmd/yizhan")
+	cmd.Stderr = os.Stderr
+	cmd.Stdout = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build yizhan: %w", err)
+	}
+	return out, nil
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free tcp port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free udp port: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}

@@ -1,0 +1,168 @@
+// Command sfubench measures the yizhan SFU: it starts the server as a separate process
+// on loopback (pinned to one core), drives scenarios of synthetic VP8/Opus publishers
+// and subscribers with LiveKit Go SDK clients from this process (on the other cores),
+// and prints one JSON line per scenario.
+//
+//	go run ./cmd/sfubench                          # every default scenario, ~2 min
+//	go run ./cmd/sfubench --scenarios meeting4,video1x50 --duration 20s --json-out bench.jsonl
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"yizhan/bench"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "sfubench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	server    string
+	scenarios string
+	duration  time.Duration
+	warmup    time.Duration
+	jsonOut   string
+	serverCPU int
+	hidden    bool
+	verbose   bool
+	debug     bool
+	profile   string
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("sfubench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.server, "server", "", "yizhan binary to run (default: go build ./cmd/yizhan into a temp dir)")
+	fs.StringVar(&c.scenarios, "scenarios", "all", "comma-separated scenarios: video1x10,video1x25,video1x50,meeting4,video2x40 (all), tiny, meeting4-recorded, or videoPxS")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measurement window per scenario (1s..2m)")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "wait after everyone joined, before measuring")
+	fs.StringVar(&c.jsonOut, "json-out", "", "also append the JSON lines to this file")
+	fs.IntVar(&c.serverCPU, "server-cpu", 0, "core to pin the server to (taskset -c, GOMAXPROCS=1); the clients take the others; -1: no pinning")
+	fs.BoolVar(&c.hidden, "hidden-viewers", false, "watch-only participants join with hidden tokens (as a lecture audience would)")
+	fs.BoolVar(&c.verbose, "v", false, "log progress to stderr")
+	fs.BoolVar(&c.debug, "debug", false, "log per-track counts; keep each server's directory (log, data)")
+	fs.StringVar(&c.profile, "perf", "", "directory: record the server with `perf record` during each window and write <scenario>.perf.txt there")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.duration < time.Second || c.duration > 2*time.Minute {
+		return errors.New("--duration must be between 1s and 2m")
+	}
+	if c.warmup < 0 || c.warmup > time.Minute {
+		return errors.New("--warmup must be between 0 and 1m")
+	}
+	scenarios, err := bench.Select(c.scenarios)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if c.verbose {
+		level = slog.LevelInfo
+	}
+	if c.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if c.server == "" {
+		dir, err := os.MkdirTemp("", "sfubench-build-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		log.Info("building yizhan")
+		if c.server, err = bench.Build(ctx, dir); err != nil {
+			return err
+		}
+	}
+
+	if c.serverCPU >= 0 {
+		if cpus := bench.OtherCPUs(c.serverCPU); len(cpus) > 0 {
+			if err := bench.PinSelf(cpus); err != nil {
+				log.Warn("cannot pin the clients; they share the server's core", "err", err)
+			} else {
+				log.Info("clients pinned", "cpus", cpus, "gomaxprocs", runtime.GOMAXPROCS(0))
+			}
+		} else {
+			log.Warn("only one core: clients share the server's core")
+		}
+	}
+
+	var out io.Writer = stdout
+	if c.jsonOut != "" {
+		f, err := os.OpenFile(c.jsonOut, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = io.MultiWriter(stdout, f)
+	}
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			return err
+		}
+	}
+
+	var failed []string
+	for _, sc := range scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		res, err := runOne(ctx, c, sc, log)
+		if err != nil {
+			res.Error = err.Error()
+			failed = append(failed, sc.Name)
+			log.Error("scenario failed", "scenario", sc.Name, "err", err)
+		}
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(out, string(b))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("failed: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// runOne starts a fresh server for sc, runs it and always stops the server.
+func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) (bench.Result, error) {
+	res := bench.Result{Scenario: sc.Name, Publishers: sc.Publishers, Subscribers: sc.SubscriberCount()}
+	// A scenario is bounded: joins, warm-up, window, teardown.
+	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
+	defer cancel()
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Logger: log})
+	if err != nil {
+		return res, err
+	}
+	defer srv.Stop()
+	// Let the idle server settle so its RSS is a fair baseline.
+	time.Sleep(300 * time.Millisecond)
+	log.Info("scenario", "name", sc.Name, "server_pid", srv.PID, "url", srv.URL)
+	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, Logger: log}
+	if c.profile != "" {
+		rc.OnWindow = bench.PerfRecorder(c.profile, sc.Name, log)
+	}
+	return bench.Run(ctx, srv, sc, rc)
+}
