@@ -1,0 +1,101 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Descriptions of the metrics read from the sources at scrape time.
+var (
+	descRooms        = desc("rooms", "Rooms open now.")
+	descParticipants = desc("participants", "Participants connected now, in every room.")
+	descTracks       = desc("tracks", "Tracks published now, in every room.")
+
+	descPacketsIn   = desc("media_packets_received_total", "RTP packets read from publishers.")
+	descBytesIn     = desc("media_bytes_received_total", "RTP bytes read from publishers.")
+	descPacketsFwd  = desc("media_packets_forwarded_total", "RTP packets handed to subscribers and recorders.")
+	descBytesFwd    = desc("media_bytes_forwarded_total", "RTP bytes handed to subscribers and recorders.")
+	descDrops       = desc("media_dropped_packets_total", "Packets not delivered to one subscriber or recorder, by reason.", "reason")
+	descNACKs       = desc("media_nacks_received_total", "NACKs received from subscribers (answered from the retransmission buffer).")
+	descPLIs        = desc("media_plis_sent_total", "Picture loss indications sent to publishers, after throttling.")
+	descKeyframeReq = desc("media_keyframe_requests_total", "Keyframe requests (PLI/FIR) received from subscribers, before throttling.")
+	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests swallowed by the throttle.")
+
+	descRecActive = desc("recordings_active", "Recordings running now.")
+	descRecFailed = desc("recordings_failed_total", "Recordings that failed since start.")
+
+	descTURNAllocs  = desc("turn_allocations", "Embedded TURN relays in use now.")
+	descTURNRefused = desc("turn_refused_packets_total", "Packets the embedded TURN refused to relay: not to or from the SFU.")
+)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(ns+"_"+name, help, labels, nil)
+}
+
+// sourceCollector reads the sources once per scrape, so that one scrape is one
+// consistent snapshot of each.
+type sourceCollector struct{ r *Registry }
+
+func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descRooms, descParticipants, descTracks,
+		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
+		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
+		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused,
+	} {
+		ch <- d
+	}
+}
+
+func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	r := c.r
+	r.mu.Lock()
+	live, med, rec, turn := r.live, r.media, r.recordings, r.turn
+	r.mu.Unlock()
+
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	if live != nil {
+		s := live()
+		gauge(descRooms, float64(s.Rooms))
+		gauge(descParticipants, float64(s.Participants))
+		gauge(descTracks, float64(s.Tracks))
+	}
+	if med != nil {
+		s := med()
+		counter(descPacketsIn, s.PacketsIn)
+		counter(descBytesIn, s.BytesIn)
+		counter(descPacketsFwd, s.PacketsForwarded)
+		counter(descBytesFwd, s.BytesForwarded)
+		for _, d := range []struct {
+			reason string
+			n      uint64
+		}{
+			{"muted", s.DropsMuted},
+			{"not_selected", s.DropsNotSelected},
+			{"write_error", s.DropsWriteError},
+			{"queue_full", s.DropsQueueFull},
+			{"sink_full", s.DropsSinkFull},
+			{"padding", s.DropsPadding},
+		} {
+			counter(descDrops, d.n, d.reason)
+		}
+		counter(descNACKs, s.NACKsReceived)
+		counter(descPLIs, s.PLIsSent)
+		counter(descKeyframeReq, s.KeyframeRequests)
+		counter(descPLIThrottle, s.PLIsThrottled)
+	}
+	if rec != nil {
+		active, failed := rec()
+		gauge(descRecActive, float64(active))
+		counter(descRecFailed, uint64(max(failed, 0)))
+	}
+	if turn != nil {
+		s := turn()
+		gauge(descTURNAllocs, float64(s.Allocations))
+		counter(descTURNRefused, s.Refused)
+	}
+}
