@@ -53,8 +53,8 @@ func (j *jitterBuffer) push(p *rtp.Packet, arrival int64, emit func(s *jbSlot), 
 	if ext > j.highest {
 		j.highest = ext
 	}
-	for ext >= j.next+j.window {
-		j.skip(emit, lost)
+	if ext >= j.next+j.window {
+		j.advanceTo(ext-j.window+1, emit, lost) // waited long enough for what is missing before
 	}
 	s := &j.slots[ext%jitterSlots]
 	if s.valid && s.seq == ext {
@@ -78,16 +78,22 @@ func (j *jitterBuffer) drain(emit func(s *jbSlot)) {
 	}
 }
 
-// skip gives up on the run of missing packets at next, then drains what follows.
-func (j *jitterBuffer) skip(emit func(s *jbSlot), lost func(n uint64)) {
+// advanceTo hands out what is buffered below target, in order, reporting each run of
+// missing packets before the packet that follows it, then drains.
+func (j *jitterBuffer) advanceTo(target uint64, emit func(s *jbSlot), lost func(n uint64)) {
 	var n uint64
-	for j.next <= j.highest {
+	for ; j.next < target; j.next++ {
 		s := &j.slots[j.next%jitterSlots]
-		if s.valid && s.seq == j.next {
-			break
+		if !s.valid || s.seq != j.next {
+			n++
+			continue
 		}
-		j.next++
-		n++
+		if n > 0 {
+			lost(n)
+			n = 0
+		}
+		emit(s)
+		s.valid = false
 	}
 	if n > 0 {
 		lost(n)
@@ -97,7 +103,5 @@ func (j *jitterBuffer) skip(emit func(s *jbSlot), lost func(n uint64)) {
 
 // flush hands out everything buffered, reporting the holes: at close or stream restart.
 func (j *jitterBuffer) flush(emit func(s *jbSlot), lost func(n uint64)) {
-	for j.next <= j.highest {
-		j.skip(emit, lost)
-	}
+	j.advanceTo(j.highest+1, emit, lost)
 }

@@ -38,7 +38,7 @@ type Gap struct {
 	AtMs     int64  `json:"at_ms"`     // on the file's own timeline
 	LengthMs int64  `json:"length_ms"` //
 	Packets  uint64 `json:"packets,omitempty"`
-	Reason   string `json:"reason"` // "lost" (never arrived or dropped by a full queue), "no_media", "timestamp_jump"
+	Reason   string `json:"reason"` // "lost" (never arrived or dropped by a full queue), "discontinuity", "no_media" (>2 s without media), "timestamp_jump"
 }
 
 // TrackStats is a snapshot of a TrackWriter's counters.
@@ -193,7 +193,11 @@ func (t *TrackWriter) onLostLocked(n uint64) {
 		return // nothing written yet: nothing is missing from the file
 	}
 	if t.pending == nil {
-		t.pending = &Gap{AtMs: t.lastTC + t.frameDur, Reason: "lost"}
+		reason := "lost"
+		if n == 0 {
+			reason = "discontinuity" // the sender restarted its sequence numbers
+		}
+		t.pending = &Gap{AtMs: t.lastTC + t.frameDur, Reason: reason}
 	}
 	t.pending.Packets += n
 	if t.codec.video {
