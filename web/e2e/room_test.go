@@ -83,6 +83,25 @@ func TestRoomPageTwoBrowsers(t *testing.T) {
 	alice.screenshot("room-desktop")
 	bob.screenshot("room-phone")
 
+	// A dropped signal connection: alice sees the reconnecting banner, then video again.
+	if err := alice.eval(`window.__yzRoom.simulateScenario('signal-reconnect').then(() => true)`, nil); err != nil {
+		t.Fatalf("simulate reconnect: %v", err)
+	}
+	alice.waitJS("reconnect banner was shown", `Number(document.querySelector('.call').dataset.reconnects || 0) >= 1`, 15*time.Second)
+	alice.waitJS("banner gone", `document.querySelector('.call .banner').classList.contains('hidden')`, 30*time.Second)
+	alice.waitVideoFrom("bob", 45*time.Second)
+	bob.waitVideoFrom("alice", 45*time.Second)
+
+	// Bob switches to audio only: his camera stops, so alice shows his avatar; bob renders no video.
+	bob.click(`button[data-ctl="audio_only"]`)
+	alice.waitNoVideoFrom("bob", 20*time.Second)
+	bob.waitNoVideoFrom("alice", 20*time.Second)
+	bob.screenshot("room-phone-audio-only")
+	bob.waitJS("audio-only pressed", `document.querySelector('button[data-ctl="audio_only"]').getAttribute('aria-pressed') === 'true'`, 5*time.Second)
+	bob.click(`button[data-ctl="audio_only"]`)
+	alice.waitVideoFrom("bob", 45*time.Second)
+	bob.waitVideoFrom("alice", 45*time.Second)
+
 	// Bob mutes his microphone: alice's tile for bob shows the muted icon.
 	bob.click(`button[data-ctl="mute"]`)
 	alice.waitJS("bob's muted mic", `!!document.querySelector('.tile[data-identity="bob"] .tile-mic.off')`, 15*time.Second)

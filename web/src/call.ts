@@ -221,6 +221,8 @@ export class Call {
   private selfMuting = false;
 
   private showBanner(on: boolean): void {
+    // counted, so that a test (and a support person) can tell a reconnect happened
+    if (on && this.banner.classList.contains('hidden')) this.el.dataset.reconnects = String(Number(this.el.dataset.reconnects ?? 0) + 1);
     this.banner.classList.toggle('hidden', !on);
     this.el.classList.toggle('is-reconnecting', on);
   }
