@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -282,7 +283,8 @@ func (s *Session) NewTrackWriter(meta TrackMeta) (*TrackWriter, error) {
 
 func (s *Session) trackFailed(meta TrackMeta, rel string, err error) {
 	if lerr := s.Log(Event{Kind: KindRecordingFailed, Actor: "system", Subject: meta.Identity,
-		Detail: map[string]string{"file": rel, "track": meta.TrackSID, "error": err.Error()}}); lerr != nil {
+		Detail: map[string]string{"file": rel, "track": meta.TrackSID,
+			"error": strings.ReplaceAll(err.Error(), s.dir+string(filepath.Separator), "")}}); lerr != nil {
 		s.log.Error("log recording failure", "err", lerr)
 	}
 	s.mu.Lock()

@@ -72,7 +72,9 @@ type FileEntry struct {
 	ClockRate    uint32    `json:"clock_rate,omitempty"`
 	SenderReport *SRMap    `json:"sender_report,omitempty"`
 	Gaps         []Gap     `json:"gaps,omitempty"`
-	Status       string    `json:"status,omitempty"` // "complete", "recovered", "failed", "unreadable"
+	LostPackets  int64     `json:"lost_packets,omitempty"`   // never arrived, or dropped before us
+	DroppedFrame int64     `json:"dropped_frames,omitempty"` // arrived but not decodable (waiting for a keyframe)
+	Status       string    `json:"status,omitempty"`         // "complete", "recovered", "failed", "unreadable"
 	Error        string    `json:"error,omitempty"`
 }
 
@@ -266,6 +268,9 @@ func describeTrack(fe *FileEntry, path string) {
 		fe.SenderReport = &SRMap{NTP: j.sr.SRNTP, AtMs: j.sr.SRTC}
 	}
 	fe.Gaps = j.gaps
+	if j.end != nil {
+		fe.LostPackets, fe.DroppedFrame = j.end.Lost, j.end.Dropped
+	}
 	switch {
 	case j.failed != "":
 		fe.Status, fe.Error = "failed", j.failed

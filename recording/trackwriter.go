@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -342,7 +343,8 @@ func (t *TrackWriter) failLocked(err error) {
 	}
 	t.failed = err
 	t.log.Error("recording track failed", "file", t.rel, "err", err)
-	t.journalLocked(journalEntry{K: "failed", Error: err.Error()})
+	// the case file names its own files relatively, never the server's folders
+	t.journalLocked(journalEntry{K: "failed", Error: strings.ReplaceAll(err.Error(), t.path, t.rel)})
 }
 
 func (t *TrackWriter) journalLocked(e journalEntry) {

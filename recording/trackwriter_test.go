@@ -80,6 +80,18 @@ func TestTrackWriterWritesPlayableWebM(t *testing.T) {
 		t.Errorf("video size %dx%d, want 320x240", r.Streams[0].Width, r.Streams[0].Height)
 	}
 	t.Logf("wrote %d s of VP8+Opus in %v", clipSeconds, el)
+	for _, x := range []struct {
+		w      *TrackWriter
+		frames [][]byte
+	}{{vw, c.vp8}, {aw, c.opus}} {
+		var media int64
+		for _, f := range x.frames {
+			media += int64(len(f))
+		}
+		fi, _ := os.Stat(filepath.Join(s.Dir(), x.w.Path()))
+		t.Logf("%s: %d bytes of media in a %d byte file: container overhead %.1f%%",
+			x.w.Path(), media, fi.Size(), 100*float64(fi.Size()-media)/float64(media))
+	}
 }
 
 // Reordered packets come out in order; a lost packet is a gap, and video waits for the
