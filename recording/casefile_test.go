@@ -94,6 +94,9 @@ func TestSealAndVerify(t *testing.T) {
 	}
 	r, _ := Verify(filepath.Dir(s.Dir()), nil)
 	t.Logf("\n%s", r.Summary())
+	if b, _ := json.Marshal(r); !bytes.Contains(b, []byte(`"ok":true`)) || !bytes.Contains(b, []byte(`"checked":[`)) {
+		t.Errorf("report JSON %s", b)
+	}
 
 	// the key is stable across restarts
 	key2, err := LoadOrCreateKey(data)

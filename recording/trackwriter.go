@@ -39,7 +39,7 @@ type Gap struct {
 	AtMs     int64  `json:"at_ms"`     // on the file's own timeline
 	LengthMs int64  `json:"length_ms"` //
 	Packets  uint64 `json:"packets,omitempty"`
-	Reason   string `json:"reason"` // "lost" (never arrived or dropped by a full queue), "discontinuity", "no_media" (>2 s without media), "timestamp_jump"
+	Reason   string `json:"reason"` // "lost" (never arrived), "queue_full" (the SFU dropped them: we were slow), "discontinuity", "no_media" (>2 s without media), "timestamp_jump"
 }
 
 // TrackStats is a snapshot of a TrackWriter's counters.
@@ -48,6 +48,7 @@ type TrackStats struct {
 	DurationMs               int64
 	LostPackets, Late        int64
 	DroppedFrames            int64 // received but unusable (incomplete, or before a keyframe)
+	QueueDrops               int64 // of LostPackets, dropped by the SFU because our queue was full
 	Gaps                     int
 }
 
@@ -79,7 +80,6 @@ type TrackWriter struct {
 	inFrame    bool
 	waitKey    bool
 	srDone     bool
-	tsInit     bool
 	lastTS     uint32
 	tsExt      int64 // extended RTP timestamp of the last frame
 	baseExt    int64 // extended RTP timestamp of timestamp 0
@@ -92,6 +92,7 @@ type TrackWriter struct {
 	lastSync   time.Time
 	lastKeyReq time.Time
 	stats      TrackStats
+	queueDrops int64 // dropped by the SFU's queue and not yet matched to a gap
 }
 
 type senderReport struct {
@@ -155,6 +156,16 @@ func (t *TrackWriter) takeFailureLocked() (error, bool) {
 	return t.failed, true
 }
 
+// WriteGap is told, before the next packet, that dropped packets never reached us
+// because our queue in the SFU was full (media.GapSink). They also show as missing
+// sequence numbers; this only names the cause in the gap ("queue_full").
+func (t *TrackWriter) WriteGap(dropped int) {
+	t.mu.Lock()
+	t.queueDrops += int64(dropped)
+	t.stats.QueueDrops += int64(dropped)
+	t.mu.Unlock()
+}
+
 // WriteSenderReport records an RTCP sender report's NTP/RTP time pair (RFC 3550 §6.4.1),
 // which places the track on the sender's wall clock for A/V sync.
 func (t *TrackWriter) WriteSenderReport(ntpTime uint64, rtpTime uint32) {
@@ -190,13 +201,17 @@ func (t *TrackWriter) takeSRLocked() {
 
 func (t *TrackWriter) onLostLocked(n uint64) {
 	t.stats.LostPackets += int64(n)
+	defer func() { t.queueDrops = max(0, t.queueDrops-int64(n)) }()
 	if t.w == nil {
 		return // nothing written yet: nothing is missing from the file
 	}
 	if t.pending == nil {
 		reason := "lost"
-		if n == 0 {
+		switch {
+		case n == 0:
 			reason = "discontinuity" // the sender restarted its sequence numbers
+		case t.queueDrops > 0:
+			reason = "queue_full" // we were too slow: the SFU dropped them for us
 		}
 		t.pending = &Gap{AtMs: t.lastTC + t.frameDur, Reason: reason}
 	}

@@ -132,8 +132,11 @@ func TestTrackWriterReorderAndLoss(t *testing.T) {
 		ap = append(ap, f...)
 	}
 	for i, p := range ap {
-		if i >= 100 && i < 110 { // 200 ms lost
+		if i >= 100 && i < 110 { // 200 ms dropped by the SFU's full queue, which tells us
 			continue
+		}
+		if i == 110 {
+			aw.WriteGap(10)
 		}
 		aw.WriteRTP(p)
 	}
@@ -142,13 +145,13 @@ func TestTrackWriterReorderAndLoss(t *testing.T) {
 	vs, as := vw.Stats(), aw.Stats()
 	t.Logf("video %+v", vs)
 	t.Logf("audio %+v", as)
-	if vs.LostPackets != 1 || vs.Gaps != 1 || vs.DroppedFrames == 0 {
+	if vs.LostPackets != 1 || vs.Gaps != 1 || vs.DroppedFrames == 0 || vw.gaps[0].Reason != "lost" {
 		t.Errorf("video: want 1 lost packet, 1 gap, frames dropped until the next keyframe; got %+v", vs)
 	}
 	if as.LostPackets != 10 || as.Gaps != 1 {
 		t.Errorf("audio: want 10 lost, 1 gap; got %+v", as)
 	}
-	if aw.gaps[0].AtMs != 2000 || aw.gaps[0].LengthMs != 200 {
+	if g := aw.gaps[0]; g.AtMs != 2000 || g.LengthMs != 200 || g.Reason != "queue_full" || as.QueueDrops != 10 {
 		t.Errorf("audio gap %+v, want at 2000 ms for 200 ms", aw.gaps[0])
 	}
 	for _, w := range []*TrackWriter{vw, aw} {

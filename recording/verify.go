@@ -17,16 +17,25 @@ import (
 
 // Report says what Verify checked and what did not match.
 type Report struct {
-	Path      string
-	Sessions  []string // session folders checked, relative to Path
-	Checked   []string // one line per check that passed
-	Problems  []string // every mismatch, in the order found; Problems[0] is the error
-	KeyIDs    []string // the keys the manifests name
-	KeyPinned bool     // the signatures were checked against a trusted key, not only the embedded one
+	Path      string   `json:"path"`
+	Sessions  []string `json:"sessions"`   // session folders checked, relative to Path
+	Checked   []string `json:"checked"`    // one line per check that passed
+	Problems  []string `json:"problems"`   // every mismatch, in the order found; Problems[0] is the error
+	KeyIDs    []string `json:"key_ids"`    // the keys the manifests name
+	KeyPinned bool     `json:"key_pinned"` // the signatures were checked against a trusted key, not only the embedded one
 }
 
 // OK reports whether everything matched.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// MarshalJSON adds "ok" to the fields, for the case-file API.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		OK bool `json:"ok"`
+		plain
+	}{r.OK(), plain(r)})
+}
 
 func (r *Report) ok(format string, a ...any) {
 	r.Checked = append(r.Checked, fmt.Sprintf(format, a...))
