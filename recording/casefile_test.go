@@ -176,6 +176,11 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			ls[3] = bytes.Replace(ls[3], []byte(`consented`), []byte(`declined!`), 1)
 			writeLines(dir, ls)
 		}, "events.jsonl: line 5"},
+		{"last event line edited", func(dir string) {
+			ls := lines(dir)
+			ls[len(ls)-1] = bytes.Replace(ls[len(ls)-1], []byte(`"system"`), []byte(`"someone"`), 1)
+			writeLines(dir, ls)
+		}, "events.jsonl: last line's hash is not the one in the manifest"},
 		{"manifest edited", func(dir string) {
 			p := filepath.Join(dir, manifestName)
 			b, _ := os.ReadFile(p)
