@@ -86,7 +86,7 @@ const opts = {
   assetNames: '[name]-[hash]',
   metafile: true,
   legalComments: 'none',
-  logLevel: 'info',
+  logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [
     vendorPlugin,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,12 +157,21 @@ func (p *page) waitJS(what, expr string, timeout time.Duration) {
 	p.fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, last)
 }
 
-// click clicks the first element matching a CSS selector, once it is visible.
+// click clicks the first element matching a CSS selector, once it is visible. A node that
+// a live page redrew between finding and clicking is looked up again.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
+	var err error
+	for try := 0; try < 3; try++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		p.fatalf("click %s: %v", sel, err)
 	}
 }

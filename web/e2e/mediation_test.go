@@ -186,6 +186,7 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 	pb.waitJS("private-meeting notice", `!!document.querySelector('.private-notice')`, 15*time.Second)
 	pa.waitJS("applicant told where they are", `!!document.querySelector('.call.in-caucus')`, 15*time.Second)
 	pa.waitVideoFrom(mediatorID, 30*time.Second)
+	pa.waitJS("applicant told the respondent waits in the joint session", `!!document.querySelector('.private-notice.joint-others')`, 15*time.Second)
 	if v := pa.remoteVideos()[respondent.Identity]; v.Width > 0 {
 		t.Fatalf("applicant still renders the respondent during the caucus: %+v", v)
 	}

@@ -413,11 +413,18 @@ export class Call {
     this.elsewhere.replaceChildren(
       ...[...groups.entries()].map(([space, ps]) => {
         const names = ps.map((p) => `${displayName(p)}（${roleLabel(p) || t('role_guest')}）`).join('、');
+        // I am in a caucus and they wait in the joint space: say so, not "private meeting"
+        const theyJoint = isJointSpace(space, meta) && !joint;
         return h(
           'div',
-          { class: 'private-notice', role: 'status', dataset: { space } },
-          icon('lock'),
-          h('div', null, h('strong', null, T('private_meeting', { who: names })), h('div', { class: 'muted small' }, T('private_meeting_wait'))),
+          { class: 'private-notice' + (theyJoint ? ' joint-others' : ''), role: 'status', dataset: { space } },
+          icon(theyJoint ? 'users' : 'lock'),
+          h(
+            'div',
+            null,
+            h('strong', null, T(theyJoint ? 'in_joint_waiting' : 'private_meeting', { who: names })),
+            h('div', { class: 'muted small' }, T(theyJoint ? 'in_joint_waiting_body' : 'private_meeting_wait')),
+          ),
         );
       }),
     );

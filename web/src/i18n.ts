@@ -74,6 +74,8 @@ const dict = {
   hears_nobody: ['目前没有其他人能听到您', 'Nobody else can hear you now'],
   hears_everyone: ['联合调解室内的所有人都能听到您', 'Everyone in the joint session can hear you'],
   private_meeting: ['{who} 正在进行单独会谈', '{who} are in a private meeting'],
+  in_joint_waiting: ['{who} 在联合调解室', '{who} in the joint session'],
+  in_joint_waiting_body: ['单独会谈期间，他们看不到、也听不到您。', 'During the private meeting they cannot see or hear you.'],
   private_meeting_wait: ['他们暂时听不到、也看不到您；单独会谈结束后会回来。', 'They cannot see or hear you for now; they will come back when it ends.'],
   space_joint: ['联合调解室', 'Joint session'],
   space_caucus: ['单独会谈室', 'Private room'],

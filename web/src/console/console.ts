@@ -4,6 +4,7 @@ import { h, T, mount, toast } from '../dom';
 import { icon, type IconName } from '../icons';
 import { t, type Key } from '../i18n';
 import { header, errorBox, spinner } from '../shell';
+import { playTestSound } from '../levels';
 
 export type Listener = (data: Record<string, unknown>) => void;
 
@@ -121,7 +122,11 @@ function shell(root: HTMLElement, me: Staff): void {
         } catch {
           /* ignore */
         }
-        if (ev === 'knock') toast(`${t('live_lobby')}: ${String(data.name ?? '')}`);
+        if (ev === 'knock') {
+          // arrival itself knocks: a toast and a soft chime, so nobody has to watch the list
+          toast(`${t('live_lobby')}: ${String(data.name ?? '')}`);
+          void playTestSound().catch(() => undefined);
+        }
         if (ev === 'invited') toast(`${t('live_pull_in')}: ${String(data.title ?? '')}`);
         listeners.get(ev)?.forEach((f) => f(data));
       });

@@ -143,13 +143,23 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
   const panels = h('div', { class: 'live-panels' });
   const callBox = h('div', { class: 'live-call' });
 
+  let drawn = '';
   const refreshLive = async () => {
+    let next: Live | undefined;
     try {
-      live = await get<Live>(`/api/sessions/${id}/live`);
-      fetchedAt = Date.now();
+      next = await get<Live>(`/api/sessions/${id}/live`);
     } catch {
-      live = undefined;
+      next = undefined;
     }
+    // redraw only on a change: a button must not vanish under the pointer every poll
+    const sig = JSON.stringify(next ?? null, (k, v) => (k === 'waiting_seconds' ? undefined : v)) + (call ? '1' : '0');
+    if (next) {
+      const keepTimes = live && sig === drawn;
+      if (!keepTimes) fetchedAt = Date.now();
+      if (!keepTimes) live = next;
+    } else live = undefined;
+    if (sig === drawn) return;
+    drawn = sig;
     drawPanels();
   };
 
