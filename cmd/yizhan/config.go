@@ -49,6 +49,10 @@ type serveConfig struct {
 
 	Metrics     bool   // serve Prometheus metrics
 	MetricsAddr string // separate listener for /metrics; "" = /metrics on the HTTP port
+
+	// dep is not configuration: it is the runtime state of the deployment hooks
+	// (deploy.go), kept here until the app struct has a field for it.
+	dep *deployment
 }
 
 // Dev credentials: fixed and printed so that a newcomer can mint tokens at once.
@@ -196,7 +200,7 @@ func deployFlags(fs *flag.FlagSet, c *serveConfig) {
 }
 
 // turnEnabled is true when the embedded TURN server runs.
-func (c serveConfig) turnEnabled() bool { return c.TURNUDPPort > 0 || c.TURNTLSPort > 0 }
+func (c serveConfig) turnEnabled() bool { return c.TURNUDPPort != 0 || c.TURNTLSPort != 0 } // -1: ephemeral (tests)
 
 // turnHost is the host put into the embedded TURN's URLs: the domain, else the node IP,
 // else the HTTP host when it is a concrete address.

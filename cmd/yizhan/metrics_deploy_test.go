@@ -1,0 +1,152 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"yizhan/internal/lktest"
+	"yizhan/signaling"
+)
+
+// scrapeMetrics returns every sample at url as "name{l=v,...}" -> value (histograms as
+// _count and _sum).
+func scrapeMetrics(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(res.Body)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	out := map[string]float64{}
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			suffix := ""
+			if len(ls) > 0 {
+				suffix = "{" + strings.Join(ls, ",") + "}"
+			}
+			switch {
+			case m.Counter != nil:
+				out[name+suffix] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[name+suffix] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				out[name+"_count"+suffix] = float64(m.GetHistogram().GetSampleCount())
+				out[name+"_sum"+suffix] = m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return out
+}
+
+// TestMetricsCountASession: two LiveKit SDK clients, one publishing video to the other;
+// /metrics shows the joins, the join latencies, the live room, the forwarded packets and
+// the keyframe request a new subscriber causes; API requests count by route pattern.
+func TestMetricsCountASession(t *testing.T) {
+	a := startApp(t, testConfig(t))
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/test/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "missing" {
+			http.NotFound(w, r)
+		}
+	})
+	a.mux.Handle("/api/test/", a.instrumentAPI(api))
+
+	connect := func(identity string) *lktest.Client {
+		tok, err := a.sig.MintToken(signaling.TokenSpec{Room: "metrics", Identity: identity, TTL: time.Hour, CanPublish: true, CanSubscribe: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := lktest.Connect("ws://"+a.addr, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	alice := connect("alice")
+	pub, err := alice.PublishVP8(lktest.VideoOptions{Name: "camera"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pub.Stop)
+	bob := connect("bob")
+	waitUntil(t, 20*time.Second, "bob receiving alice's video", func() bool { return bob.PacketsFrom("alice", "video") > 50 })
+	for _, path := range []string{"/api/test/1", "/api/test/2", "/api/test/missing"} {
+		res, err := http.Get("http://" + a.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+
+	m := scrapeMetrics(t, "http://"+a.addr+"/metrics")
+	atLeast := map[string]float64{
+		"yizhan_participant_joins_total":                                 2,
+		"yizhan_join_latency_seconds_count":                              2,
+		"yizhan_rooms":                                                   1,
+		"yizhan_participants":                                            2,
+		"yizhan_tracks":                                                  1,
+		"yizhan_media_packets_received_total":                            50,
+		"yizhan_media_packets_forwarded_total":                           50,
+		"yizhan_media_bytes_forwarded_total":                             50 * 100,
+		"yizhan_media_plis_sent_total":                                   1,
+		"yizhan_api_requests_total{route=GET /api/test/{id},status=200}": 2,
+		"yizhan_api_requests_total{route=GET /api/test/{id},status=404}": 1,
+	}
+	for k, v := range atLeast {
+		if m[k] < v {
+			t.Errorf("%s = %v, want at least %v", k, m[k], v)
+		}
+	}
+	if s := m["yizhan_join_latency_seconds_sum"]; s <= 0 || s > 20 {
+		t.Errorf("join latency sum %v s", s)
+	}
+	if _, ok := m["yizhan_media_dropped_packets_total{reason=muted}"]; !ok {
+		t.Error("drops by reason missing")
+	}
+	if m["yizhan_media_plis_sent_total"] > float64(pub.PLIs.Load())+1 {
+		t.Logf("PLIs sent %v, publisher saw %d", m["yizhan_media_plis_sent_total"], pub.PLIs.Load())
+	}
+}
+
+// TestMetricsAddr: --metrics-addr moves /metrics off the public HTTP port.
+func TestMetricsAddr(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MetricsAddr = "127.0.0.1:0"
+	a := startApp(t, cfg)
+	if a.deploy().metln == nil {
+		t.Fatal("no metrics listener")
+	}
+	m := scrapeMetrics(t, "http://"+a.deploy().metln.Addr().String()+"/metrics")
+	if m["yizhan_build_info{version="+version+"}"] != 1 {
+		t.Errorf("no build info on the metrics listener")
+	}
+	res, err := http.Get("http://" + a.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(b), "yizhan_build_info") {
+		t.Error("metrics still served on the HTTP port")
+	}
+}
