@@ -1,0 +1,339 @@
+package mediation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"yizhan/internal/lktest"
+	"yizhan/media"
+	"yizhan/signaling"
+	"yizhan/store"
+)
+
+// liveServer is the whole server in process: media engine, signaling with our hooks, the
+// /api of mediation, one httptest server on loopback, a real SQLite store.
+type liveServer struct {
+	*fixture
+	sig *signaling.Server
+	eng *media.Engine
+}
+
+func newLiveServer(t *testing.T) *liveServer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	log := testLogger(t)
+	eng, err := media.NewEngine(media.Config{BindIP: "127.0.0.1", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := signaling.NewServer(signaling.Config{APIKey: "testkey", APISecret: "testsecret-testsecret-testsecret-0123", Logger: log,
+		RoomEmptyTimeout: time.Second}, eng)
+	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
+	fx.svc = New(Config{}, fx.st, sig, log)
+	sig.SetHooks(fx.svc)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", fx.svc.Handler())
+	mux.Handle("/", sig.Handler())
+	fx.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		sig.Close()
+		fx.svc.Close()
+		fx.srv.Close()
+		_ = eng.Close()
+	})
+	for _, role := range []string{"mediator", "leader"} {
+		u := fixtureUsers[role]
+		fx.cookies[role] = fx.login(u.Username, fixturePassword)
+	}
+	return &liveServer{fixture: fx, sig: sig, eng: eng}
+}
+
+// call does an API call that must succeed with status want, decoding the answer into out.
+func (ls *liveServer) call(role, method, path, body string, want int, out any) {
+	ls.t.Helper()
+	st, b := ls.do(role, method, path, body)
+	if st != want {
+		ls.t.Fatalf("%s %s as %s: %d %s", method, path, role, st, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal([]byte(b), out); err != nil {
+			ls.t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+}
+
+// connect joins with a Join answer of the API.
+func (ls *liveServer) connect(j joinJSON) *lktest.Client {
+	ls.t.Helper()
+	c, err := lktest.Connect(j.URL, j.Token)
+	if err != nil {
+		ls.t.Fatalf("%s: %v", j.Identity, err)
+	}
+	ls.t.Cleanup(c.Close)
+	return c
+}
+
+func (ls *liveServer) invite(sessID int64, body string) invitationJSON {
+	var inv invitationJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/invitations", sessID), body, 201, &inv)
+	return inv
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	if !lktest.Eventually(15*time.Second, cond) {
+		t.Fatalf("timed out waiting for: %s", what)
+	}
+}
+
+// quiet asserts that for 1 s none of the counters grows: nothing flows on those paths.
+func quiet(t *testing.T, what string, counters ...func() int64) {
+	t.Helper()
+	time.Sleep(400 * time.Millisecond) // packets already in flight before the change
+	before := make([]int64, len(counters))
+	for i, c := range counters {
+		before[i] = c()
+	}
+	time.Sleep(time.Second)
+	for i, c := range counters {
+		if n := c(); n != before[i] {
+			t.Errorf("%s: counter %d grew from %d to %d", what, i, before[i], n)
+		}
+	}
+}
+
+func publishAV(t *testing.T, c *lktest.Client) {
+	t.Helper()
+	if _, err := c.PublishVP8(lktest.VideoOptions{BitrateKbps: 150, FPS: 15}); err != nil {
+		t.Fatalf("%s: %v", c.Identity, err)
+	}
+	if _, err := c.PublishOpus(""); err != nil {
+		t.Fatalf("%s: %v", c.Identity, err)
+	}
+}
+
+func sendData(t *testing.T, c *lktest.Client, msg string) {
+	t.Helper()
+	if err := c.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte(msg)), lksdk.WithDataPublishReliable(true)); err != nil {
+		t.Fatalf("%s data: %v", c.Identity, err)
+	}
+}
+
+func dataCount(c *lktest.Client, from string) func() int64 {
+	return func() int64 { return int64(len(c.DataFrom(from))) }
+}
+
+func packets(c *lktest.Client, from string) func() int64 {
+	return func() int64 { return c.PacketsFrom(from, "") }
+}
+
+// TestMediationSessionMedia: two parties and a mediator join through the API with real
+// LiveKit SDK clients. Parties wait in the lobby and receive nothing; after admission all
+// three exchange media; with the applicant and the mediator in a caucus the respondent
+// receives nothing from either and the applicant nothing from the respondent, data
+// included; back in the joint space media flows again.
+func TestMediationSessionMedia(t *testing.T) {
+	ls := newLiveServer(t)
+	var c caseJSON
+	ls.call("mediator", "POST", "/api/cases", `{"title":"院墙","category":"land","risk":"yellow","mediator":"med",
+		"parties":[{"name":"张三","side":"applicant"},{"name":"李四","side":"respondent"}]}`, 201, &c)
+	var se sessionJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/cases/%d/sessions", c.ID), `{"kind":"mediation","title":"第一次调解"}`, 201, &se)
+	appInv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, c.Parties[0].ID))
+	resInv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, c.Parties[1].ID))
+
+	var appJ, resJ, medJ joinJSON
+	ls.call("party", "POST", "/api/join/"+appInv.Code, `{"consent":true}`, 200, &appJ)
+	ls.call("party", "POST", "/api/join/"+resInv.Code, `{"consent":true}`, 200, &resJ)
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/join", se.ID), ``, 200, &medJ)
+	app, res := ls.connect(appJ), ls.connect(resJ)
+	med := ls.connect(medJ)
+	A, R, M := appJ.Identity, resJ.Identity, medJ.Identity
+	for _, cl := range []*lktest.Client{app, res, med} {
+		publishAV(t, cl)
+	}
+
+	// The lobby: the host sees both waiting; they see nobody and receive nothing.
+	var live struct {
+		Lobby  []participantJSON            `json:"lobby"`
+		Spaces map[string][]participantJSON `json:"spaces"`
+	}
+	waitFor(t, "both parties knock", func() bool {
+		ls.call("mediator", "GET", fmt.Sprintf("/api/sessions/%d/live", se.ID), "", 200, &live)
+		return len(live.Lobby) == 2 && len(live.Spaces[jointSpace]) == 1
+	})
+	sendData(t, med, "to the lobby?")
+	sendData(t, app, "from the lobby")
+	quiet(t, "lobby", packets(app, M), packets(app, R), packets(res, M), packets(res, A), packets(med, A), packets(med, R),
+		dataCount(app, M), dataCount(res, M), dataCount(med, A), dataCount(res, A))
+	if app.Room.GetParticipantByIdentity(M) != nil || app.Room.GetParticipantByIdentity(R) != nil {
+		t.Error("a party in the lobby sees other participants")
+	}
+
+	// Admission: everyone hears and sees everyone.
+	for _, id := range []string{A, R} {
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+id+`"}`, 200, nil)
+	}
+	for _, pair := range [][2]*lktest.Client{{app, med}, {app, res}, {res, med}, {res, app}, {med, app}, {med, res}} {
+		to, from := pair[0], pair[1]
+		waitFor(t, to.Identity+" receives audio and video from "+from.Identity, func() bool {
+			return to.PacketsFrom(from.Identity, "video") > 20 && to.PacketsFrom(from.Identity, "audio") > 20
+		})
+	}
+	sendData(t, med, "welcome")
+	waitFor(t, "data reaches the joint space", func() bool { return len(app.DataFrom(M)) == 1 && len(res.DataFrom(M)) == 1 })
+	waitFor(t, "attributes say joint", func() bool {
+		p := res.Room.GetParticipantByIdentity(A)
+		return p != nil && p.Attributes()["space"] == jointSpace && p.Attributes()["lobby"] == ""
+	})
+
+	// Caucus: the applicant with the mediator.
+	for _, id := range []string{A, M} {
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/move", se.ID), `{"identity":"`+id+`","space":"caucus-applicant"}`, 200, nil)
+	}
+	waitFor(t, "the respondent sees where the applicant is", func() bool {
+		p := res.Room.GetParticipantByIdentity(A)
+		return p != nil && p.Attributes()["space"] == "caucus-applicant"
+	})
+	sendData(t, res, "can anyone hear me")
+	sendData(t, app, "private to the mediator")
+	sendData(t, med, "private to the applicant")
+	quiet(t, "caucus", packets(res, A), packets(res, M), packets(app, R), packets(med, R),
+		dataCount(res, A), dataCount(res, M), dataCount(app, R), dataCount(med, R))
+	waitFor(t, "the caucus still talks", func() bool {
+		n1, n2 := app.PacketsFrom(M, "audio"), med.PacketsFrom(A, "audio")
+		time.Sleep(200 * time.Millisecond)
+		return app.PacketsFrom(M, "audio") > n1 && med.PacketsFrom(A, "audio") > n2
+	})
+	waitFor(t, "caucus data arrives", func() bool { return len(app.DataFrom(M)) == 2 && len(med.DataFrom(A)) == 1 })
+	if n := len(res.DataFrom(M)); n != 1 {
+		t.Errorf("respondent got %d data packets from the mediator, want only the joint one", n)
+	}
+
+	// Back in the joint space: media flows again.
+	for _, id := range []string{A, M} {
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/move", se.ID), `{"identity":"`+id+`","space":"joint"}`, 200, nil)
+	}
+	for _, pair := range [][2]*lktest.Client{{res, app}, {res, med}, {app, res}, {med, res}} {
+		to, from := pair[0], pair[1]
+		n := to.PacketsFrom(from.Identity, "")
+		waitFor(t, to.Identity+" receives "+from.Identity+" again", func() bool { return to.PacketsFrom(from.Identity, "") > n+20 })
+	}
+	sendData(t, res, "back together")
+	waitFor(t, "joint data again", func() bool { return len(app.DataFrom(R)) == 1 && len(med.DataFrom(R)) == 1 })
+
+	// End: everyone is disconnected; the timeline has every step.
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	waitFor(t, "everyone disconnected", func() bool {
+		return app.Room.ConnectionState() == lksdk.ConnectionStateDisconnected && res.Room.ConnectionState() == lksdk.ConnectionStateDisconnected
+	})
+	tl, err := ls.st.Timeline(ls.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range tl {
+		kinds[e.Kind]++
+	}
+	for k, want := range map[string]int{"join": 3, "admit": 2, "move": 4, "end": 1, "consent": 2} {
+		if kinds[k] < want {
+			t.Errorf("timeline has %d %q events, want %d: %v", kinds[k], k, want, kinds)
+		}
+	}
+}
+
+// TestReceptionQueue: a leader's reception with three petitioners; each is admitted in
+// arrival order by "next", the others wait in the lobby hearing nothing, and each
+// conversation ends with an outcome filed into a case.
+func TestReceptionQueue(t *testing.T) {
+	ls := newLiveServer(t)
+	var c caseJSON
+	ls.call("leader", "POST", "/api/cases", `{"title":"接访日","category":"other","risk":"blue"}`, 201, &c)
+	var se sessionJSON
+	ls.call("leader", "POST", fmt.Sprintf("/api/cases/%d/sessions", c.ID), `{"kind":"reception","title":"镇长接访"}`, 201, &se)
+	if !store.OneOf("lead", se.Hosts) {
+		t.Fatalf("leader is not a host: %v", se.Hosts)
+	}
+	var leadJ joinJSON
+	ls.call("leader", "POST", fmt.Sprintf("/api/sessions/%d/join", se.ID), ``, 200, &leadJ)
+	leader := ls.connect(leadJ)
+	publishAV(t, leader)
+
+	names := []string{"甲", "乙", "丙"}
+	var pets []*lktest.Client
+	for i, n := range names {
+		var inv invitationJSON
+		ls.call("leader", "POST", fmt.Sprintf("/api/sessions/%d/invitations", se.ID), `{"role":"party","side":"applicant","name":"`+n+`"}`, 201, &inv)
+		var j joinJSON
+		ls.call("party", "POST", "/api/join/"+inv.Code, `{"consent":true}`, 200, &j)
+		p := ls.connect(j)
+		publishAV(t, p)
+		pets = append(pets, p)
+		waitFor(t, "arrival "+n, func() bool {
+			q, _ := ls.st.Queue(ls.ctx, se.ID)
+			return len(q) == i+1
+		})
+	}
+	if st, b := ls.do("leader", "POST", fmt.Sprintf("/api/sessions/%d/outcome", se.ID), `{"identity":"staff-lead","note":"x"}`); st != 400 {
+		t.Fatalf("outcome for a non-guest: %d %s", st, b)
+	}
+	var caseIDs []int64
+	for i, p := range pets {
+		var admitted participantJSON
+		ls.call("leader", "POST", fmt.Sprintf("/api/sessions/%d/next", se.ID), ``, 200, &admitted)
+		if admitted.Identity != p.Identity || admitted.Space != jointSpace {
+			t.Fatalf("next admitted %+v, want %s", admitted, p.Identity)
+		}
+		if st, b := ls.do("leader", "POST", fmt.Sprintf("/api/sessions/%d/next", se.ID), ``); st != 409 || !strings.Contains(b, "petitioner_present") {
+			t.Fatalf("second next while %s talks: %d %s", names[i], st, b)
+		}
+		waitFor(t, "leader and "+names[i]+" talk", func() bool {
+			return p.PacketsFrom(leader.Identity, "audio") > 20 && leader.PacketsFrom(p.Identity, "audio") > 20
+		})
+		var waiting []func() int64
+		for _, q := range pets[i+1:] {
+			waiting = append(waiting, packets(q, leader.Identity), packets(q, p.Identity), packets(leader, q.Identity), packets(p, q.Identity))
+		}
+		if len(waiting) > 0 {
+			quiet(t, "the queue while "+names[i]+" talks", waiting...)
+		}
+		body := `{"identity":"` + p.Identity + `","note":"听取诉求，转司法所办理","category":"labour_wages","risk":"yellow","supervise":{"unit":"东镇司法所","deadline":"2026-12-31"}}`
+		if i == 2 {
+			body = fmt.Sprintf(`{"identity":"%s","note":"并入已有案件","case":%d}`, p.Identity, c.ID)
+		}
+		var out struct {
+			Case        caseJSON         `json:"case"`
+			Supervision *supervisionJSON `json:"supervision"`
+		}
+		ls.call("leader", "POST", fmt.Sprintf("/api/sessions/%d/outcome", se.ID), body, 201, &out)
+		if (i < 2) != (out.Supervision != nil) || out.Case.ID == 0 {
+			t.Fatalf("outcome %d: %+v", i, out)
+		}
+		caseIDs = append(caseIDs, out.Case.ID)
+		waitFor(t, names[i]+" leaves after the outcome", func() bool {
+			return p.Room.ConnectionState() == lksdk.ConnectionStateDisconnected
+		})
+	}
+	if caseIDs[0] == caseIDs[1] || caseIDs[2] != c.ID {
+		t.Fatalf("outcome cases %v", caseIDs)
+	}
+	nc, _ := ls.st.Case(ls.ctx, caseIDs[0])
+	if nc.Category != "labour_wages" || nc.Centre != "east" || len(nc.Parties) != 1 || nc.Parties[0].Name != "甲" {
+		t.Errorf("new case %+v", nc)
+	}
+	if st, b := ls.do("leader", "POST", fmt.Sprintf("/api/sessions/%d/next", se.ID), ``); st != 409 || !strings.Contains(b, "queue_empty") {
+		t.Fatalf("next on an empty queue: %d %s", st, b)
+	}
+	if q, _ := ls.st.Queue(ls.ctx, se.ID); len(q) != 0 {
+		t.Fatalf("queue not empty: %+v", q)
+	}
+}
