@@ -79,6 +79,15 @@ func envIntOr(name string, def int) int {
 }
 
 func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
+	c, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+// parseServeFlags reads the flags and env of serve (and config check), unvalidated.
+func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -110,7 +119,7 @@ func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
 			c.APISecret = devAPISecret
 		}
 	}
-	return c, c.validate()
+	return c, nil
 }
 
 func (c serveConfig) validate() error {
