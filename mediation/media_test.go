@@ -191,6 +191,27 @@ func TestMediationSessionMedia(t *testing.T) {
 	}
 	sendData(t, med, "welcome")
 	waitFor(t, "data reaches the joint space", func() bool { return len(app.DataFrom(M)) == 1 && len(res.DataFrom(M)) == 1 })
+
+	// An observer: admitted, visible to everyone, cannot publish.
+	obsInv := ls.invite(se.ID, `{"role":"observer","name":"人民监督员"}`)
+	var obsJ joinJSON
+	ls.call("party", "POST", "/api/join/"+obsInv.Code, `{"consent":true}`, 200, &obsJ)
+	obs := ls.connect(obsJ)
+	O := obsJ.Identity
+	waitFor(t, "the observer knocks", func() bool { _, ok := ls.svc.participant(se.Room, O); return ok })
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+O+`"}`, 200, nil)
+	waitFor(t, "the parties see the observer", func() bool {
+		p1, p2 := app.Room.GetParticipantByIdentity(O), res.Room.GetParticipantByIdentity(O)
+		return p1 != nil && p2 != nil && p1.Attributes()["role"] == "observer"
+	})
+	waitFor(t, "the observer receives the session", func() bool { return obs.PacketsFrom(A, "audio") > 20 && obs.PacketsFrom(M, "video") > 20 })
+	if _, err := obs.PublishOpus(""); err == nil {
+		t.Error("an observer published a track")
+	}
+	if err := obs.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("observer speaks"))); err == nil {
+		time.Sleep(300 * time.Millisecond)
+	}
+	quiet(t, "observer", packets(app, O), packets(res, O), packets(med, O), dataCount(app, O), dataCount(med, O))
 	waitFor(t, "attributes say joint", func() bool {
 		p := res.Room.GetParticipantByIdentity(A)
 		return p != nil && p.Attributes()["space"] == jointSpace && p.Attributes()["lobby"] == ""
@@ -207,7 +228,7 @@ func TestMediationSessionMedia(t *testing.T) {
 	sendData(t, res, "can anyone hear me")
 	sendData(t, app, "private to the mediator")
 	sendData(t, med, "private to the applicant")
-	quiet(t, "caucus", packets(res, A), packets(res, M), packets(app, R), packets(med, R),
+	quiet(t, "caucus", packets(res, A), packets(res, M), packets(app, R), packets(med, R), packets(obs, A), packets(obs, M),
 		dataCount(res, A), dataCount(res, M), dataCount(app, R), dataCount(med, R))
 	waitFor(t, "the caucus still talks", func() bool {
 		n1, n2 := app.PacketsFrom(M, "audio"), med.PacketsFrom(A, "audio")
