@@ -7,6 +7,7 @@ package metrics
 import (
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -40,6 +41,7 @@ type Registry struct {
 	media      func() media.EngineStats
 	recordings func() (active, failed int)
 	turn       func() TURNStats
+	certExpiry func() time.Time
 }
 
 // New builds a registry with the Go runtime and process collectors and yizhan's metrics.
@@ -114,6 +116,13 @@ func (r *Registry) SetRecordingStats(f func() (active, failed int)) {
 func (r *Registry) SetTURNStats(f func() TURNStats) {
 	r.mu.Lock()
 	r.turn = f
+	r.mu.Unlock()
+}
+
+// SetCertExpiry sets where the expiry of the TLS certificate being served comes from.
+func (r *Registry) SetCertExpiry(f func() time.Time) {
+	r.mu.Lock()
+	r.certExpiry = f
 	r.mu.Unlock()
 }
 

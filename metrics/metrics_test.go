@@ -67,6 +67,7 @@ func TestRegistryScrape(t *testing.T) {
 	})
 	r.SetRecordingStats(func() (int, int) { return 1, 2 })
 	r.SetTURNStats(func() TURNStats { return TURNStats{Allocations: 3, Refused: 9} })
+	r.SetCertExpiry(func() time.Time { return time.Unix(1_900_000_000, 0) })
 
 	t0 := time.Now()
 	p := signaling.Participant{Identity: "a", JoinedAt: t0}
@@ -128,6 +129,7 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_api_requests_total{route=GET /api/events,status=200}":     1,
 		"yizhan_api_requests_total{route=unmatched,status=404}":           1,
 		"yizhan_build_info{version=test}":                                 1,
+		"yizhan_tls_certificate_expiry_timestamp_seconds":                 1_900_000_000,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {

@@ -25,6 +25,8 @@ var (
 
 	descTURNAllocs  = desc("turn_allocations", "Embedded TURN relays in use now.")
 	descTURNRefused = desc("turn_refused_packets_total", "Packets the embedded TURN refused to relay: not to or from the SFU.")
+
+	descCertExpiry = desc("tls_certificate_expiry_timestamp_seconds", "When the TLS certificate being served expires (Unix time); it is reloaded when its files are replaced.")
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -40,7 +42,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
-		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused,
+		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 	} {
 		ch <- d
 	}
@@ -49,7 +51,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	r := c.r
 	r.mu.Lock()
-	live, med, rec, turn := r.live, r.media, r.recordings, r.turn
+	live, med, rec, turn, cert := r.live, r.media, r.recordings, r.turn, r.certExpiry
 	r.mu.Unlock()
 
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -97,5 +99,8 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		s := turn()
 		gauge(descTURNAllocs, float64(s.Allocations))
 		counter(descTURNRefused, s.Refused)
+	}
+	if cert != nil {
+		gauge(descCertExpiry, float64(cert().Unix()))
 	}
 }

@@ -56,6 +56,9 @@ func (a *app) listen() (net.Listener, error) {
 		}
 		a.deploy().certs = r
 		tlsConf = r.serverConfig()
+		if m := a.deploy().metrics; m != nil {
+			m.SetCertExpiry(func() time.Time { return r.cert.Load().Leaf.NotAfter })
+		}
 	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP)
 	if err != nil {
