@@ -16,10 +16,16 @@ const (
 	maxDataBytes  = 64 << 10 // larger user packets are refused (clients chunk streams)
 )
 
+// maxPendingData bounds packets held for a participant whose data channel is
+// not open yet (it just joined): they are delivered when it opens.
+const maxPendingData = 128
+
 type dataChannels struct {
-	mu       sync.Mutex // guards reliable and lossy
+	mu       sync.Mutex // guards everything below
 	reliable *webrtc.DataChannel
 	lossy    *webrtc.DataChannel
+	open     bool     // reliable is open
+	pending  [][]byte // packets waiting for open, sent on reliable
 }
 
 func (p *participant) onDataChannel(dc *webrtc.DataChannel) {
@@ -32,6 +38,7 @@ func (p *participant) onDataChannel(dc *webrtc.DataChannel) {
 	p.dc.mu.Lock()
 	if label == labelReliable {
 		p.dc.reliable = dc
+		dc.OnOpen(p.dataOpen)
 	} else {
 		p.dc.lossy = dc
 	}
@@ -91,15 +98,36 @@ func (p *participant) handleData(label string, b []byte) {
 
 func (p *participant) sendData(label string, b []byte) {
 	p.dc.mu.Lock()
+	if !p.dc.open {
+		// The participant just joined: hold packets (of both kinds, bounded) until its
+		// channel opens, rather than lose the first words said to it.
+		if len(p.dc.pending) < maxPendingData {
+			p.dc.pending = append(p.dc.pending, b)
+		}
+		p.dc.mu.Unlock()
+		return
+	}
 	dc := p.dc.reliable
 	if label == labelLossy && p.dc.lossy != nil {
 		dc = p.dc.lossy
 	}
 	p.dc.mu.Unlock()
-	if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen {
-		return
-	}
 	if err := dc.Send(b); err != nil {
 		p.log.Debug("send data", "err", err)
+	}
+}
+
+// dataOpen delivers what waited for the reliable channel.
+func (p *participant) dataOpen() {
+	p.dc.mu.Lock()
+	p.dc.open = true
+	pending := p.dc.pending
+	p.dc.pending = nil
+	dc := p.dc.reliable
+	p.dc.mu.Unlock()
+	for _, b := range pending {
+		if err := dc.Send(b); err != nil {
+			p.log.Debug("send data", "err", err)
+		}
 	}
 }

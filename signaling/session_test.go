@@ -123,7 +123,8 @@ func TestDataPacketsReachTheirDestination(t *testing.T) {
 	carol := ts.connect(t, "data", "carol", true)
 
 	// To everyone.
-	if err := alice.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("hello all")), lksdk.WithDataPublishTopic("chat")); err != nil {
+	if err := alice.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("hello all")), lksdk.WithDataPublishTopic("chat"),
+		lksdk.WithDataPublishReliable(true)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "bob gets the broadcast", func() bool { return len(bob.DataFrom("alice")) == 1 })

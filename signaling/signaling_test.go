@@ -28,8 +28,12 @@ type testServer struct {
 }
 
 func testLogger() *slog.Logger {
-	if os.Getenv("YIZHAN_TEST_LOG") != "" {
+	switch os.Getenv("YIZHAN_TEST_LOG") {
+	case "":
+	case "debug":
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	default:
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
