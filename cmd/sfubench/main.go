@@ -43,6 +43,8 @@ type config struct {
 	verbose   bool
 	debug     bool
 	profile   string
+	nice      int
+	joinGap   time.Duration
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -55,7 +57,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "wait after everyone joined, before measuring")
 	fs.StringVar(&c.jsonOut, "json-out", "", "also append the JSON lines to this file")
 	fs.IntVar(&c.serverCPU, "server-cpu", 0, "core to pin the server to (taskset -c, GOMAXPROCS=1); the clients take the others; -1: no pinning")
+	fs.DurationVar(&c.joinGap, "join-gap", 0, "pause between one joiner's first frame and the next join (0: back to back)")
 	fs.BoolVar(&c.hidden, "hidden-viewers", false, "watch-only participants join with hidden tokens (as a lecture audience would)")
+	fs.IntVar(&c.nice, "nice", 0, "nice value for the server and the clients (e.g. -10 as root on a busy shared machine, so that other work does not skew latency)")
 	fs.BoolVar(&c.verbose, "v", false, "log progress to stderr")
 	fs.BoolVar(&c.debug, "debug", false, "log per-track counts; keep each server's directory (log, data)")
 	fs.StringVar(&c.profile, "perf", "", "directory: record the server with `perf record` during each window and write <scenario>.perf.txt there")
@@ -64,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if c.duration < time.Second || c.duration > 2*time.Minute {
 		return errors.New("--duration must be between 1s and 2m")
+	}
+	if c.joinGap < 0 || c.joinGap > 5*time.Second {
+		return errors.New("--join-gap must be between 0 and 5s")
 	}
 	if c.warmup < 0 || c.warmup > time.Minute {
 		return errors.New("--warmup must be between 0 and 1m")
@@ -108,6 +115,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if c.nice != 0 {
+		if err := bench.NiceSelf(c.nice); err != nil {
+			return fmt.Errorf("--nice: %w", err)
+		}
+	}
+
 	var out io.Writer = stdout
 	if c.jsonOut != "" {
 		f, err := os.OpenFile(c.jsonOut, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -129,6 +142,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			break
 		}
 		res, err := runOne(ctx, c, sc, log)
+		res.Nice = c.nice
 		if err != nil {
 			res.Error = err.Error()
 			failed = append(failed, sc.Name)
@@ -152,7 +166,7 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	// A scenario is bounded: joins, warm-up, window, teardown.
 	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
 	defer cancel()
-	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Logger: log})
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Logger: log})
 	if err != nil {
 		return res, err
 	}
@@ -160,7 +174,7 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	// Let the idle server settle so its RSS is a fair baseline.
 	time.Sleep(300 * time.Millisecond)
 	log.Info("scenario", "name", sc.Name, "server_pid", srv.PID, "url", srv.URL)
-	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, Logger: log}
+	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, JoinGap: c.joinGap, Logger: log}
 	if c.profile != "" {
 		rc.OnWindow = bench.PerfRecorder(c.profile, sc.Name, log)
 	}

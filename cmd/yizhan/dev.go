@@ -36,5 +36,9 @@ func (a *app) devToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) announceDev(w io.Writer, base string) {
-	fmt.Fprintf(w, "open a test room:  %s/room?room=demo&identity=alice\n", base)
+	if a.demo != nil {
+		a.demo.Print(w, base)
+	}
+	fmt.Fprintf(w, "\nstaff console (log in with a demo account above):  %s/console\n", base)
+	fmt.Fprintf(w, "a plain test room for two browsers:                %s/room?room=demo&identity=alice\n", base)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"yizhan/media"
+	"yizhan/mediation"
 	"yizhan/signaling"
 )
 
@@ -26,7 +27,8 @@ type app struct {
 	sig   *signaling.Server
 	mux   *http.ServeMux
 	ready atomic.Bool
-	close []func() // run in reverse order by shutdown
+	demo  *mediation.DemoInfo // what --dev seeded, to print
+	close []func()            // run in reverse order by shutdown
 }
 
 func cmdServe(args []string, _ io.Reader, stdout, stderr io.Writer) error {
