@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,41 @@ type Config struct {
 	Peers   []netip.AddrPort
 	Aliases []Alias
 
+	// MaxPerUser caps the relays one identity holds at once (each is a socket); 0 means
+	// defaultMaxPerUser.
+	MaxPerUser int
+
 	Logger *slog.Logger
+}
+
+// defaultMaxPerUser leaves room for what a LiveKit client does (two peer connections,
+// a relay per TURN URL each, more across ICE restarts and reconnects) and no more.
+const defaultMaxPerUser = 16
+
+// quota counts allocations per identity (the part after "expiry:" in the username).
+type quota struct {
+	max int
+	mu  sync.Mutex // guards n
+	n   map[string]int
+}
+
+func (q *quota) allow(username, _ string, _ net.Addr) bool {
+	// The user ID as LongTermTURNRESTAuthHandler makes it, which the events carry.
+	id := username
+	if f := strings.Split(username, ":"); len(f) > 1 {
+		id = f[1]
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n[id] < q.max
+}
+
+func (q *quota) add(userID string, d int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n[userID] += d; q.n[userID] <= 0 {
+		delete(q.n, userID)
+	}
 }
 
 // Server is a running TURN server.
@@ -45,6 +80,7 @@ type Server struct {
 	udp     net.PacketConn // nil when TURN over UDP is off
 	tls     *connTracker   // nil when TURN over TLS is off
 	refused atomic.Uint64
+	quota   quota
 }
 
 // New opens the TURN sockets and starts serving.
@@ -80,10 +116,19 @@ func New(cfg Config) (*Server, error) {
 		conns: map[*relayConn]struct{}{},
 	}
 	pl := pionLogs{log: log}
+	s.quota = quota{max: cfg.MaxPerUser, n: map[string]int{}}
+	if s.quota.max == 0 {
+		s.quota.max = defaultMaxPerUser
+	}
 	sc := pionturn.ServerConfig{
 		Realm:         cfg.Realm,
 		AuthHandler:   pionturn.LongTermTURNRESTAuthHandler(cfg.Secret, pl.NewLogger("auth")),
 		LoggerFactory: pl,
+		QuotaHandler:  s.quota.allow,
+		EventHandler: pionturn.EventHandler{
+			OnAllocationCreated: func(_, _ net.Addr, _, userID, _ string, _ net.Addr, _ int) { s.quota.add(userID, 1) },
+			OnAllocationDeleted: func(_, _ net.Addr, _, userID, _ string) { s.quota.add(userID, -1) },
+		},
 	}
 	if cfg.UDPAddr != "" {
 		pc, err := net.ListenPacket("udp4", cfg.UDPAddr)

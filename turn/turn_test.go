@@ -35,18 +35,23 @@ func sfuStub(t *testing.T) *net.UDPConn {
 	return c
 }
 
-func startTURN(t *testing.T, sfu *net.UDPConn, aliases []Alias) (*Server, *x509.CertPool) {
+func startTURN(t *testing.T, sfu *net.UDPConn, aliases []Alias, maxPerUser ...int) (*Server, *x509.CertPool) {
 	t.Helper()
+	limit := 0
+	if len(maxPerUser) > 0 {
+		limit = maxPerUser[0]
+	}
 	cert, pool := selfSigned(t)
 	s, err := New(Config{
-		Realm:     "yizhan.test",
-		Secret:    testSecret,
-		UDPAddr:   "127.0.0.1:0",
-		TLSAddr:   "127.0.0.1:0",
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		Peers:     []netip.AddrPort{sfu.LocalAddr().(*net.UDPAddr).AddrPort()},
-		Aliases:   aliases,
-		Logger:    testLogger(),
+		Realm:      "yizhan.test",
+		Secret:     testSecret,
+		UDPAddr:    "127.0.0.1:0",
+		TLSAddr:    "127.0.0.1:0",
+		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Peers:      []netip.AddrPort{sfu.LocalAddr().(*net.UDPAddr).AddrPort()},
+		Aliases:    aliases,
+		MaxPerUser: limit,
+		Logger:     testLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -243,5 +248,34 @@ func TestCredentialsFormat(t *testing.T) {
 	}
 	if DeriveSecret("a") == DeriveSecret("b") || DeriveSecret("a") != DeriveSecret("a") {
 		t.Error("DeriveSecret is not a function of the secret")
+	}
+}
+
+// TestQuota: one identity holds at most MaxPerUser relays; others are not affected, and
+// a released relay frees its place.
+func TestQuota(t *testing.T) {
+	checkGoroutines(t)
+	sfu := sfuStub(t)
+	s, pool := startTURN(t, sfu, nil, 2)
+	user, pass := Credentials(testSecret, "dave", time.Hour, time.Now())
+	r1 := allocate(t, dialTURN(t, s, pool, "udp", user, pass))
+	allocate(t, dialTURN(t, s, pool, "udp", user, pass))
+	if _, err := dialTURN(t, s, pool, "udp", user, pass).Allocate(); err == nil {
+		t.Fatal("third relay for one identity granted")
+	}
+	u2, p2 := Credentials(testSecret, "erin", time.Hour, time.Now())
+	allocate(t, dialTURN(t, s, pool, "udp", u2, p2))
+	_ = r1.Close() // refresh with lifetime 0: the allocation goes
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		relay, err := dialTURN(t, s, pool, "udp", user, pass).Allocate()
+		if err == nil {
+			_ = relay.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("quota not released after a relay closed")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
