@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +29,40 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// tokenGate stands in for token expiry in the room tests: tokens it was told to refuse get
+// an HTTP 401 at /rtc, as an expired token would (the JWT check allows a minute of clock
+// leeway, too long to wait for in a test).
+type tokenGate struct {
+	mu      sync.Mutex
+	issued  map[string][]string // identity -> tokens handed out
+	refused map[string]bool     // tokens answered with 401
+}
+
+// expire makes every token issued so far to identity invalid.
+func (g *tokenGate) expire(identity string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, tok := range g.issued[identity] {
+		g.refused[tok] = true
+	}
+}
+
+func (g *tokenGate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		bad := g.refused[r.URL.Query().Get("access_token")]
+		g.mu.Unlock()
+		if bad {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			http.Error(w, "invalid or expired token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // roomServer is signaling + media + the web app + a dev token endpoint, like `serve --dev`.
-func roomServer(t *testing.T) (*httptest.Server, *signaling.Server) {
+func roomServer(t *testing.T) (*httptest.Server, *tokenGate) {
 	t.Helper()
 	log := testLogger(t)
 	eng, err := media.NewEngine(media.Config{UDPPort: 0, Logger: log})
@@ -37,8 +70,9 @@ func roomServer(t *testing.T) (*httptest.Server, *signaling.Server) {
 		t.Fatalf("media engine: %v", err)
 	}
 	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log}, eng)
+	gate := &tokenGate{issued: map[string][]string{}, refused: map[string]bool{}}
 	mux := http.NewServeMux()
-	rtc := sig.Handler()
+	rtc := gate.wrap(sig.Handler())
 	mux.Handle("/rtc", rtc)
 	mux.Handle("/rtc/", rtc)
 	mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +85,9 @@ func roomServer(t *testing.T) (*httptest.Server, *signaling.Server) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		gate.mu.Lock()
+		gate.issued[q.Get("identity")] = append(gate.issued[q.Get("identity")], tok)
+		gate.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"url": "ws://" + r.Host + "/", "token": tok})
 	})
@@ -61,7 +98,7 @@ func roomServer(t *testing.T) (*httptest.Server, *signaling.Server) {
 		sig.Close()
 		_ = eng.Close()
 	})
-	return srv, sig
+	return srv, gate
 }
 
 // TestRoomPageTwoBrowsers: two pages join one room through /room and each renders the
@@ -110,4 +147,34 @@ func TestRoomPageTwoBrowsers(t *testing.T) {
 	bob.click(`button[data-ctl="leave"]`)
 	bob.waitJS("left card", `!!document.querySelector('.ended')`, 15*time.Second)
 	alice.waitJS("bob's tile gone", `!document.querySelector('.tile[data-identity="bob"]')`, 20*time.Second)
+}
+
+// TestRoomRejoinAfterTokenExpiry: the join token has expired when the signal connection
+// drops, so the server refuses the resume (401); the page fetches a fresh token and comes
+// back.
+func TestRoomRejoinAfterTokenExpiry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	b := newBrowser(t, ctx)
+	srv, gate := roomServer(t)
+
+	carol := b.newPage("carol", 1024, 700)
+	dave := b.newPage("dave", 1024, 700)
+	carol.navigate(srv.URL + "/room?room=expiry&identity=carol&name=Carol")
+	dave.navigate(srv.URL + "/room?room=expiry&identity=dave&name=Dave")
+	carol.waitVideoFrom("dave", 45*time.Second)
+	dave.waitVideoFrom("carol", 45*time.Second)
+
+	gate.expire("carol")
+	if err := carol.eval(`window.__yzRoom.simulateScenario('signal-reconnect').then(() => true)`, nil); err != nil {
+		t.Fatalf("simulate reconnect: %v", err)
+	}
+	carol.waitJS("reconnect banner was shown", `Number(document.querySelector('.call').dataset.reconnects || 0) >= 1`, 15*time.Second)
+	carol.waitJS("back in the room", `!document.querySelector('.ended') && document.querySelector('.call .banner').classList.contains('hidden')`, 45*time.Second)
+	var rejoins int
+	if err := carol.eval(`Number(document.querySelector('.call').dataset.rejoins || 0)`, &rejoins); err != nil || rejoins < 1 {
+		carol.fatalf("the page did not join again with a fresh token (rejoins %d, %v)", rejoins, err)
+	}
+	carol.waitVideoFrom("dave", 45*time.Second)
+	dave.waitVideoFrom("carol", 45*time.Second)
 }

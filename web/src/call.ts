@@ -40,7 +40,21 @@ export interface CallOptions {
   onChange?: (c: Call) => void;
   /** Ask before leaving. */
   confirmLeave?: boolean;
+  /**
+   * Fetch a fresh token after the connection was lost for good (e.g. the short-lived token
+   * expired before a reconnect). Without it a lost connection ends the call.
+   */
+  rejoin?: () => Promise<{ url: string; token: string }>;
 }
+
+// Disconnect reasons after which coming back makes no sense.
+const FINAL = new Set<DisconnectReason>([
+  DisconnectReason.CLIENT_INITIATED,
+  DisconnectReason.DUPLICATE_IDENTITY,
+  DisconnectReason.PARTICIPANT_REMOVED,
+  DisconnectReason.ROOM_DELETED,
+  DisconnectReason.ROOM_CLOSED,
+]);
 
 interface Tile {
   el: HTMLElement;
@@ -212,7 +226,7 @@ export class Call {
       q();
     });
     r.on(RoomEvent.ParticipantPermissionsChanged, () => void this.publishIfAllowed());
-    r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => this.finish(reason));
+    r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => void this.lost(reason));
     r.on(RoomEvent.ConnectionStateChanged, (s: ConnectionState) => {
       if (s === ConnectionState.Connected) this.showBanner(false);
     });
@@ -312,8 +326,39 @@ export class Call {
     this.queueRefresh();
   }
 
+  private leaving = false;
+
+  /** The room disconnected: end, or (when we may) come back with a fresh token. */
+  private async lost(reason?: DisconnectReason): Promise<void> {
+    if (this.leaving || this.ended || !this.opts.rejoin || (reason !== undefined && FINAL.has(reason))) {
+      this.finish(reason);
+      return;
+    }
+    this.showBanner(true);
+    this.el.dataset.rejoins = String(Number(this.el.dataset.rejoins ?? 0) + 1);
+    console.info('yizhan: connection lost (reason ' + String(reason) + '), joining again with a fresh token');
+    this.opts.tracks = []; // stopped with the old connection; capture anew
+    this.published = false;
+    for (let i = 1; i <= 5 && !this.leaving; i++) {
+      await new Promise((res) => setTimeout(res, 1000 * i));
+      try {
+        const { url, token } = await this.opts.rejoin();
+        await this.room.connect(url, token, { autoSubscribe: true });
+        this.showBanner(false);
+        toast(t('reconnected'));
+        this.queueRefresh();
+        await this.publishIfAllowed();
+        return;
+      } catch {
+        /* try again */
+      }
+    }
+    this.finish(reason);
+  }
+
   async leave(ask = false): Promise<void> {
     if (ask && this.opts.confirmLeave && !confirm(t('leave_confirm'))) return;
+    this.leaving = true;
     await this.room.disconnect(true);
     this.finish(DisconnectReason.CLIENT_INITIATED);
   }

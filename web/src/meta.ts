@@ -44,6 +44,8 @@ export function roomMeta(room: Room): RoomMeta {
  */
 export function isRecording(m: RoomMeta, space = ''): boolean {
   const sp = space || 'joint';
+  // a caucus under the "off" policy is never recorded, whatever the room-wide flag says
+  if (m.caucus_policy === 'off' && !isJointSpace(space, m)) return false;
   const list = (m as { recording_spaces?: unknown }).recording_spaces;
   if (Array.isArray(list)) return list.includes(sp) || (space === '' && list.includes('main'));
   const r = m.recording as unknown;
@@ -102,10 +104,11 @@ export function displayName(p: Participant): string {
   return p.name || p.identity;
 }
 
+/** A space's name for people: ours (translated) first, the server's label for others. */
 export function spaceLabel(space: string, m: RoomMeta, memberNames: string[]): string {
-  const info = spacesFromMeta(m).find((x) => x.id === space);
-  if (info?.label) return info.label;
   if (isJointSpace(space, m)) return t('space_joint');
   if (memberNames.length) return t('space_caucus_with', { who: memberNames.join('、') });
+  const info = spacesFromMeta(m).find((x) => x.id === space);
+  if (info?.label) return info.label;
   return t('space_caucus');
 }

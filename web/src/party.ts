@@ -52,6 +52,7 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
   let name = info.name || '';
   let note = '';
   let choice: DeviceChoice | undefined;
+  let lastBody: Record<string, unknown> = {};
 
   // 1. who invites me to what; my name
   const showDetails = () => {
@@ -139,6 +140,7 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
     try {
       const body: Record<string, unknown> = { name, consent };
       if (note) body.note = note;
+      lastBody = body;
       j = await post<Join>(`/api/join/${encodeURIComponent(code)}`, body);
     } catch (e) {
       if (e instanceof ApiError && e.code === 'unknown_field' && note) {
@@ -185,6 +187,11 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
       confirmLeave: true,
       lobbyNote: h('p', { class: 'muted small' }, info.session.title, info.centre ? ' · ' + info.centre.name : ''),
       onEnd: (reason) => ended(reason),
+      // a lost connection comes back with a fresh token (the join token is short-lived)
+      rejoin: async () => {
+        const again = await post<Join>(`/api/join/${encodeURIComponent(code)}`, lastBody);
+        return { url: again.url, token: again.token };
+      },
     });
     mount(main, call.el);
     main.classList.add('page-call');

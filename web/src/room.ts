@@ -41,14 +41,19 @@ export async function roomPage(root: HTMLElement): Promise<void> {
   }
 
   mount(main, spinner());
+  const devToken = async () => {
+    const u = `/dev/token?room=${encodeURIComponent(roomName)}&identity=${encodeURIComponent(identity)}&name=${encodeURIComponent(name)}`;
+    const res = await fetch(u);
+    if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+    const j = (await res.json()) as { url?: string; token: string };
+    return { url: j.url || url || defaultWsURL(), token: j.token };
+  };
+  const fromDev = !token;
   if (!token) {
     try {
-      const u = `/dev/token?room=${encodeURIComponent(roomName)}&identity=${encodeURIComponent(identity)}&name=${encodeURIComponent(name)}`;
-      const res = await fetch(u);
-      if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
-      const j = (await res.json()) as { url?: string; token: string };
+      const j = await devToken();
       token = j.token;
-      if (!url) url = j.url || '';
+      if (!url) url = j.url;
     } catch (e) {
       mount(main, errorBox(t('dev_token_failed', { msg: (e as Error).message }), () => void roomPage(root)));
       return;
@@ -59,6 +64,7 @@ export async function roomPage(root: HTMLElement): Promise<void> {
   const call = new Call({
     url,
     token,
+    rejoin: fromDev ? devToken : undefined,
     onEnd: (reason) => {
       mount(
         main,

@@ -480,6 +480,10 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
           call = undefined;
           drawLive();
         },
+        rejoin: async () => {
+          const again = await post<Join>(`/api/sessions/${id}/join`, {});
+          return { url: again.url, token: again.token };
+        },
       });
       mount(callBox, call.el);
       await call.start();
