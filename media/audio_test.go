@@ -147,4 +147,36 @@ func TestAudioLevel(t *testing.T) {
 			t.Fatal("no audio at the subscriber")
 		}
 	}
+	if lvl, _ := up.AudioLevel(); lvl <= 0 {
+		t.Errorf("no audio level measured from the extension")
+	}
+}
+
+func TestAudioLevelSpeech(t *testing.T) {
+	cases := []struct {
+		name     string
+		levels   []uint8
+		speaking bool
+		min, max float64
+	}{
+		{"loud speech", []uint8{10, 10, 10, 10}, true, 0.31, 0.32},
+		{"silence", []uint8{127, 127, 127}, false, 0, 0},
+		{"background noise", []uint8{60, 70, 80}, false, 0, 0},
+		{"a word in silence", []uint8{20, 127, 127, 127, 127, 127}, false, 0.09, 0.11},
+		{"half speech", []uint8{30, 127, 30, 127}, true, 0.03, 0.04},
+		{"nothing", nil, false, 0, 0},
+	}
+	for _, c := range cases {
+		up := NewUpTrack(UpTrackConfig{ID: "a", Kind: webrtc.RTPCodecTypeAudio})
+		for _, l := range c.levels {
+			up.level.observe(l)
+		}
+		lvl, sp := up.AudioLevel()
+		if sp != c.speaking || lvl < c.min || lvl > c.max {
+			t.Errorf("%s: level %.3f speaking %v, want [%.2f, %.2f] %v", c.name, lvl, sp, c.min, c.max, c.speaking)
+		}
+		if lvl, sp := up.AudioLevel(); lvl != 0 || sp {
+			t.Errorf("%s: the second read did not start afresh", c.name)
+		}
+	}
 }

@@ -63,6 +63,7 @@ type UpTrack struct {
 	flowAt  atomic.Int64                     // when a read loop last looked for stopped layers
 	gen     atomic.Uint32                    // bumped on unmute; subscribers resync at a keyframe
 	muted   atomic.Bool
+	level   audioLevel // speech detection from the audio-level extension
 
 	done chan struct{} // closed when every layer's read loop has ended
 }
@@ -296,6 +297,11 @@ func (t *UpTrack) readLoop(l *layer) {
 		if t.muted.Load() {
 			t.stats.dropsMuted.Add(1)
 			continue
+		}
+		if l.alID != 0 {
+			if ext := pkt.GetExtension(l.alID); len(ext) > 0 {
+				t.level.observe(ext[0])
+			}
 		}
 		t.fanOut(&p, buf[:n], &scratch)
 	}

@@ -28,18 +28,27 @@ type room struct {
 	version      uint32 // the last participant version handed out; only rises
 	closed       bool
 	emptyTimer   *time.Timer
+
+	stop     chan struct{} // closed when the room closes: ends speakerLoop
+	stopOnce sync.Once
 }
 
 func newRoom(s *Server, name string) *room {
-	return &room{
+	r := &room{
 		srv:          s,
 		name:         name,
 		sid:          guid.New(guid.RoomPrefix),
 		createdAt:    time.Now(),
 		log:          s.log.With("room", name),
 		participants: map[string]*participant{},
+		stop:         make(chan struct{}),
 	}
+	s.wg.Add(1)
+	go r.speakerLoop() // ends when r.stop is closed
+	return r
 }
+
+func (r *room) stopLoops() { r.stopOnce.Do(func() { close(r.stop) }) }
 
 func (r *room) nextVersionLocked() uint32 {
 	r.version++
@@ -180,6 +189,7 @@ func (r *room) closeIfEmpty() {
 	}
 	r.mu.Unlock()
 	if empty {
+		r.stopLoops()
 		r.srv.forgetRoom(r)
 		r.log.Info("room closed: empty")
 	}
@@ -201,6 +211,7 @@ func (r *room) close(reason livekit.DisconnectReason) {
 		p.send(leaveMsg(reason))
 		p.leave(reason)
 	}
+	r.stopLoops()
 	r.srv.forgetRoom(r)
 }
 

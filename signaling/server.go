@@ -136,6 +136,10 @@ func (s *Server) getOrCreateRoom(name string) (*room, error) {
 	if r == nil {
 		r = newRoom(s, name)
 		s.rooms[name] = r
+		// A room that nobody manages to join (a failed upgrade) closes like an empty one.
+		r.mu.Lock()
+		r.emptyTimer = time.AfterFunc(s.cfg.RoomEmptyTimeout, r.closeIfEmpty)
+		r.mu.Unlock()
 	}
 	return r, nil
 }

@@ -217,3 +217,34 @@ func TestManualSubscription(t *testing.T) {
 		return bob.PacketsFrom("alice", "video") == n
 	})
 }
+
+// TestActiveSpeakers: a participant whose audio carries speech levels becomes an active
+// speaker for the others, and stops being one in silence.
+func TestActiveSpeakers(t *testing.T) {
+	ts := startServer(t)
+	alice := ts.connect(t, "talk", "alice", true)
+	bob := ts.connect(t, "talk", "bob", true)
+	a, err := alice.PublishOpus("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.PublishOpus(""); err != nil {
+		t.Fatal(err)
+	}
+	speakers := func() []string {
+		var ids []string
+		for _, p := range bob.Room.ActiveSpeakers() {
+			ids = append(ids, p.Identity())
+		}
+		return ids
+	}
+	waitFor(t, "bob receives alice's audio", func() bool { return bob.PacketsFrom("alice", "audio") > 10 })
+	time.Sleep(500 * time.Millisecond)
+	if s := speakers(); len(s) != 0 {
+		t.Fatalf("speakers in silence: %v", s)
+	}
+	a.SetLevel(20)
+	waitFor(t, "alice speaking for bob", func() bool { s := speakers(); return len(s) == 1 && s[0] == "alice" })
+	a.SetLevel(127)
+	waitFor(t, "alice silent again", func() bool { return len(speakers()) == 0 })
+}

@@ -44,7 +44,12 @@ type Publication struct {
 	stop   chan struct{}
 	done   chan struct{}
 	pli    atomic.Bool
+	level  atomic.Uint32 // audio level sent in -dBov (127 = silence)
 }
+
+// SetLevel sets the audio level (-dBov: 0 loudest, 127 silence) the synthetic audio
+// announces in its RFC 6464 header extension.
+func (p *Publication) SetLevel(dBov uint8) { p.level.Store(uint32(dBov)) }
 
 // Stop ends the stream (the track stays published).
 func (p *Publication) Stop() {
@@ -100,6 +105,7 @@ func (c *Client) PublishOpus(name string) (*Publication, error) {
 		name = "microphone"
 	}
 	p := &Publication{stop: make(chan struct{}), done: make(chan struct{})}
+	p.SetLevel(127)
 	track, err := lksdk.NewLocalTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2})
 	if err != nil {
 		return nil, err
@@ -193,7 +199,8 @@ func (p *Publication) sendAudio(track *lksdk.LocalTrack) {
 		payload := appendStamp([]byte{0xfc}) // an Opus TOC byte, then our stamp
 		payload = append(payload, make([]byte, 80)...)
 		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
-		if err := track.WriteRTP(pkt, nil); err == nil {
+		level := uint8(p.level.Load())
+		if err := track.WriteRTP(pkt, &lksdk.SampleWriteOptions{AudioLevel: &level}); err == nil {
 			p.Sent.Add(1)
 		}
 		seq++

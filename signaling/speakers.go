@@ -1,0 +1,82 @@
+package signaling
+
+import (
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// speakerEvery is how often a room looks at who speaks. The clients highlight the
+// active speaker from speakers_changed; a few hundred milliseconds feels immediate.
+const speakerEvery = 300 * time.Millisecond
+
+// speakerLoop tells each space who in it started or stopped speaking. It ends when the
+// room closes.
+func (r *room) speakerLoop() {
+	defer r.srv.wg.Done()
+	tick := time.NewTicker(speakerEvery)
+	defer tick.Stop()
+	speaking := map[string]bool{} // participant SID -> speaking at the last look; owned here
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+		r.updateSpeakers(speaking)
+	}
+}
+
+type speakerSample struct {
+	p     *participant
+	space string
+	level float64
+	on    bool
+}
+
+func (r *room) updateSpeakers(speaking map[string]bool) {
+	r.mu.Lock()
+	var samples []speakerSample
+	for _, p := range r.participants {
+		if p.space == "" {
+			continue // the lobby is heard by nobody
+		}
+		s := speakerSample{p: p, space: p.space}
+		for _, t := range p.tracks {
+			if t.info.Type != livekit.TrackType_AUDIO || t.info.Muted {
+				continue
+			}
+			if lvl, on := t.up.AudioLevel(); on && lvl > s.level {
+				s.level, s.on = lvl, true
+			}
+		}
+		samples = append(samples, s)
+	}
+	r.mu.Unlock()
+
+	changed := map[string][]*livekit.SpeakerInfo{} // by space
+	seen := map[string]bool{}
+	for _, s := range samples {
+		seen[s.p.sid] = true
+		if s.on == speaking[s.p.sid] {
+			continue
+		}
+		speaking[s.p.sid] = s.on
+		changed[s.space] = append(changed[s.space], &livekit.SpeakerInfo{Sid: s.p.sid, Level: float32(s.level), Active: s.on})
+	}
+	for sid := range speaking {
+		if !seen[sid] {
+			delete(speaking, sid) // left, or went to the lobby
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.participants {
+		if sp := changed[p.space]; len(sp) > 0 && p.space != "" {
+			p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_SpeakersChanged{SpeakersChanged: &livekit.SpeakersChanged{Speakers: sp}}})
+		}
+	}
+}
