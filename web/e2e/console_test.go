@@ -68,6 +68,15 @@ func TestConsolePages(t *testing.T) {
 	party := b.newPage("party", 390, 844)
 	party.navigate(link)
 	party.waitJS("invitation page", `document.querySelector('form.invite input[name=name]')?.value === '甲公司'`, 15*time.Second)
+	party.navigate(link + "?lang=en")
+	party.waitJS("invitation page in English", `document.querySelector('form.invite h1').textContent === 'You are invited to an online mediation'`, 15*time.Second)
+	party.screenshot("party-invitation-en")
+
+	// the console on a phone (same browser, same sign-in)
+	phone := b.newPage("phone", 390, 844)
+	phone.navigate(app.URL + "/console/cases")
+	phone.waitJS("cases on a phone", `document.querySelectorAll('table.cases tbody tr[data-case]').length >= 2`, 15*time.Second)
+	phone.screenshot("console-cases-phone")
 
 	// dashboard: three charts with bars
 	p.click(`.sidenav a[data-nav=dashboard]`)

@@ -99,7 +99,7 @@ function shell(root: HTMLElement, me: Staff): void {
       },
     },
     icon('logout'),
-    T('logout'),
+    h('span', { class: 'hide-sm' }, T('logout')),
   );
   const nav = h(
     'nav',
@@ -107,7 +107,7 @@ function shell(root: HTMLElement, me: Staff): void {
     h('div', { class: 'who' }, h('strong', null, me.name), me.gold ? h('span', { class: 'chip gold' }, icon('star'), T('dir_gold')) : null, h('div', null, me.centre_name || me.centre)),
     ...links,
   );
-  mount(root, header(h('span', { class: 'me-name' }, me.name), logout), h('div', { class: 'console' }, nav, content));
+  mount(root, header(h('span', { class: 'me-name hide-sm' }, me.name), logout), h('div', { class: 'console' }, nav, content));
 
   // server events: one stream for the console, listeners per page
   const listeners = new Map<string, Set<Listener>>();
