@@ -13,6 +13,9 @@ const usage = `yizhan — remote video mediation server
 usage:
   yizhan serve [--dev] [--http ADDR] [--udp-port N] [--data DIR] [--api-key K --api-secret S] [--node-ip IP]
   yizhan token --api-key K --api-secret S --room R --identity I [--name N] [--ttl 1h] [--publish=false] [--subscribe=false]
+  yizhan verify PATH [--key FILE] [--data DIR]      check a case file offline: hashes, event chain, signatures
+  yizhan signing-key [--data DIR]                   print the server's public key (PEM)
+  yizhan export CASE [SESSION] --out FILE.mp4 [--data DIR]   composite video of a session (needs ffmpeg)
   yizhan version
 
 Run "yizhan COMMAND --help" for the flags of one command.
@@ -52,8 +55,11 @@ type command func(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve": cmdServe,
-		"token": cmdToken,
+		"serve":       cmdServe,
+		"token":       cmdToken,
+		"verify":      cmdVerify,
+		"signing-key": cmdSigningKey,
+		"export":      cmdExport,
 		"version": func(_ []string, _ io.Reader, out, _ io.Writer) error {
 			_, err := fmt.Fprintln(out, "yizhan", version)
 			return err
