@@ -229,3 +229,25 @@ func TestBadFramesHurtNobody(t *testing.T) {
 	before := bob.PacketsFrom("alice", "video")
 	waitFor(t, "bob still receives alice", func() bool { return bob.PacketsFrom("alice", "video") > before+20 })
 }
+
+// TestTokenRefresh: a participant gets fresh tokens for its session, so that it can
+// resume after its join token expired.
+func TestTokenRefresh(t *testing.T) {
+	ts := startServer(t)
+	c := dialRaw(t, ts, "fresh", "alice", "")
+	msg := c.waitFor(func(m *livekit.SignalResponse) bool { return m.GetRefreshToken() != "" })
+	v, err := auth.ParseAPIToken(msg.GetRefreshToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, g, err := v.Verify(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Identity != "alice" || g.Video.Room != "fresh" || !g.Video.GetCanPublish() {
+		t.Fatalf("refreshed grants %+v %+v", g, g.Video)
+	}
+	if left := time.Until(claims.ExpiresAt.Time); left < 3*time.Second {
+		t.Fatalf("refreshed token expires in %v", left)
+	}
+}

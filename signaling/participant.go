@@ -33,6 +33,7 @@ type participant struct {
 	state          livekit.ParticipantInfo_State
 	version        uint32
 	joinedAt       time.Time
+	refreshedAt    time.Time                     // when the client last got a fresh token
 	tracks         map[string]*pubTrack          // by track SID: media arrived
 	pending        map[string]*livekit.TrackInfo // by cid: add_track seen, media not yet
 	autoSubscribe  bool

@@ -29,7 +29,7 @@ type room struct {
 	closed       bool
 	emptyTimer   *time.Timer
 
-	stop     chan struct{} // closed when the room closes: ends speakerLoop
+	stop     chan struct{} // closed when the room closes: ends loop
 	stopOnce sync.Once
 }
 
@@ -44,7 +44,7 @@ func newRoom(s *Server, name string) *room {
 		stop:         make(chan struct{}),
 	}
 	s.wg.Add(1)
-	go r.speakerLoop() // ends when r.stop is closed
+	go r.loop() // ends when r.stop is closed
 	return r
 }
 
@@ -96,6 +96,7 @@ func (r *room) join(p *participant) error {
 	}
 	p.room = r
 	p.joinedAt = time.Now()
+	p.refreshedAt = p.joinedAt
 	p.state = livekit.ParticipantInfo_JOINED
 	p.version = r.nextVersionLocked()
 	r.participants[p.identity] = p

@@ -37,6 +37,8 @@ type Config struct {
 	ICEServers func(identity string) []ICEServer
 	// NodeID names this node in ServerInfo.
 	NodeID string
+	// TokenRefresh is how often participants get a fresh token (default 5 minutes).
+	TokenRefresh time.Duration
 }
 
 // ICEServer is one STUN or TURN server for the clients.
@@ -71,6 +73,9 @@ func NewServer(cfg Config, eng *media.Engine) *Server {
 	}
 	if cfg.RoomEmptyTimeout <= 0 {
 		cfg.RoomEmptyTimeout = 20 * time.Second
+	}
+	if cfg.TokenRefresh <= 0 {
+		cfg.TokenRefresh = defaultTokenRefresh
 	}
 	if cfg.NodeID == "" {
 		cfg.NodeID = "yizhan"

@@ -45,7 +45,8 @@ func startServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
-	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log, RoomEmptyTimeout: 500 * time.Millisecond}, eng)
+	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log, RoomEmptyTimeout: 500 * time.Millisecond,
+		TokenRefresh: time.Second}, eng)
 	hs := httptest.NewServer(sig.Handler())
 	ts := &testServer{sig: sig, eng: eng, http: hs, url: "ws://" + strings.TrimPrefix(hs.URL, "http://")}
 	t.Cleanup(func() {

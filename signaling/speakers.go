@@ -10,20 +10,24 @@ import (
 // active speaker from speakers_changed; a few hundred milliseconds feels immediate.
 const speakerEvery = 300 * time.Millisecond
 
-// speakerLoop tells each space who in it started or stopped speaking. It ends when the
-// room closes.
-func (r *room) speakerLoop() {
+// loop does a room's periodic work: telling each space who in it started or stopped
+// speaking, and refreshing tokens. It ends when the room closes.
+func (r *room) loop() {
 	defer r.srv.wg.Done()
 	tick := time.NewTicker(speakerEvery)
 	defer tick.Stop()
+	refresh := time.NewTicker(r.srv.cfg.TokenRefresh / 5)
+	defer refresh.Stop()
 	speaking := map[string]bool{} // participant SID -> speaking at the last look; owned here
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-tick.C:
+			r.updateSpeakers(speaking)
+		case now := <-refresh.C:
+			r.refreshTokens(now)
 		}
-		r.updateSpeakers(speaking)
 	}
 }
 
