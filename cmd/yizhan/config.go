@@ -50,9 +50,6 @@ type serveConfig struct {
 	Metrics     bool   // serve Prometheus metrics
 	MetricsAddr string // separate listener for /metrics; "" = /metrics on the HTTP port
 
-	// dep is not configuration: it is the runtime state of the deployment hooks
-	// (deploy.go), kept here until the app struct has a field for it.
-	dep *deployment
 }
 
 // Dev credentials: fixed and printed so that a newcomer can mint tokens at once.

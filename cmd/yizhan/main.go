@@ -13,6 +13,7 @@ const usage = `yizhan — remote video mediation server
 usage:
   yizhan serve [--dev] [--http ADDR] [--udp-port N] [--data DIR] [--api-key K --api-secret S] [--node-ip IP]
   yizhan token --api-key K --api-secret S --room R --identity I [--name N] [--ttl 1h] [--publish=false] [--subscribe=false]
+  yizhan config check [serve flags]   validate a configuration, print the effective one (secrets masked)
   yizhan verify PATH [--key FILE] [--data DIR]      check a case file offline: hashes, event chain, signatures
   yizhan signing-key [--data DIR]                   print the server's public key (PEM)
   yizhan export CASE [SESSION] --out FILE.mp4 [--data DIR]   composite video of a session (needs ffmpeg)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yizhan/mediation"
+	"yizhan/recording"
 	"yizhan/store"
 	"yizhan/web"
 )
@@ -26,10 +27,22 @@ func (a *app) mountParts() error {
 	}
 	a.close = append(a.close, func() { _ = st.Close() })
 
-	svc := mediation.New(mediation.Config{}, st, a.sig, a.log)
+	// Recording: the signing key, then seal what a crash left open before anything records.
+	key, err := recording.LoadOrCreateKey(a.cfg.Data)
+	if err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	recLog := a.log.With("part", "recording")
+	if _, err := recording.Recover(a.cfg.Data, key, recLog); err != nil {
+		recLog.Error("some interrupted recordings could not be sealed; retried at the next start", "err", err)
+	}
+	rec := mediation.NewCaseFiles(mediation.CaseFilesConfig{DataDir: a.cfg.Data, Key: key, Rooms: a.sig, Logger: recLog})
+
+	svc := mediation.New(mediation.Config{Recorder: rec}, st, a.sig, a.log)
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
-	a.mux.Handle("/api/", svc.Handler())
+	a.close = append(a.close, rec.Close) // runs first: seals open sessions while the store is open
+	a.mux.Handle("/api/", a.instrumentAPI(svc.Handler()))
 
 	if a.cfg.Dev {
 		demo, err := mediation.SeedDemo(ctx, st)

@@ -28,6 +28,7 @@ type app struct {
 	mux   *http.ServeMux
 	ready atomic.Bool
 	demo  *mediation.DemoInfo // what --dev seeded, to print
+	dep   deployment          // TLS, TURN, metrics: built and owned by the hooks in deploy.go
 	close []func()            // run in reverse order by shutdown
 }
 
@@ -167,7 +168,7 @@ func (a *app) shutdown() {
 
 // announce prints where to go.
 func (a *app) announce(w io.Writer, addr string) {
-	base := "http://" + addr
+	base := a.scheme() + "://" + addr
 	fmt.Fprintf(w, "yizhan %s listening on %s (ICE UDP %d", version, base, a.eng.UDPAddr().Port)
 	if t := a.eng.TCPAddr(); t != nil {
 		fmt.Fprintf(w, ", ICE TCP %d", t.Port)
