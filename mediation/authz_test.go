@@ -60,6 +60,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"end", "POST", "/api/sessions/%d/end", "", host},
 		{"next", "POST", "/api/sessions/%d/next", "", host},
 		{"outcome", "POST", "/api/sessions/%d/outcome", `{"identity":"%g","note":"heard","supervise":{"unit":"司法所","deadline":"2026-12-31"}}`, [7]int{un, un, fb, nf, cr, fb, cr}},
+		{"recording stop", "POST", "/api/sessions/%d/recording", `{"action":"stop","reason":"break"}`, host},
+		{"case file (recording off)", "GET", "/api/sessions/%d/casefile", "", [7]int{un, un, nf, nf, nf, nf, nf}},
 		{"invite staff", "POST", "/api/sessions/%d/invite-staff", `{"username":"judge"}`, host},
 		{"events", "GET", "/api/events", "", staffOnly},
 		{"stats", "GET", "/api/stats?by=tier", "", staffOnly},

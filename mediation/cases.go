@@ -347,9 +347,13 @@ func (s *Service) caseEvent(ctx context.Context, ev store.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = s.now()
 	}
-	if _, err := s.st.AddEvent(ctx, ev); err != nil {
+	ev, err := s.st.AddEvent(ctx, ev)
+	if err != nil {
 		s.log.Error("timeline event lost", "case", ev.CaseID, "kind", ev.Kind, "err", err)
 		return
+	}
+	if ev.SessionID != 0 && s.cfg.Recorder != nil {
+		s.cfg.Recorder.Log(ev.SessionID, ev)
 	}
 	s.emit(event{name: "case", caseCentre: s.centreOfCase(ctx, ev.CaseID), data: map[string]any{
 		"case_id": ev.CaseID, "kind": "event", "event": ev.Kind}})

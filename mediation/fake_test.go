@@ -19,6 +19,7 @@ type fakeRooms struct {
 	mu     sync.Mutex                                   // guards rooms, closed
 	rooms  map[string]map[string]*signaling.Participant // room -> identity
 	closed map[string]bool
+	meta   map[string]string
 }
 
 func newFakeRooms() *fakeRooms {
@@ -136,6 +137,19 @@ func (f *fakeRooms) CloseRoom(room string) error {
 	defer f.mu.Unlock()
 	delete(f.rooms, room)
 	f.closed[room] = true
+	return nil
+}
+
+func (f *fakeRooms) SetRoomMetadata(room, metadata string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rooms[room] == nil {
+		return signaling.ErrNotFound
+	}
+	if f.meta == nil {
+		f.meta = map[string]string{}
+	}
+	f.meta[room] = metadata
 	return nil
 }
 

@@ -55,6 +55,7 @@ func (s *Service) Event(ev signaling.Event) {
 		if err := s.rc.SetAttributes(ev.Room, ev.Identity, map[string]string{"space": p.Space, "lobby": lobby}); err != nil {
 			s.log.Warn("set attributes", "room", ev.Room, "identity", ev.Identity, "err", err)
 		}
+		s.replan(se) // opens the case file before the join is logged into it
 		if se.State == "scheduled" {
 			if err := s.st.SetSessionState(ctx, se.ID, "live"); err == nil {
 				se.State = "live"
@@ -89,6 +90,7 @@ func (s *Service) Event(ev signaling.Event) {
 		return
 	}
 	s.replan(se)
+	s.syncRoomMeta(se, ev.Kind == signaling.EventJoined)
 }
 
 // present reports whether identity is in the room with a connection other than sid.

@@ -259,9 +259,14 @@ func (s *Service) routes() {
 	m.Handle("POST /api/sessions/{id}/join", s.staff(s.joinAsStaff))
 
 	m.Handle("GET /api/sessions/{id}/live", s.staff(s.live))
-	for _, c := range []string{"admit", "deny", "lobby", "move", "mute", "remove", "end", "next", "outcome", "invite-staff"} {
+	for _, c := range []string{"admit", "deny", "lobby", "move", "mute", "remove", "end", "next", "outcome", "invite-staff", "recording"} {
 		m.Handle("POST /api/sessions/{id}/"+c, s.staff(s.hostControl(c)))
 	}
+
+	m.Handle("GET /api/sessions/{id}/casefile", s.staff(s.caseFile))
+	m.Handle("GET /api/sessions/{id}/casefile/files/{path...}", s.staff(s.caseFileDownload))
+	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(s.caseFileVerify))
+	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(s.caseFileExport))
 
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))

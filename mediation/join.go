@@ -71,8 +71,12 @@ func (s *Service) joinInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	invitedBy := ""
+	if st, err := s.st.Staff(r.Context(), inv.CreatedBy); err == nil {
+		invitedBy = st.Name
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"role": inv.Role, "side": inv.Side, "name": inv.Name,
+		"role": inv.Role, "side": inv.Side, "name": inv.Name, "invited_by": invitedBy,
 		"session": map[string]any{"id": se.ID, "title": se.Title, "kind": se.Kind, "state": se.State,
 			"scheduled_at": jsonTime(se.ScheduledAt), "caucus_policy": se.CaucusPolicy, "record_on_open": se.RecordOnOpen},
 		"centre": centreView(centre),
@@ -84,6 +88,7 @@ func (s *Service) joinInfo(w http.ResponseWriter, r *http.Request) error {
 type joinReq struct {
 	Name    string `json:"name"`
 	Consent *bool  `json:"consent"`
+	Note    string `json:"note"` // what a petitioner writes on arrival
 }
 
 type joinJSON struct {
@@ -103,6 +108,10 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	}
 	name := strings.TrimSpace(req.Name)
 	if err := checkLen("name", name, 64); err != nil {
+		return err
+	}
+	note := strings.TrimSpace(req.Note)
+	if err := checkLen("note", note, 2000); err != nil {
 		return err
 	}
 	inv, se, c, err := s.validInvitation(r, r.PathValue("code"))
@@ -142,6 +151,10 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	}
 	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "consent", Actor: ident, SessionID: se.ID, Subject: ident,
 		Detail: fmt.Sprintf("%s (%s) %s the recording notice", name, inv.Role, answer)})
+	if note != "" {
+		s.setNote(se.Room, ident, note)
+		s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "note", Actor: ident, SessionID: se.ID, Subject: ident, Detail: note})
+	}
 	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: ident, Session: sessionView(se, c)})
 	return nil
 }

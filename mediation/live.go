@@ -34,11 +34,12 @@ func (s *Service) live(w http.ResponseWriter, r *http.Request, a *actor) error {
 		Spaces       map[string][]participantJSON `json:"spaces"`
 		Participants []participantJSON            `json:"participants"`
 		Absent       []map[string]string          `json:"absent"`
-	}{SessionID: sc.sess.ID, State: sc.sess.State, Room: sc.sess.Room, Lobby: []participantJSON{},
+		Recording    recordingJSON                `json:"recording"`
+	}{Recording: s.recordingView(sc.sess.ID), SessionID: sc.sess.ID, State: sc.sess.State, Room: sc.sess.Room, Lobby: []participantJSON{},
 		Spaces: map[string][]participantJSON{}, Participants: []participantJSON{}, Absent: []map[string]string{}}
 	here := map[string]bool{}
 	for _, p := range ps {
-		v := participantView(p, s.knockedAt(sc.sess.Room, p.Identity), now)
+		v := s.view(sc.sess.Room, p)
 		here[p.Identity] = true
 		out.Participants = append(out.Participants, v)
 		if v.Lobby {
@@ -83,6 +84,21 @@ func (s *Service) hostControl(control string) staffHandler {
 			return s.outcome(w, r, a, sc)
 		case "invite-staff":
 			return s.inviteStaff(w, r, a, sc)
+		case "recording":
+			var req struct {
+				Action string `json:"action"`
+				Reason string `json:"reason"`
+			}
+			if err := decode(w, r, &req, false); err != nil {
+				return err
+			}
+			if err := checkLen("reason", req.Reason, 500); err != nil {
+				return err
+			}
+			if sc.sess.State == "ended" {
+				return errf(http.StatusConflict, "conflict", "the session has ended")
+			}
+			return s.recordingControl(w, ctx, a, sc, req.Action, req.Reason)
 		}
 		var req controlReq
 		optional := control == "end" || control == "next"
@@ -151,6 +167,7 @@ func (s *Service) hostControl(control string) staffHandler {
 			return notFound("control")
 		}
 		s.replan(sc.sess)
+		s.syncRoomMeta(sc.sess, false)
 		return nil
 	}
 }
@@ -216,7 +233,7 @@ func (s *Service) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p sig
 				q.Name, q.Attributes["role"], q.Attributes["side"], where)})
 		s.liveEvent(sc, kind, q.Identity, space)
 		if now, ok := s.participant(room, q.Identity); ok {
-			out = append(out, participantView(now, s.knockedAt(room, q.Identity), s.now()))
+			out = append(out, s.view(room, now))
 		}
 	}
 	if len(out) == 0 {
@@ -254,7 +271,7 @@ func (s *Service) mute(w http.ResponseWriter, ctx context.Context, a *actor, sc 
 		Detail: fmt.Sprintf("%s %s (%d tracks)", verb, p.Name, len(sids))})
 	s.liveEvent(sc, "mute", p.Identity, p.Space)
 	now, _ := s.participant(sc.sess.Room, p.Identity)
-	writeJSON(w, http.StatusOK, participantView(now, s.knockedAt(sc.sess.Room, p.Identity), s.now()))
+	writeJSON(w, http.StatusOK, s.view(sc.sess.Room, now))
 	return nil
 }
 
@@ -265,8 +282,9 @@ func (s *Service) end(w http.ResponseWriter, ctx context.Context, a *actor, sc *
 	if err := s.rc.CloseRoom(sc.sess.Room); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 		s.log.Warn("close room", "room", sc.sess.Room, "err", err)
 	}
+	s.forgetRoom(sc.sess.Room)
 	s.mu.Lock()
-	delete(s.knocks, sc.sess.Room)
+	delete(s.paused, sc.sess.ID)
 	s.mu.Unlock()
 	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "end", Actor: a.Username, SessionID: sc.sess.ID, Detail: "ended the session " + sc.sess.Title})
 	s.emit(event{name: "session", to: s.sessionStaffNames(sc.sess), caseCentre: sc.cas.Centre,

@@ -1,11 +1,14 @@
 package mediation
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 
 	"yizhan/internal/lktest"
 	"yizhan/media"
+	"yizhan/recording"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -28,6 +32,11 @@ type liveServer struct {
 
 func newLiveServer(t *testing.T) *liveServer {
 	t.Helper()
+	return newLiveServerWith(t, func(*signaling.Server) Config { return Config{} })
+}
+
+func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liveServer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	log := testLogger(t)
@@ -38,7 +47,8 @@ func newLiveServer(t *testing.T) *liveServer {
 	sig := signaling.NewServer(signaling.Config{APIKey: "testkey", APISecret: "testsecret-testsecret-testsecret-0123", Logger: log,
 		RoomEmptyTimeout: time.Second}, eng)
 	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
-	fx.svc = New(Config{}, fx.st, sig, log)
+	cfg := config(sig)
+	fx.svc = New(cfg, fx.st, sig, log)
 	sig.SetHooks(fx.svc)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
@@ -46,6 +56,9 @@ func newLiveServer(t *testing.T) *liveServer {
 	fx.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		sig.Close()
+		if cf, ok := cfg.Recorder.(*CaseFiles); ok {
+			cf.Close()
+		}
 		fx.svc.Close()
 		fx.srv.Close()
 		_ = eng.Close()
@@ -356,5 +369,143 @@ func TestReceptionQueue(t *testing.T) {
 	}
 	if q, _ := ls.st.Queue(ls.ctx, se.ID); len(q) != 0 {
 		t.Fatalf("queue not empty: %+v", q)
+	}
+}
+
+// TestRecordingCaseFile: with CaseFiles as the recorder, the joint space is recorded once
+// everyone in it consented, not while someone declined, not in an unrecorded caucus, not
+// while a host stopped it; ending the session seals a case file that verifies, whose
+// files download (ranges work) and export, every read in the custody log.
+func TestRecordingCaseFile(t *testing.T) {
+	dataDir := t.TempDir()
+	key, err := recording.LoadOrCreateKey(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := newLiveServerWith(t, func(sig *signaling.Server) Config {
+		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: dataDir, Key: key, Rooms: sig, Logger: testLogger(t)})}
+	})
+	var c caseJSON
+	ls.call("mediator", "POST", "/api/cases", `{"title":"录像","category":"contracts","risk":"blue","mediator":"med",
+		"parties":[{"name":"张三","side":"applicant"},{"name":"李四","side":"respondent"}]}`, 201, &c)
+	var se sessionJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/cases/%d/sessions", c.ID), `{"kind":"mediation","title":"录像调解"}`, 201, &se)
+	appInv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, c.Parties[0].ID))
+	resInv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, c.Parties[1].ID))
+	var medJ, appJ, resJ joinJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/join", se.ID), ``, 200, &medJ)
+	ls.call("party", "POST", "/api/join/"+appInv.Code, `{"consent":true}`, 200, &appJ)
+	ls.call("party", "POST", "/api/join/"+resInv.Code, `{"consent":false}`, 200, &resJ)
+	med, app := ls.connect(medJ), ls.connect(appJ)
+	publishAV(t, med)
+	publishAV(t, app)
+	liveURL := fmt.Sprintf("/api/sessions/%d/live", se.ID)
+	recStatus := func() recordingJSON {
+		var l struct {
+			Recording recordingJSON `json:"recording"`
+		}
+		ls.call("mediator", "GET", liveURL, "", 200, &l)
+		return l.Recording
+	}
+	waitFor(t, "mediator records alone in joint", func() bool { return recStatus().Active })
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+appJ.Identity+`"}`, 200, nil)
+	waitFor(t, "mediator hears the applicant", func() bool { return med.PacketsFrom(appJ.Identity, "video") > 30 })
+	time.Sleep(2 * time.Second) // two seconds of joint media on file
+
+	// the respondent declined: while in joint, nothing is recorded
+	res := ls.connect(resJ)
+	publishAV(t, res)
+	waitFor(t, "respondent knocks", func() bool { _, ok := ls.svc.participant(se.Room, resJ.Identity); return ok })
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+resJ.Identity+`"}`, 200, nil)
+	waitFor(t, "recording stops for want of consent", func() bool { return !recStatus().Active })
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/lobby", se.ID), `{"identity":"`+resJ.Identity+`"}`, 200, nil)
+	waitFor(t, "recording resumes", func() bool { return recStatus().Active })
+
+	// a host stops recording with a reason, then resumes
+	var rj recordingJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"当事人要求休息"}`, 200, &rj)
+	if !strings.Contains(rj.Stopped, "当事人要求休息") {
+		t.Errorf("stop answer %+v", rj)
+	}
+	waitFor(t, "stopped by the host", func() bool { return !recStatus().Active })
+	waitFor(t, "the room says so", func() bool { return strings.Contains(app.Metadata(), `"recording":false`) })
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, nil)
+	waitFor(t, "resumed", func() bool { return recStatus().Active })
+	waitFor(t, "the room says recording", func() bool { return strings.Contains(app.Metadata(), `"recording":true`) })
+	time.Sleep(time.Second)
+
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	var cf struct {
+		Manifest json.RawMessage      `json:"manifest"`
+		Events   []recording.Event    `json:"events"`
+		Sealed   bool                 `json:"sealed"`
+		Files    []recording.CaseFile `json:"files"`
+	}
+	waitFor(t, "case file sealed", func() bool {
+		ls.call("mediator", "GET", fmt.Sprintf("/api/sessions/%d/casefile", se.ID), "", 200, &cf)
+		return cf.Sealed
+	})
+	kinds := map[string]int{}
+	for _, e := range cf.Events {
+		kinds[e.Kind]++
+	}
+	for _, k := range []string{"session_opened", "participant", "consented", "declined", "recording_started", "recording_stopped", "track_started", "track_stopped", "admit", "ended", "sealed"} {
+		if kinds[k] == 0 {
+			t.Errorf("case file events lack %q: %v", k, kinds)
+		}
+	}
+	var webm []string
+	for _, f := range cf.Files {
+		if strings.HasSuffix(f.Path, ".webm") {
+			webm = append(webm, f.Path)
+			if strings.Contains(f.Path, resJ.Identity) {
+				t.Errorf("the respondent, who declined, was recorded: %s", f.Path)
+			}
+		}
+	}
+	if len(webm) < 4 {
+		t.Fatalf("recorded files %v", cf.Files)
+	}
+	var rep struct {
+		OK       bool     `json:"ok"`
+		Problems []string `json:"problems"`
+	}
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/casefile/verify", se.ID), ``, 200, &rep)
+	if !rep.OK {
+		t.Fatalf("verify: %v", rep.Problems)
+	}
+	// a range request on a track file, then the export
+	req, _ := http.NewRequest("GET", ls.srv.URL+fmt.Sprintf("/api/sessions/%d/casefile/files/%s", se.ID, webm[0]), nil)
+	req.Header.Set("Range", "bytes=0-3")
+	req.AddCookie(ls.cookies["mediator"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 206 || string(b) != "\x1a\x45\xdf\xa3" {
+		t.Fatalf("range: %d %x", resp.StatusCode, b)
+	}
+	st, body := ls.do("mediator", "GET", fmt.Sprintf("/api/sessions/%d/casefile/export", se.ID), "")
+	zr, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+	if st != 200 || err != nil || len(zr.File) < len(webm)+2 {
+		t.Fatalf("export: %d %v", st, err)
+	}
+	custody, err := recording.ReadEvents(filepath.Join(dataDir, "cases", CaseFolder(c.ID, c.Number), "custody.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := map[string]int{}
+	for _, e := range custody {
+		ck[e.Kind]++
+	}
+	if ck["viewed"] < 2 || ck["exported"] != 1 {
+		t.Errorf("custody %v", ck)
+	}
+	// staff of another centre see nothing
+	ls.cookies["other-mediator"] = ls.login("westmed", fixturePassword)
+	if st, _ := ls.do("other-mediator", "GET", fmt.Sprintf("/api/sessions/%d/casefile", se.ID), ""); st != 404 {
+		t.Errorf("other centre read the case file: %d", st)
 	}
 }

@@ -26,6 +26,7 @@ type RoomControl interface {
 	MuteTrack(room, identity, trackSID string, muted bool) error
 	RemoveParticipant(room, identity string) error
 	CloseRoom(room string) error
+	SetRoomMetadata(room, metadata string) error
 	MintToken(spec signaling.TokenSpec) (string, error)
 }
 
@@ -66,8 +67,11 @@ type Service struct {
 	hashDummy  string   // compared against for unknown usernames (constant work)
 	background sync.WaitGroup
 
-	mu     sync.Mutex                     // guards knocks
-	knocks map[string]map[string]knockRec // room -> identity -> arrival in the lobby
+	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused
+	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
+	notes    map[string]map[string]string   // room -> identity -> note written on arrival
+	roomMeta map[string]string              // room -> metadata last set
+	paused   map[int64]string               // session -> why a host stopped recording
 }
 
 type knockRec struct {
@@ -99,8 +103,19 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		loginAddr: newLimiter(20, 15*time.Minute),
 		joinAddr:  newLimiter(20, 10*time.Minute),
 		knocks:    map[string]map[string]knockRec{},
+		notes:     map[string]map[string]string{},
+		roomMeta:  map[string]string{},
+		paused:    map[int64]string{},
 	}
 	s.hashDummy, _ = store.HashPassword("dummy password for unknown users")
+	if cf, ok := cfg.Recorder.(*CaseFiles); ok { // before any session starts: no race
+		if cf.cfg.OnError == nil {
+			cf.cfg.OnError = s.recordingFailed
+		}
+		if cf.cfg.OnState == nil {
+			cf.cfg.OnState = s.recordingChanged
+		}
+	}
 	s.routes()
 	return s
 }

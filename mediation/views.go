@@ -192,6 +192,7 @@ type participantJSON struct {
 	WaitingSeconds int64       `json:"waiting_seconds"`
 	Consent        bool        `json:"consent"`
 	Host           bool        `json:"host"`
+	Note           string      `json:"note"`
 	Tracks         []trackJSON `json:"tracks"`
 }
 

@@ -1,0 +1,237 @@
+package mediation
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"yizhan/recording"
+	"yizhan/store"
+)
+
+// The case-file API: the sealed record of a session. Only staff who can see the case
+// (its centre or above) read it; restricted (sealed caucus) files only the case's
+// mediator and admins. Every read is logged in the case's custody log.
+
+func (s *Service) caseFiles() *CaseFiles {
+	cf, _ := s.cfg.Recorder.(*CaseFiles)
+	return cf
+}
+
+// recordingFailed tells the hosts at once that a writer failed; the timeline keeps it.
+func (s *Service) recordingFailed(sessionID int64, err error) {
+	ctx, cancel := bg()
+	defer cancel()
+	se, e := s.st.Session(ctx, sessionID)
+	if e != nil {
+		return
+	}
+	c, e := s.st.Case(ctx, se.CaseID)
+	if e != nil {
+		return
+	}
+	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "recording_failed", Actor: "system", SessionID: se.ID, Detail: err.Error()})
+	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: c.Centre,
+		data: map[string]any{"session_id": se.ID, "healthy": false, "error": err.Error()}})
+}
+
+// recordingChanged: recording started or stopped; the room's banner and the hosts follow.
+func (s *Service) recordingChanged(sessionID int64) {
+	ctx, cancel := bg()
+	defer cancel()
+	se, err := s.st.Session(ctx, sessionID)
+	if err != nil {
+		return
+	}
+	s.syncRoomMeta(se, false)
+	st := s.recordingView(sessionID)
+	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: s.centreOfCase(ctx, se.CaseID),
+		data: map[string]any{"session_id": se.ID, "active": st.Active, "healthy": st.Healthy, "error": st.Error}})
+}
+
+// caseFileSession resolves {id} to a session the actor may read the case file of.
+func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *CaseFiles, string, error) {
+	cf := s.caseFiles()
+	if cf == nil {
+		return nil, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	sc, err := s.loadSession(r.Context(), a, id)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !sc.visible && !sc.host {
+		return nil, nil, "", notFound("session")
+	}
+	return sc, cf, CaseFolder(sc.cas.ID, sc.cas.Number), nil
+}
+
+func (s *Service) custody(cf *CaseFiles, caseFolder, kind string, a *actor, subject string) error {
+	l, err := recording.OpenCustodyLog(cf.cfg.DataDir, caseFolder)
+	if err != nil {
+		return fmt.Errorf("custody log: %w", err)
+	}
+	defer l.Close()
+	_, err = l.Append(recording.Event{Kind: kind, Actor: a.identity(), Subject: subject})
+	return err
+}
+
+// mayReadRestricted: sealed caucus media is for the case's mediator and admins only.
+func mayReadRestricted(a *actor, sc *sessionCtx) bool {
+	return a.Username == sc.cas.Mediator || (a.Has("admin") && sc.visible)
+}
+
+func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+	sc, cf, folder, err := s.caseFileSession(r, a)
+	if err != nil {
+		return err
+	}
+	sess := SessionFolder(sc.sess.ID)
+	dir := filepath.Join(cf.cfg.DataDir, "cases", folder, sess)
+	out := struct {
+		Manifest json.RawMessage      `json:"manifest"`
+		Events   []recording.Event    `json:"events"`
+		Sealed   bool                 `json:"sealed"`
+		Files    []recording.CaseFile `json:"files"`
+	}{Manifest: json.RawMessage("null"), Events: []recording.Event{}, Files: []recording.CaseFile{}}
+	if m, err := os.ReadFile(filepath.Join(dir, "manifest.json")); err == nil {
+		out.Manifest, out.Sealed = m, true
+	}
+	evs, err := recording.ReadEvents(filepath.Join(dir, "events.jsonl"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if evs != nil {
+		out.Events = evs
+	}
+	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, f := range files {
+		if f.Session == sess || strings.HasPrefix(f.Session, sess+"-part") {
+			f.Path = strings.TrimPrefix(f.Path, sess+"/")
+			if !f.Restricted || mayReadRestricted(a, sc) {
+				out.Files = append(out.Files, f)
+			}
+		}
+	}
+	if err := s.custody(cf, folder, recording.KindViewed, a, sess); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
+	sc, cf, folder, err := s.caseFileSession(r, a)
+	if err != nil {
+		return err
+	}
+	rel := SessionFolder(sc.sess.ID) + "/" + r.PathValue("path")
+	f, info, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, rel)
+	if err != nil {
+		return notFound("case file " + r.PathValue("path"))
+	}
+	defer f.Close()
+	if info.Restricted && !mayReadRestricted(a, sc) {
+		return errf(http.StatusForbidden, "forbidden", "caucus media is restricted to the case's mediator and admins")
+	}
+	kind := recording.KindViewed
+	if r.URL.Query().Get("download") == "1" {
+		kind = recording.KindDownloaded
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(rel)))
+	}
+	if err := s.custody(cf, folder, kind, a, rel); err != nil {
+		return err
+	}
+	switch filepath.Ext(rel) {
+	case ".webm":
+		w.Header().Set("Content-Type", "video/webm")
+	case ".json", ".jsonl":
+		w.Header().Set("Content-Type", "application/json")
+	}
+	http.ServeContent(w, r, filepath.Base(rel), info.ModTime, f)
+	return nil
+}
+
+func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req struct{}
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	sc, cf, folder, err := s.caseFileSession(r, a)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(cf.cfg.DataDir, "cases", folder, SessionFolder(sc.sess.ID))
+	var trusted *recording.PublicKey
+	if cf.cfg.Key != nil {
+		pk := cf.cfg.Key.Public()
+		trusted = &pk
+	}
+	rep, err := recording.Verify(dir, trusted)
+	if errors.Is(err, fs.ErrNotExist) {
+		return notFound("case file (nothing was recorded)")
+	}
+	if rep.Problems == nil {
+		rep.Problems = []string{}
+	}
+	if rep.Checked == nil {
+		rep.Checked = []string{}
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// caseFileExport streams the session folder as a zip (restricted files only for those
+// who may read them); the export is logged first.
+func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
+	sc, cf, folder, err := s.caseFileSession(r, a)
+	if err != nil {
+		return err
+	}
+	sess := SessionFolder(sc.sess.ID)
+	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	if err != nil {
+		return notFound("case file (nothing was recorded)")
+	}
+	if err := s.custody(cf, folder, recording.KindExported, a, sess); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", folder+"_"+sess+".zip"))
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		if f.Session != sess && !strings.HasPrefix(f.Session, sess+"-part") {
+			continue
+		}
+		if f.Restricted && !mayReadRestricted(a, sc) {
+			continue
+		}
+		src, _, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, f.Path)
+		if err != nil {
+			continue
+		}
+		dst, err := zw.CreateHeader(&zip.FileHeader{Name: f.Path, Method: zip.Store, Modified: f.ModTime})
+		if err == nil {
+			_, err = io.Copy(dst, src)
+		}
+		src.Close()
+		if err != nil {
+			s.log.Warn("export", "file", f.Path, "err", err)
+			return nil // the client went away; the status is already sent
+		}
+	}
+	return zw.Close()
+}
