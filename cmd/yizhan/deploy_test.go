@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -290,6 +291,23 @@ func offerAnswer(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
 	}
 }
 
+// noLeaks fails t when, once its cleanups ran, more goroutines run than before it.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() { // registered first, so it runs after every other cleanup
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -328,6 +346,7 @@ func selectedPair(t *testing.T, pc *webrtc.PeerConnection) *webrtc.ICECandidateP
 // TestICETCPMedia: --tcp-port opens the ICE-TCP mux, and clients that can only use
 // TCP (their UDP blocked) publish and receive video through the server.
 func TestICETCPMedia(t *testing.T) {
+	noLeaks(t)
 	cfg := testConfig(t)
 	cfg.TCPPort = -1 // ephemeral, as --tcp-port N would open N
 	a := startApp(t, cfg)

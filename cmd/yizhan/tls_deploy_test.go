@@ -25,6 +25,7 @@ func servedSerial(t *testing.T, addr string) *big.Int {
 // handshakes serve, on the HTTPS port and on TURN over TLS, without a restart; files
 // that do not load keep the last good certificate.
 func TestCertificateReload(t *testing.T) {
+	noLeaks(t)
 	dir := t.TempDir()
 	pool, first := writeCert(t, dir)
 	cfg := testConfig(t)

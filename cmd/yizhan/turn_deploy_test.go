@@ -67,6 +67,7 @@ func (d tlsDialer) Dial(network, addr string) (net.Conn, error) {
 // and receive video through TURN over TLS; the same credentials cannot open a relay to
 // any address but the SFU's.
 func TestTURNOverTLS(t *testing.T) {
+	noLeaks(t)
 	dir := t.TempDir()
 	pool, _ := writeCert(t, dir)
 	cfg := testConfig(t)
