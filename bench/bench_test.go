@@ -83,6 +83,16 @@ func TestParseStatusRSS(t *testing.T) {
 	}
 }
 
+func TestParseCtxSwitches(t *testing.T) {
+	status := "Name:\tx\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n"
+	if got := parseCtxSwitches([]byte(status)); got != 127 {
+		t.Errorf("ctx switches = %d, want 127", got)
+	}
+	if n, err := ProcCtxSwitches(0); err != nil || n <= 0 {
+		t.Errorf("own ctx switches = %d, %v", n, err)
+	}
+}
+
 func TestScenarioTable(t *testing.T) {
 	all, err := Select("")
 	if err != nil {

@@ -39,6 +39,35 @@ func PinSelf(cpus []int) error {
 	return nil
 }
 
+// NiceSelf sets the nice value of every thread of this process (nice is per thread
+// on Linux; new threads inherit their creator's).
+func NiceSelf(n int) error {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return fmt.Errorf("list threads: %w", err)
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, n); err != nil {
+			return fmt.Errorf("setpriority %d: %w", tid, err)
+		}
+	}
+	return nil
+}
+
+// ownNice is the nice value of the calling thread (the raw getpriority syscall
+// returns 20 - nice).
+func ownNice() int {
+	p, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return 20 - p
+}
+
 // OtherCPUs returns every CPU this process may run on except skip, or nil when
 // that leaves none.
 func OtherCPUs(skip int) []int {

@@ -84,3 +84,38 @@ func parseStatusRSS(b []byte) (int64, error) {
 	}
 	return 0, errors.New("parse status: no VmRSS line")
 }
+
+// ProcCtxSwitches sums voluntary and involuntary context switches over the threads
+// of a process (threads that exited are not counted).
+func ProcCtxSwitches(pid int) (int64, error) {
+	dir := procPath(pid, "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("list threads: %w", err)
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		if err != nil {
+			continue // thread gone
+		}
+		sum += parseCtxSwitches(b)
+	}
+	return sum, nil
+}
+
+// parseCtxSwitches adds the two ctxt_switches lines of a status file.
+func parseCtxSwitches(b []byte) int64 {
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || (k != "voluntary_ctxt_switches" && k != "nonvoluntary_ctxt_switches") {
+			continue
+		}
+		x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err == nil {
+			n += x
+		}
+	}
+	return n
+}

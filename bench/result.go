@@ -11,10 +11,11 @@ type Result struct {
 	ExpectedPPS  float64 `json:"expected_pps"`  // packets sent by publishers x subscribers that should get them
 	Loss         float64 `json:"loss"`          // 1 - received/expected over the window
 
-	ServerCPUUsPerPacket float64 `json:"server_cpu_us_per_packet"` // server user+sys CPU / forwarded packets
-	ServerCPUCores       float64 `json:"server_cpu_cores"`         // average over the window
-	ServerPinned         bool    `json:"server_pinned"`            // taskset -c N + GOMAXPROCS=1
-	ClientCPUCores       float64 `json:"client_cpu_cores"`         // this process (all clients)
+	ServerCPUUsPerPacket  float64 `json:"server_cpu_us_per_packet"`  // server user+sys CPU / forwarded packets
+	ServerCPUCores        float64 `json:"server_cpu_cores"`          // average over the window
+	ServerPinned          bool    `json:"server_pinned"`             // taskset -c N + GOMAXPROCS=1
+	ServerCtxSwitchesPerS float64 `json:"server_ctx_switches_per_s"` // all threads, voluntary + involuntary
+	ClientCPUCores        float64 `json:"client_cpu_cores"`          // this process (all clients)
 
 	LatencyUsP50   int64   `json:"latency_us_p50"` // send stamp to subscriber Read, loopback, same clock
 	LatencyUsP99   int64   `json:"latency_us_p99"`
@@ -23,12 +24,14 @@ type Result struct {
 	JoinToFirstP50 int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
 	JoinToFirstP99 int64   `json:"join_to_first_frame_ms_p99"`
 	JoinSamples    int     `json:"join_samples"`
+	JoinGapMS      int64   `json:"join_gap_ms,omitempty"`  // pause between joins (--join-gap)
 	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
 	RSSMB          float64 `json:"rss_mb"`
 	IdleRSSMB      float64 `json:"idle_rss_mb"`
 	RSSPerPartKB   float64 `json:"rss_per_participant_kb"` // (rss - idle rss) / participants
 	SeqJumps       int64   `json:"seq_jumps"`              // over the window, all subscribers
 	PLIs           int64   `json:"plis"`                   // keyframe requests publishers got in the window
+	Nice           int     `json:"nice,omitempty"`         // nice value of server and clients
 	HostLoad1      float64 `json:"host_load1"`             // 1-minute load average as the window opened
 	Error          string  `json:"error,omitempty"`
 }

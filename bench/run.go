@@ -22,6 +22,9 @@ type RunConfig struct {
 	Warmup        time.Duration // after everyone has their first frames (default 2 s)
 	FirstFrameMax time.Duration // how long a joiner waits for its first frames (default 10 s)
 	HiddenViewers bool          // watch-only participants get hidden tokens
+	// JoinGap is a pause between one joiner's first frame and the next join. 0 joins
+	// back to back, as an audience arriving at once does.
+	JoinGap time.Duration
 	// StartRecording starts recording of room's session on srv (for Scenario.Record)
 	// and returns how to stop it; nil means recording cannot be benchmarked.
 	StartRecording func(ctx context.Context, srv *Server, room string, identities []string) (stop func() error, err error)
@@ -151,6 +154,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 		res.ServerCPUUsPerPacket = round(cpu*1e6/recv, 2)
 	}
 	res.ServerCPUCores = round(cpu/win, 3)
+	res.ServerCtxSwitchesPerS = round(float64(b.serverCS-a.serverCS)/win, 0)
 	res.ClientCPUCores = round((b.selfCPU-a.selfCPU).Seconds()/win, 3)
 	slices.Sort(lat)
 	res.LatencySamples = len(lat)
@@ -166,6 +170,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	slices.Sort(joins)
 	res.JoinSamples = len(joins)
 	res.JoinMissing = r.miss
+	res.JoinGapMS = cfg.JoinGap.Milliseconds()
 	res.JoinToFirstP50 = sortedPercentile(joins, 50)
 	res.JoinToFirstP99 = sortedPercentile(joins, 99)
 	res.RSSMB = round(float64(rss)/(1<<20), 1)
@@ -205,7 +210,7 @@ func (r *run) connectAll(ctx context.Context) error {
 			return fmt.Errorf("%s: nothing sent", p.identity)
 		}
 		sending = append(sending, p.identity)
-		if err := ctx.Err(); err != nil {
+		if err := sleep(ctx, r.cfg.JoinGap); err != nil {
 			return err
 		}
 	}
@@ -223,7 +228,7 @@ func (r *run) connectAll(ctx context.Context) error {
 			return err
 		}
 		r.firstFrames(ctx, p, start, sending)
-		if err := ctx.Err(); err != nil {
+		if err := sleep(ctx, r.cfg.JoinGap); err != nil {
 			return err
 		}
 	}
@@ -357,6 +362,7 @@ type counters struct {
 	at        time.Time
 	serverCPU time.Duration
 	selfCPU   time.Duration
+	serverCS  int64 // server context switches
 	expected  int64 // Σ packets sent x receivers of that track
 	recv      int64 // Σ packets received by subscribers
 	jumps     int64
@@ -371,6 +377,9 @@ func (r *run) snapshot() (counters, error) {
 		return c, err
 	}
 	if c.selfCPU, err = ProcCPU(0); err != nil {
+		return c, err
+	}
+	if c.serverCS, err = ProcCtxSwitches(r.srv.PID); err != nil {
 		return c, err
 	}
 	recvers := int64(r.sc.Receivers())
@@ -444,6 +453,9 @@ func (r *run) closeAll() {
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -27,8 +27,11 @@ type ServerConfig struct {
 	Binary string // path to the yizhan binary
 	// CPU, when >= 0 and taskset exists, pins the server to that core (taskset -c) and
 	// sets GOMAXPROCS=1 in its environment. -1 leaves it unpinned.
-	CPU    int
-	Keep   bool // keep the temp directory (server log, data) after Stop
+	CPU  int
+	Keep bool // keep the temp directory (server log, data) after Stop
+	// Nice, if not 0, runs the server under `nice -n Nice` (negative needs root): on a
+	// machine shared with other work, the server then gets its core when it needs it.
+	Nice   int
 	Logger *slog.Logger
 }
 
@@ -89,6 +92,15 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 			args = append([]string{"-c", strconv.Itoa(cfg.CPU), cfg.Binary}, args...)
 			name = ts
 			s.Pinned = true
+		}
+	}
+	if cfg.Nice != 0 {
+		// nice -n is relative to our own nice value, which NiceSelf may have set.
+		if nice, err := exec.LookPath("nice"); err == nil {
+			if rel := cfg.Nice - ownNice(); rel != 0 {
+				args = append([]string{"-n", strconv.Itoa(rel), name}, args...)
+				name = nice
+			}
 		}
 	}
 	logf, err := os.Create(s.LogPath)
