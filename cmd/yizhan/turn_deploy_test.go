@@ -90,6 +90,9 @@ func TestTURNOverTLS(t *testing.T) {
 	if want := "turns:localhost:" + strconv.Itoa(tlsPort) + "?transport=tcp"; turnsURL != want {
 		t.Fatalf("ice servers %v: want %s", join.GetIceServers(), want)
 	}
+	if want := "turn:localhost:" + strconv.Itoa(a.deploy().turn.UDPAddr().Port) + "?transport=udp"; !strings.Contains(strings.Join(turns.GetUrls(), " "), want) {
+		t.Errorf("urls %v: want %s too", turns.GetUrls(), want)
+	}
 	exp, ident, ok := strings.Cut(turns.GetUsername(), ":")
 	if !ok || ident != "party-1" {
 		t.Fatalf("username %q", turns.GetUsername())
@@ -166,4 +169,33 @@ func TestTURNOverTLS(t *testing.T) {
 			t.Error("refusals not counted")
 		}
 	})
+}
+
+// TestSFUPeers: the relay's allowed peers are the ICE UDP port on the addresses ICE
+// announces; a node IP not on this host becomes an alias of a local address.
+func TestSFUPeers(t *testing.T) {
+	lo := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7882}
+	any4 := &net.UDPAddr{IP: net.IPv4zero, Port: 7882}
+
+	peers, aliases, err := sfuPeers(lo, "")
+	if err != nil || len(peers) != 1 || peers[0].String() != "127.0.0.1:7882" || len(aliases) != 0 {
+		t.Errorf("loopback: %v %v %v", peers, aliases, err)
+	}
+	peers, aliases, err = sfuPeers(lo, "203.0.113.7")
+	if err != nil || len(aliases) != 1 || aliases[0].Announced.String() != "203.0.113.7:7882" || aliases[0].Local.String() != "127.0.0.1:7882" {
+		t.Errorf("node ip behind NAT: %v %v %v", peers, aliases, err)
+	}
+	peers, aliases, err = sfuPeers(any4, "203.0.113.7")
+	if err != nil || len(aliases) != 1 || aliases[0].Local.String() != "127.0.0.1:7882" {
+		t.Errorf("all interfaces: %v %v %v", peers, aliases, err)
+	}
+	for _, p := range peers {
+		if p.Port() != 7882 || !p.Addr().Is4() {
+			t.Errorf("peer %s", p)
+		}
+	}
+	// A node IP on an interface is just one of the peers.
+	if _, aliases, _ := sfuPeers(any4, "127.0.0.1"); len(aliases) != 0 {
+		t.Errorf("local node ip aliased: %v", aliases)
+	}
 }
