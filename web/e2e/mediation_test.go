@@ -109,10 +109,13 @@ func staffLogin(p *page, base, user, password string) {
 }
 
 // partyJoins walks a party through /j/<code>: details, device check, consent, lobby.
-func partyJoins(p *page, base string, inv mediation.DemoInvitation, shots string) {
+func partyJoins(p *page, base string, inv mediation.DemoInvitation, shots string, note ...string) {
 	p.t.Helper()
 	p.navigate(base + "/j/" + inv.Code)
 	p.waitJS("invitation details", `!!document.querySelector('form.invite .session-title')`, 20*time.Second)
+	if len(note) > 0 {
+		p.setValue(`form.invite textarea[name=note]`, note[0])
+	}
 	if shots != "" {
 		p.screenshot(shots + "-1-invitation")
 	}
@@ -200,4 +203,14 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
 	pb.waitVideoFrom(mediatorID, 45*time.Second)
 	pa.waitVideoFrom(respondent.Identity, 45*time.Second)
+
+	// a host stops the recording with a reason, then resumes it
+	if err := med.eval(`(() => { window.prompt = () => '休息十分钟'; return true; })()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	med.click(`[data-action=rec-stop]`)
+	med.waitJS("recording stopped with the reason", `!!document.querySelector('.recording [data-stopped]') && document.querySelector('.recording').innerText.includes('休息十分钟')`, 15*time.Second)
+	med.screenshot("console-recording-stopped")
+	med.click(`[data-action=rec-start]`)
+	med.waitJS("recording resumed", `!document.querySelector('.recording [data-stopped]')`, 15*time.Second)
 }

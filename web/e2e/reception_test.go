@@ -31,13 +31,14 @@ func TestReceptionQueue(t *testing.T) {
 	leader.waitJS("leader in the call", `!!document.querySelector('.live-layout .call .tile.local')`, 30*time.Second)
 
 	p1 := b.newPage("petitioner-1", 390, 844)
-	partyJoins(p1, app.URL, first, "reception")
+	partyJoins(p1, app.URL, first, "reception", "村口道路被占，出行困难")
 	p2 := b.newPage("petitioner-2", 390, 844)
-	partyJoins(p2, app.URL, second, "")
+	partyJoins(p2, app.URL, second, "", "邻居漏水，协商未果")
 
 	// the queue lists them in arrival order
 	order := fmt.Sprintf(`(() => { const ids = [...document.querySelectorAll('.lobby .queue-item')].map(e => e.dataset.identity); return ids.join(',') === '%s,%s'; })()`, first.Identity, second.Identity)
 	leader.waitJS("queue in arrival order", order, 20*time.Second)
+	leader.waitJS("what they wrote", `document.querySelector('.lobby').innerText.includes('村口道路被占') && document.querySelector('.lobby').innerText.includes('邻居漏水')`, 10*time.Second)
 	leader.screenshot("reception-queue")
 
 	for i, pet := range []struct {

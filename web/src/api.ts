@@ -73,6 +73,7 @@ export interface Live {
 export interface RecordingState {
   active?: boolean; state?: string; healthy?: boolean; error?: string; started_at?: string; tracks?: number;
   spaces?: { space: string; record: boolean; sealed?: boolean; reason: string }[];
+  stopped?: string; // why a host stopped it; '' while it follows the policy
 }
 export interface JoinInfo {
   role: string; side?: string; name: string;

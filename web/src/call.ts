@@ -92,7 +92,6 @@ export class Call {
   private timer = 0;
   private refreshQueued = false;
   private ended = false;
-  private wasMutedByServer = false;
   lastState = '';
 
   constructor(opts: CallOptions) {
@@ -113,6 +112,10 @@ export class Call {
     this.count = h('span', { class: 'count' });
     this.elsewhere = h('div', { class: 'elsewhere' });
     this.lobbyTime = h('div', { class: 'lobby-time' });
+    // a self-view while waiting, from the device check's camera: time to fix the picture
+    const selfTrack = opts.tracks?.find((tr) => tr.kind === Track.Kind.Video);
+    const selfView = selfTrack ? h('video', { class: 'lobby-self', autoplay: true, playsInline: true, muted: true }) : null;
+    if (selfTrack && selfView) selfTrack.attach(selfView);
     this.lobby = h(
       'div',
       { class: 'lobby-panel hidden' },
@@ -120,6 +123,7 @@ export class Call {
       h('h2', null, T('lobby_title')),
       h('p', { class: 'muted' }, T('lobby_body')),
       this.lobbyTime,
+      selfView,
       opts.lobbyNote ?? null,
     );
     this.grid = h('div', { class: 'grid' });
@@ -213,7 +217,7 @@ export class Call {
       q();
     });
     r.on(RoomEvent.TrackMuted, (pub, p) => {
-      if (p === r.localParticipant && pub.source === Track.Source.Microphone && !this.wasMutedByServer) {
+      if (p === r.localParticipant && pub.source === Track.Source.Microphone) {
         // A mute we did not ask for came from the host.
         if (!this.selfMuting) toast(t('server_muted_you'));
       }

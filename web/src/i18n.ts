@@ -284,6 +284,8 @@ const dict = {
   live_rec_start: ['开始录制', 'Start recording'],
   live_rec_stop: ['停止录制', 'Stop recording'],
   live_rec_reason: ['停止原因', 'Reason for stopping'],
+  live_rec_resume: ['恢复录制', 'Resume recording'],
+  live_rec_stopped: ['录制已由主持人停止', 'Recording stopped by a host'],
   live_rec_health_ok: ['录制正常', 'Recorder healthy'],
   live_rec_health_bad: ['录制故障：{msg}', 'Recorder failure: {msg}'],
   live_consent: ['同意录制', 'Consent'],

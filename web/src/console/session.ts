@@ -329,7 +329,8 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
             reason: !allowed ? t(joint ? 'recording_off' : 'sess_caucus_none') : miss.length ? t('live_consent_missing', { names: miss.join('、') }) : '',
           };
         });
-    const recOn = planRows.some((r) => r.record);
+    // the recorder's own word when the server gives it; else what the policy implies
+    const recOn = rec ? !!rec.active : planRows.some((r) => r.record);
     const recPanel = h(
       'div',
       { class: 'panel recording' },
@@ -346,6 +347,28 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
         ),
       ),
       missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: missing.map((p) => p.name).join('、') })) : null,
+      rec?.stopped ? h('div', { class: 'check-line warn', dataset: { stopped: '1' } }, icon('alert'), T('live_rec_stopped'), '：', rec.stopped) : null,
+      isHost && rec
+        ? h(
+            'div',
+            { class: 'row' },
+            rec.stopped
+              ? h('button', { class: 'btn small danger', 'data-action': 'rec-start', onclick: () => void act('recording', { action: 'start' }) }, icon('rec'), T('live_rec_resume'))
+              : h(
+                  'button',
+                  {
+                    class: 'btn small',
+                    'data-action': 'rec-stop',
+                    onclick: () => {
+                      const reason = prompt(t('live_rec_reason'));
+                      if (reason !== null) void act('recording', { action: 'stop', reason });
+                    },
+                  },
+                  icon('pause'),
+                  T('live_rec_stop'),
+                ),
+          )
+        : null,
       h('div', { class: 'muted small' }, T('sess_caucus_policy'), '：', T(s.caucus_policy === 'sealed' ? 'sess_caucus_sealed' : 'sess_caucus_none')),
     );
 
