@@ -115,7 +115,7 @@ func (s *Service) knock(se store.Session, p signaling.Participant, sid string) {
 	s.mu.Unlock()
 	ctx, cancel := bg()
 	defer cancel()
-	s.emit(event{name: "knock", to: se.Hosts, adminsOf: s.centreOfCase(ctx, se.CaseID), data: map[string]any{
+	s.emit(event{name: "knock", to: s.hostNames(se), adminsOf: s.centreOfCase(ctx, se.CaseID), data: map[string]any{
 		"session_id": se.ID, "room": se.Room, "identity": p.Identity, "name": p.Name,
 		"role": p.Attributes["role"], "side": p.Attributes["side"], "at": now.Format(time.RFC3339)}})
 }
@@ -138,9 +138,21 @@ func (s *Service) knockedAt(room, identity string) time.Time {
 	return s.knocks[room][identity].at
 }
 
+// hostNames are the session's hosts by name: its host list and the case's mediator
+// (admins are reached through adminsOf).
+func (s *Service) hostNames(se store.Session) []string {
+	out := append([]string(nil), se.Hosts...)
+	ctx, cancel := bg()
+	defer cancel()
+	if c, err := s.st.Case(ctx, se.CaseID); err == nil && c.Mediator != "" {
+		out = append(out, c.Mediator)
+	}
+	return out
+}
+
 // sessionStaffNames are the usernames who follow a session live: hosts and invited staff.
 func (s *Service) sessionStaffNames(se store.Session) []string {
-	out := append([]string(nil), se.Hosts...)
+	out := s.hostNames(se)
 	ctx, cancel := bg()
 	defer cancel()
 	if ss, err := s.st.SessionStaff(ctx, se.ID); err == nil {

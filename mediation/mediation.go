@@ -60,12 +60,11 @@ type Service struct {
 	log *slog.Logger
 	mux *http.ServeMux
 
-	events     *broker
-	loginUser  *limiter // failed logins per username
-	loginAddr  *limiter // failed logins per client address
-	joinAddr   *limiter // failed invitation look-ups per client address
-	hashDummy  string   // compared against for unknown usernames (constant work)
-	background sync.WaitGroup
+	events    *broker
+	loginUser *limiter // failed logins per username
+	loginAddr *limiter // failed logins per client address
+	joinAddr  *limiter // failed invitation look-ups per client address
+	hashDummy string   // compared against for unknown usernames (constant work)
 
 	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
@@ -123,10 +122,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 // Handler serves /api/ (mount it at "/api/").
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Close ends the event streams.
+// Close ends the event streams. (A CaseFiles recorder is closed by its owner, after.)
 func (s *Service) Close() {
 	s.events.close()
-	s.background.Wait()
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

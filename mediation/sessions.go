@@ -40,7 +40,7 @@ func (s *Service) loadSession(ctx context.Context, a *actor, id int64) (*session
 	if sc.visible, err = s.canSee(ctx, a, c.Centre); err != nil {
 		return nil, err
 	}
-	sc.host = store.OneOf(a.Username, se.Hosts) || (a.Has("admin") && sc.visible)
+	sc.host = store.OneOf(a.Username, se.Hosts) || (c.Mediator != "" && a.Username == c.Mediator) || (a.Has("admin") && sc.visible)
 	staff, err := s.st.SessionStaff(ctx, se.ID)
 	if err != nil {
 		return nil, err
