@@ -138,7 +138,11 @@ func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *ac
 	if err != nil {
 		return err
 	}
-	rel := SessionFolder(sc.sess.ID) + "/" + r.PathValue("path")
+	sess := SessionFolder(sc.sess.ID)
+	rel := sess + "/" + r.PathValue("path")
+	if strings.HasPrefix(r.PathValue("path"), sess+"-part") { // a session continued after a crash
+		rel = r.PathValue("path")
+	}
 	f, info, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, rel)
 	if err != nil {
 		return notFound("case file " + r.PathValue("path"))
