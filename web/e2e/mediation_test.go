@@ -11,6 +11,7 @@ import (
 
 	"yizhan/media"
 	"yizhan/mediation"
+	"yizhan/recording"
 	"yizhan/signaling"
 	"yizhan/store"
 	"yizhan/web"
@@ -41,7 +42,14 @@ func newAppServer(t *testing.T) *appServer {
 		t.Fatalf("media engine: %v", err)
 	}
 	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log}, eng)
-	svc := mediation.New(mediation.Config{}, st, sig, log)
+	// recording as the binary wires it: a signing key and case files in the data folder
+	data := t.TempDir()
+	key, err := recording.LoadOrCreateKey(data)
+	if err != nil {
+		t.Fatalf("signing key: %v", err)
+	}
+	rec := mediation.NewCaseFiles(mediation.CaseFilesConfig{DataDir: data, Key: key, Rooms: sig, Logger: log})
+	svc := mediation.New(mediation.Config{Recorder: rec}, st, sig, log)
 	sig.SetHooks(svc)
 	mux := http.NewServeMux()
 	rtc := sig.Handler()
@@ -53,6 +61,7 @@ func newAppServer(t *testing.T) *appServer {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		srv.Close()
+		rec.Close()
 		svc.Close()
 		sig.Close()
 		_ = eng.Close()

@@ -3,7 +3,7 @@
 // export.
 import { get, post, type Session } from '../api';
 import { h, T, elapsed, fmtTime, mount, toast } from '../dom';
-import { t } from '../i18n';
+import { t, tv } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
 
@@ -14,12 +14,18 @@ interface FileEntry {
 interface Manifest {
   case?: string; session?: string; title?: string; opened_at: string; sealed_at?: string; interrupted?: boolean; interruption?: string;
   participants?: { identity: string; name?: string; role?: string; side?: string }[];
-  consents?: { identity: string; consent?: boolean; scope?: string; time?: string }[];
+  consents?: { identity: string; given?: boolean; scope?: string; time?: string }[];
   files: FileEntry[]; events?: { count: number; last_hash: string; sha256: string }; signing?: { key_id: string };
 }
 interface LogEvent { seq: number; time: string; kind: string; actor?: string; subject?: string; detail?: Record<string, string> }
-interface CaseFile { manifest?: Manifest; events?: LogEvent[]; sealed?: boolean }
-interface VerifyResult { ok: boolean; checked?: string[]; problems?: string[]; key_ids?: string[] }
+interface ListedFile { path: string; size: number; restricted?: boolean; sealed?: boolean }
+interface CaseFile { manifest?: Manifest | null; events?: LogEvent[]; sealed?: boolean; files?: ListedFile[] }
+// recording.Report as JSON (Go field names) plus "ok"; lower-case names accepted too.
+interface VerifyResult {
+  ok: boolean;
+  checked?: string[]; problems?: string[]; key_ids?: string[];
+  Checked?: string[]; Problems?: string[]; KeyIDs?: string[]; KeyPinned?: boolean;
+}
 
 export async function caseFilePage(ctx: Ctx): Promise<void> {
   const id = ctx.params[0];
@@ -31,14 +37,31 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
     mount(ctx.content, h('h1', null, icon('folder'), T('cf_title'), ' · ', s.title), h('div', { class: 'card' }, h('p', { class: 'muted' }, T('cf_none')), h('p', { class: 'muted small' }, (e as Error).message)));
     return;
   }
-  const m = cf.manifest;
+  const m = cf.manifest ?? undefined;
   const events = cf.events ?? [];
   const base = `/api/sessions/${id}/casefile/files/`;
   const t0 = m ? new Date(m.opened_at).getTime() : events.length ? new Date(events[0].time).getTime() : Date.now();
   const names = new Map((m?.participants ?? []).map((p) => [p.identity, p.name || p.identity]));
 
   // ---- players on one clock ----
-  const files = (m?.files ?? []).filter((f) => f.kind === 'video' || f.kind === 'audio');
+  // sealed: the manifest places every file on the timeline; still open: the listed files,
+  // placed by their track_started events
+  const listed: FileEntry[] = (cf.files ?? [])
+    .filter((f) => f.path.endsWith('.webm'))
+    .map((f) => {
+      const fname = f.path.split('/').pop() ?? f.path;
+      const started = events.find((e) => e.kind === 'track_started' && e.detail?.file && f.path.endsWith(e.detail.file));
+      return {
+        path: f.path,
+        kind: fname.startsWith('audio-') ? 'audio' : 'video',
+        restricted: f.restricted,
+        size: f.size,
+        sha256: '',
+        identity: started?.subject ?? fname.replace(/^(audio|video)-/, '').replace(/-TR_.*$/, ''),
+        start_offset_ms: started ? new Date(started.time).getTime() - t0 : 0,
+      };
+    });
+  const files = (m?.files?.length ? m.files : listed).filter((f) => f.kind === 'video' || f.kind === 'audio');
   const total = Math.max(
     1000,
     ...files.map((f) => f.start_offset_ms + (f.duration_ms ?? 0)),
@@ -110,7 +133,7 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
         'li',
         { class: 'click', dataset: { at: String(at), kind: e.kind }, onclick: () => seek(at) },
         h('div', { class: 'muted small' }, elapsed(at), ' · ', fmtTime(e.time), ' · #', String(e.seq)),
-        h('div', null, h('strong', null, e.kind), who ? ' ' + who : '', e.actor ? h('span', { class: 'muted small' }, ' (', e.actor, ')') : null),
+        h('div', null, h('strong', null, tv('ev', e.kind)), who ? ' ' + who : '', e.actor ? h('span', { class: 'muted small' }, ' (', e.actor, ')') : null),
         detail ? h('div', { class: 'muted small mono' }, detail) : null,
       );
     }),
@@ -121,7 +144,13 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
   const verify = async () => {
     mount(verifyBox, h('p', { class: 'muted' }, T('loading')));
     try {
-      const r = await post<VerifyResult>(`/api/sessions/${id}/casefile/verify`, {});
+      const raw = await post<VerifyResult>(`/api/sessions/${id}/casefile/verify`, {});
+      const r = {
+        ok: raw.ok,
+        checked: raw.checked ?? raw.Checked ?? [],
+        problems: raw.problems ?? raw.Problems ?? [],
+        key_ids: raw.key_ids ?? raw.KeyIDs ?? [],
+      };
       mount(
         verifyBox,
         h('div', { class: 'check-line ' + (r.ok ? 'ok' : 'bad'), dataset: { verified: String(r.ok) } }, icon(r.ok ? 'check' : 'alert'), T(r.ok ? 'cf_verify_ok' : 'cf_verify_bad')),
@@ -164,7 +193,7 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
             h(
               'table',
               { class: 'list small' },
-              h('tbody', null, ...(m?.files ?? []).map((f) => h('tr', null, h('td', null, f.path, f.status && f.status !== 'complete' ? h('span', { class: 'chip bad' }, f.status) : null), h('td', { class: 'mono' }, f.sha256.slice(0, 16) + '…'), h('td', null, h('a', { class: 'btn small', href: base + f.path, download: '' }, icon('download')))))),
+              h('tbody', null, ...(m?.files?.length ? m.files : listed).map((f) => h('tr', null, h('td', null, f.path, f.status && f.status !== 'complete' ? h('span', { class: 'chip bad' }, f.status) : null), h('td', { class: 'mono' }, f.sha256 ? f.sha256.slice(0, 16) + '…' : ''), h('td', null, h('a', { class: 'btn small', href: base + f.path + '?download=1', download: '' }, icon('download')))))),
             ),
           ),
           h('div', { class: 'actions' }, h('a', { class: 'btn', href: `/api/sessions/${id}/casefile/export`, download: '' }, icon('download'), T('cf_export'))),

@@ -231,7 +231,7 @@ export async function casePage(ctx: Ctx): Promise<void> {
         h(
           'ul',
           { class: 'timeline' },
-          ...(c.timeline ?? []).map((e) => h('li', null, h('div', { class: 'muted small' }, fmtTime(e.time), ' · ', e.actor ?? ''), h('div', null, e.detail || e.kind))),
+          ...(c.timeline ?? []).map((e) => h('li', null, h('div', { class: 'muted small' }, fmtTime(e.time), ' · ', tv('ev', e.kind), ' · ', e.actor ?? ''), h('div', null, e.detail || tv('ev', e.kind)))),
         ),
       ),
     );
