@@ -26,6 +26,10 @@ func PerfRecorder(dir, name string, log *slog.Logger) func(pid int, window time.
 		data := filepath.Join(dir, name+".perf.data")
 		secs := strconv.FormatFloat(window.Seconds(), 'f', 1, 64)
 		cmd := exec.Command(perf, "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", data, "--", "sleep", secs)
+		if chrt, err := exec.LookPath("chrt"); err == nil {
+			// perf must not inherit the clients' SCHED_FIFO (--rt).
+			cmd = exec.Command(chrt, append([]string{"-o", "0"}, cmd.Args...)...)
+		}
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			log.Warn("perf record", "err", err)
@@ -60,8 +64,11 @@ func report(perf, data, out, mode string, log *slog.Logger) {
 		return
 	}
 	defer f.Close()
-	cmd := exec.CommandContext(ctx, perf, "report", "-i", data, "--stdio", mode, "-g", "none",
-		"--sort", "symbol", "--percent-limit", "0.3")
+	args := []string{perf, "report", "-i", data, "--stdio", mode, "-g", "none", "--sort", "symbol", "--percent-limit", "0.3"}
+	if chrt, err := exec.LookPath("chrt"); err == nil {
+		args = append([]string{chrt, "-o", "0"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdout = f
 	if err := cmd.Run(); err != nil {
 		log.Warn("perf report", "err", err, "out", out)

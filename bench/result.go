@@ -31,6 +31,7 @@ type Result struct {
 	RSSPerPartKB   float64 `json:"rss_per_participant_kb"` // (rss - idle rss) / participants
 	SeqJumps       int64   `json:"seq_jumps"`              // over the window, all subscribers
 	PLIs           int64   `json:"plis"`                   // keyframe requests publishers got in the window
+	Realtime       bool    `json:"realtime,omitempty"`     // server and clients in SCHED_FIFO (--rt)
 	Nice           int     `json:"nice,omitempty"`         // nice value of server and clients
 	HostLoad1      float64 `json:"host_load1"`             // 1-minute load average as the window opened
 	Error          string  `json:"error,omitempty"`

@@ -418,12 +418,19 @@ func (r *run) logTracks(a, b counters) {
 
 func (r *run) takeLatencies() []int64 {
 	var out []int64
+	debug := r.log.Enabled(context.Background(), slog.LevelDebug)
 	for _, p := range r.parts {
 		if !p.subscribe {
 			continue
 		}
+		n := len(out)
 		for _, t := range p.client.Tracks() {
 			out = append(out, t.TakeLatencies()...)
+		}
+		if debug && len(out) > n {
+			mine := slices.Clone(out[n:])
+			slices.Sort(mine)
+			r.log.Debug("latency", "participant", p.identity, "p50_us", sortedPercentile(mine, 50), "p99_us", sortedPercentile(mine, 99))
 		}
 	}
 	return out

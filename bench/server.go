@@ -31,8 +31,11 @@ type ServerConfig struct {
 	Keep bool // keep the temp directory (server log, data) after Stop
 	// Nice, if not 0, runs the server under `nice -n Nice` (negative needs root): on a
 	// machine shared with other work, the server then gets its core when it needs it.
-	Nice   int
-	Logger *slog.Logger
+	Nice int
+	// Realtime runs the server under `chrt -f 1` (SCHED_FIFO): other work on a shared
+	// machine then cannot delay it, and latency shows the server's own queueing.
+	Realtime bool
+	Logger   *slog.Logger
 }
 
 // Server is a running yizhan process on loopback with its own data directory.
@@ -93,6 +96,15 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 			name = ts
 			s.Pinned = true
 		}
+	}
+	if cfg.Realtime {
+		chrt, err := exec.LookPath("chrt")
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("realtime: %w", err)
+		}
+		args = append([]string{"-f", "1", name}, args...)
+		name = chrt
 	}
 	if cfg.Nice != 0 {
 		// nice -n is relative to our own nice value, which NiceSelf may have set.

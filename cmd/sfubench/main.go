@@ -45,6 +45,7 @@ type config struct {
 	profile   string
 	nice      int
 	joinGap   time.Duration
+	rt        bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -60,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&c.joinGap, "join-gap", 0, "pause between one joiner's first frame and the next join (0: back to back)")
 	fs.BoolVar(&c.hidden, "hidden-viewers", false, "watch-only participants join with hidden tokens (as a lecture audience would)")
 	fs.IntVar(&c.nice, "nice", 0, "nice value for the server and the clients (e.g. -10 as root on a busy shared machine, so that other work does not skew latency)")
+	fs.BoolVar(&c.rt, "rt", false, "run the server and the clients in SCHED_FIFO (root): on a busy shared machine, latency then shows the SFU, not the neighbours")
 	fs.BoolVar(&c.verbose, "v", false, "log progress to stderr")
 	fs.BoolVar(&c.debug, "debug", false, "log per-track counts; keep each server's directory (log, data)")
 	fs.StringVar(&c.profile, "perf", "", "directory: record the server with `perf record` during each window and write <scenario>.perf.txt there")
@@ -120,6 +122,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--nice: %w", err)
 		}
 	}
+	if c.rt {
+		if err := bench.RealtimeSelf(1); err != nil {
+			return fmt.Errorf("--rt: %w", err)
+		}
+	}
 
 	var out io.Writer = stdout
 	if c.jsonOut != "" {
@@ -142,7 +149,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			break
 		}
 		res, err := runOne(ctx, c, sc, log)
-		res.Nice = c.nice
+		res.Nice, res.Realtime = c.nice, c.rt
 		if err != nil {
 			res.Error = err.Error()
 			failed = append(failed, sc.Name)
@@ -166,7 +173,7 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	// A scenario is bounded: joins, warm-up, window, teardown.
 	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
 	defer cancel()
-	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Logger: log})
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
 	if err != nil {
 		return res, err
 	}
