@@ -8,15 +8,15 @@ import (
 	"sync"
 	"time"
 
-	"yizhan/media"
 	"yizhan/recording"
+	"yizhan/signaling"
 	"yizhan/store"
 )
 
 // SinkAttacher is the part of *signaling.Server the case files need: attach a writer to
 // a published track, ask its publisher for a keyframe.
 type SinkAttacher interface {
-	AttachSink(room, identity, trackSID string, sink media.Sink) (detach func(), err error)
+	AttachSink(room, identity, trackSID string, sink signaling.Sink) (detach func(), err error)
 	RequestKeyframe(room, identity, trackSID string) error
 }
 

@@ -200,7 +200,7 @@ func (s *Server) CloseRoom(roomName string) error {
 
 // AttachSink makes sink one more subscriber of a published track (the recorder).
 // detach removes it; the sink is closed by the up track when the track ends.
-func (s *Server) AttachSink(roomName, identity, trackSID string, sink media.Sink) (detach func(), err error) {
+func (s *Server) AttachSink(roomName, identity, trackSID string, sink Sink) (detach func(), err error) {
 	r, p, err := s.find(roomName, identity)
 	if err != nil {
 		return nil, err
@@ -229,3 +229,7 @@ func (s *Server) RequestKeyframe(roomName, identity, trackSID string) error {
 	t.up.RequestKeyframe()
 	return nil
 }
+
+// Sink is a non-WebRTC subscriber of a track (the recorder). It is media's, named here
+// so that the layers above need not import media.
+type Sink = media.Sink
