@@ -300,12 +300,22 @@ func TestKnockAndLinkedMove(t *testing.T) {
 		}
 	}
 	waitEvent("live ")
+	// an agent of the applicant who arrives late is admitted into the applicant's caucus
+	agent, _ := fx.st.CreateInvitation(fx.ctx, store.Invitation{Code: randomCode(16), SessionID: sc.sessID, Role: "agent", Side: "applicant",
+		Name: "Agent", PartyID: sc.parties[0].ID, ExpiresAt: time.Now().Add(time.Hour)})
+	fx.rooms.add(se.Room, signaling.Participant{Identity: guestIdentity(agent.ID), Name: "Agent", Attributes: map[string]string{
+		"role": "agent", "side": "applicant", "party": fmt.Sprint(sc.parties[0].ID)}})
+	var admitted participantJSON
+	st, b = fx.do("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", sc.sessID), `{"identity":"`+guestIdentity(agent.ID)+`"}`)
+	if err := json.Unmarshal([]byte(b), &admitted); st != 200 || err != nil || admitted.Space != "caucus-applicant" {
+		t.Fatalf("late agent admitted: %d %s", st, b)
+	}
 	tl, _ := fx.st.Timeline(fx.ctx, sc.caseID)
 	kinds := map[string]int{}
 	for _, e := range tl {
 		kinds[e.Kind]++
 	}
-	if kinds["join"] != 1 || kinds["admit"] != 2 || kinds["move"] != 2 {
+	if kinds["join"] != 1 || kinds["admit"] != 3 || kinds["move"] != 2 {
 		t.Errorf("timeline kinds %v", kinds)
 	}
 }

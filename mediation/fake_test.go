@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"yizhan/media"
 	"yizhan/signaling"
 )
 
@@ -151,6 +152,15 @@ func (f *fakeRooms) SetRoomMetadata(room, metadata string) error {
 	}
 	f.meta[room] = metadata
 	return nil
+}
+
+// AttachSink and RequestKeyframe make fakeRooms a SinkAttacher: its tracks carry no media.
+func (f *fakeRooms) AttachSink(room, identity, trackSID string, sink media.Sink) (func(), error) {
+	return nil, signaling.ErrNotFound
+}
+
+func (f *fakeRooms) RequestKeyframe(room, identity, trackSID string) error {
+	return signaling.ErrNotFound
 }
 
 func (f *fakeRooms) MintToken(spec signaling.TokenSpec) (string, error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"yizhan/recording"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -87,11 +88,17 @@ func newFixture(t *testing.T) *fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx}
-	fx.svc = New(Config{}, fx.st, fx.rooms, testLogger(t))
+	key, err := recording.LoadOrCreateKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := NewCaseFiles(CaseFilesConfig{DataDir: t.TempDir(), Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
+	fx.svc = New(Config{Recorder: rec}, fx.st, fx.rooms, testLogger(t))
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
 	fx.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
+		rec.Close()
 		fx.svc.Close()
 		fx.srv.Close()
 	})
@@ -188,6 +195,7 @@ func (fx *fixture) scene() scene {
 	if _, err := fx.st.Arrive(ctx, store.ReceptionEntry{SessionID: se.ID, Identity: g, Name: "App"}); err != nil {
 		fx.t.Fatal(err)
 	}
+	fx.svc.replan(se) // opens the session's case file
 	return scene{caseID: c.ID, sessID: se.ID, room: se.Room, code: inv.Code, guest: g, parties: c.Parties}
 }
 

@@ -127,7 +127,7 @@ func (s *Service) hostControl(control string) staffHandler {
 				if control == "move" {
 					return badRequest("space is required (joint or a caucus name); use lobby to send back")
 				}
-				req.Space = jointSpace
+				req.Space = s.partySpace(sc.sess.Room, p) // an interpreter joins their party where it is
 			}
 			if !spaceRE.MatchString(req.Space) {
 				return badRequest("space must be joint or a caucus name of a-z 0-9 -, at most 32")
@@ -179,6 +179,20 @@ func (s *Service) participant(room, identity string) (signaling.Participant, boo
 		}
 	}
 	return signaling.Participant{}, false
+}
+
+// partySpace is where p's party is, for an agent or interpreter linked to a party who
+// is admitted late; otherwise the joint space.
+func (s *Service) partySpace(room string, p signaling.Participant) string {
+	role, party := p.Attributes["role"], p.Attributes["party"]
+	if (role == "agent" || role == "interpreter") && party != "" {
+		for _, q := range s.rc.Participants(room) {
+			if q.Attributes["role"] == "party" && q.Attributes["party"] == party && q.Space != "" {
+				return q.Space
+			}
+		}
+	}
+	return jointSpace
 }
 
 // linked are the agents and interpreters linked to p's party: they go where p goes.
