@@ -135,27 +135,32 @@ func (s *SQLite) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	return out, s.loadParties(ctx, out)
 }
 
-// loadParties fills Parties of every case in cs (one query per case: lists are small).
+// loadParties fills Parties of every case in cs with one query.
 func (s *SQLite) loadParties(ctx context.Context, cs []Case) error {
-	for i := range cs {
-		rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, name, side, phone FROM parties WHERE case_id = ? ORDER BY id`, cs[i].ID)
-		if err != nil {
-			return fmt.Errorf("load parties: %w", err)
-		}
-		for rows.Next() {
-			var p Party
-			if err := rows.Scan(&p.ID, &p.CaseID, &p.Name, &p.Side, &p.Phone); err != nil {
-				rows.Close()
-				return err
-			}
-			cs[i].Parties = append(cs[i].Parties, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+	if len(cs) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(cs))
+	args := make([]any, len(cs))
+	for i, c := range cs {
+		idx[c.ID] = i
+		args[i] = c.ID
+	}
+	q := `SELECT id, case_id, name, side, phone FROM parties WHERE case_id IN (?` + strings.Repeat(",?", len(cs)-1) + `) ORDER BY id`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("load parties: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Party
+		if err := rows.Scan(&p.ID, &p.CaseID, &p.Name, &p.Side, &p.Phone); err != nil {
 			return err
 		}
+		i := idx[p.CaseID]
+		cs[i].Parties = append(cs[i].Parties, p)
 	}
-	return nil
+	return rows.Err()
 }
 
 func (s *SQLite) UpdateCase(ctx context.Context, id int64, u CaseUpdate, actor string) (Case, error) {
