@@ -49,7 +49,6 @@ type serveConfig struct {
 
 	Metrics     bool   // serve Prometheus metrics
 	MetricsAddr string // separate listener for /metrics; "" = /metrics on the HTTP port
-
 }
 
 // Dev credentials: fixed and printed so that a newcomer can mint tokens at once.
