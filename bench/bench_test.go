@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,6 +94,24 @@ func TestParseCtxSwitches(t *testing.T) {
 	}
 }
 
+func TestParseDemoPassword(t *testing.T) {
+	log := `time=... level=INFO msg="media engine ready"
+yizhan dev listening on http://127.0.0.1:17999 (ICE UDP 17998)
+demo staff (username / password / roles / centre):
+  admin              cptbtqsndj2l     admin                  city  系统管理员
+  east-mediator      uuriylu4iuzg     mediator               east  王金牌
+demo invitation links:
+  east-mediator      wrong            x
+`
+	pw, err := parseDemoPassword(strings.NewReader(log), "east-mediator")
+	if err != nil || pw != "uuriylu4iuzg" {
+		t.Errorf("password = %q, %v", pw, err)
+	}
+	if _, err := parseDemoPassword(strings.NewReader(log), "nobody"); err == nil {
+		t.Error("no error for an unknown user")
+	}
+}
+
 func TestScenarioTable(t *testing.T) {
 	all, err := Select("")
 	if err != nil {
@@ -121,8 +140,11 @@ func TestScenarioTable(t *testing.T) {
 			t.Errorf("%s records", s.Name)
 		}
 	}
-	if m, _ := lookup("meeting4"); !m.Audio || !m.Meeting || m.Participants() != 4 {
+	if m, _ := lookup("meeting4"); !m.Audio || !m.Meeting || m.Participants() != 4 || m.Mediated {
 		t.Errorf("meeting4 = %+v", m)
+	}
+	if m, _ := lookup("meeting4-recorded"); !m.Record || !m.Mediated || m.Participants() != 4 || m.Receivers() != 3 {
+		t.Errorf("meeting4-recorded = %+v", m)
 	}
 
 	got, err := Select("meeting4, video3x7,tiny")

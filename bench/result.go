@@ -28,11 +28,13 @@ type Result struct {
 	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
 	RSSMB          float64 `json:"rss_mb"`
 	IdleRSSMB      float64 `json:"idle_rss_mb"`
-	RSSPerPartKB   float64 `json:"rss_per_participant_kb"` // (rss - idle rss) / participants
-	SeqJumps       int64   `json:"seq_jumps"`              // over the window, all subscribers
-	PLIs           int64   `json:"plis"`                   // keyframe requests publishers got in the window
-	Realtime       bool    `json:"realtime,omitempty"`     // server and clients in SCHED_FIFO (--rt)
-	Nice           int     `json:"nice,omitempty"`         // nice value of server and clients
-	HostLoad1      float64 `json:"host_load1"`             // 1-minute load average as the window opened
+	RSSPerPartKB   float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants
+	Recording      bool    `json:"recording,omitempty"`     // the session recorded (active and healthy) through the window
+	DataDirKbps    float64 `json:"data_dir_kbps,omitempty"` // growth of the server's data directory (recordings) over the window
+	SeqJumps       int64   `json:"seq_jumps"`               // over the window, all subscribers
+	PLIs           int64   `json:"plis"`                    // keyframe requests publishers got in the window
+	Realtime       bool    `json:"realtime,omitempty"`      // server and clients in SCHED_FIFO (--rt)
+	Nice           int     `json:"nice,omitempty"`          // nice value of server and clients
+	HostLoad1      float64 `json:"host_load1"`              // 1-minute load average as the window opened
 	Error          string  `json:"error,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"yizhan/internal/lktest"
-	"yizhan/signaling"
 )
 
 // RunConfig shapes how a scenario is driven.
@@ -25,9 +25,6 @@ type RunConfig struct {
 	// JoinGap is a pause between one joiner's first frame and the next join. 0 joins
 	// back to back, as an audience arriving at once does.
 	JoinGap time.Duration
-	// StartRecording starts recording of room's session on srv (for Scenario.Record)
-	// and returns how to stop it; nil means recording cannot be benchmarked.
-	StartRecording func(ctx context.Context, srv *Server, room string, identities []string) (stop func() error, err error)
 	// OnWindow, if set, is called as the measurement window opens with the server's pid
 	// and the window's length; the function it returns is called when the window closes.
 	OnWindow func(pid int, window time.Duration) (end func())
@@ -62,14 +59,15 @@ type participant struct {
 
 // run holds the state of one scenario run; its methods run on the caller's goroutine.
 type run struct {
-	sc    Scenario
-	cfg   RunConfig
-	srv   *Server
-	log   *slog.Logger
-	room  string
-	parts []*participant
-	joins []time.Duration // join-to-first-frame samples
-	miss  int             // first frames that never came
+	sc     Scenario
+	cfg    RunConfig
+	joiner Joiner
+	srv    *Server
+	log    *slog.Logger
+	room   string
+	parts  []*participant
+	joins  []time.Duration // join-to-first-frame samples
+	miss   int             // first frames that never came
 }
 
 // Run drives scenario sc against srv (a fresh server, nobody connected) and measures it.
@@ -79,31 +77,33 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	r := &run{sc: sc, cfg: cfg, srv: srv, room: "bench-" + sc.Name, log: cfg.Logger.With("scenario", sc.Name)}
 	defer r.closeAll()
 	res := Result{Scenario: sc.Name, Publishers: sc.Publishers, Subscribers: sc.SubscriberCount(), ServerPinned: srv.Pinned}
-	if sc.Record && cfg.StartRecording == nil {
-		return res, errors.New("recording cannot be started in this build (no mediation API for it yet)")
-	}
-
 	idle, err := srv.RSS()
 	if err != nil {
 		return res, err
+	}
+	var session *sessionJoiner
+	r.joiner = devJoiner{room: r.room}
+	if sc.Mediated || sc.Record {
+		if session, err = newSessionJoiner(ctx, srv, sc.Record); err != nil {
+			return res, fmt.Errorf("mediation session: %w", err)
+		}
+		r.joiner = session
 	}
 	if err := r.connectAll(ctx); err != nil {
 		return res, err
 	}
 	if sc.Record {
-		ids := make([]string, 0, len(r.parts))
-		for _, p := range r.parts {
-			ids = append(ids, p.identity)
-		}
-		stop, err := cfg.StartRecording(ctx, srv, r.room, ids)
+		var st recordingState
+		lktest.Eventually(10*time.Second, func() bool {
+			st, err = session.recording(ctx)
+			return err != nil || st.Active
+		})
 		if err != nil {
-			return res, fmt.Errorf("start recording: %w", err)
+			return res, err
 		}
-		defer func() {
-			if err := stop(); err != nil {
-				r.log.Warn("stop recording", "err", err)
-			}
-		}()
+		if !st.Active {
+			return res, fmt.Errorf("recording did not start: %+v", st)
+		}
 	}
 	if err := sleep(ctx, cfg.Warmup); err != nil {
 		return res, err
@@ -116,6 +116,8 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	if err != nil {
 		return res, err
 	}
+	dataDir := filepath.Join(srv.Dir, "data")
+	disk0 := dirSize(dataDir)
 	end := func() {}
 	if cfg.OnWindow != nil {
 		end = cfg.OnWindow(srv.PID, cfg.Duration)
@@ -130,6 +132,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	if serr != nil {
 		return res, serr
 	}
+	disk1 := dirSize(dataDir)
 	r.logTracks(a, b)
 	lat := r.takeLatencies()
 	rss, err := srv.RSS()
@@ -138,6 +141,16 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	}
 	if !srv.Alive() {
 		return res, errors.New("server exited during the run")
+	}
+	if sc.Record {
+		st, err := session.recording(ctx)
+		if err != nil {
+			return res, err
+		}
+		if !st.Active || !st.Healthy {
+			return res, fmt.Errorf("recording not active and healthy after the window: %+v", st)
+		}
+		res.Recording = true
 	}
 
 	win := b.at.Sub(a.at).Seconds()
@@ -176,6 +189,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	res.RSSMB = round(float64(rss)/(1<<20), 1)
 	res.IdleRSSMB = round(float64(idle)/(1<<20), 1)
 	res.RSSPerPartKB = round(float64(rss-idle)/1024/float64(sc.Participants()), 1)
+	res.DataDirKbps = round(float64(disk1-disk0)*8/1000/win, 1)
 	res.SeqJumps = b.jumps - a.jumps
 	res.PLIs = b.plis - a.plis
 	return res, nil
@@ -188,7 +202,7 @@ func (r *run) connectAll(ctx context.Context) error {
 	for i := range r.sc.Publishers {
 		p := &participant{identity: fmt.Sprintf("pub-%d", i), subscribe: r.sc.Meeting}
 		start := time.Now()
-		if err := r.connect(p, true, false); err != nil {
+		if err := r.connect(ctx, p, true, false); err != nil {
 			return err
 		}
 		vp, err := p.client.PublishVP8(video)
@@ -224,7 +238,7 @@ func (r *run) connectAll(ctx context.Context) error {
 	for i := range r.sc.Subscribers {
 		p := &participant{identity: fmt.Sprintf("sub-%03d", i), subscribe: true}
 		start := time.Now()
-		if err := r.connect(p, false, r.cfg.HiddenViewers); err != nil {
+		if err := r.connect(ctx, p, false, r.cfg.HiddenViewers); err != nil {
 			return err
 		}
 		r.firstFrames(ctx, p, start, sending)
@@ -235,20 +249,22 @@ func (r *run) connectAll(ctx context.Context) error {
 	return r.waitFlowing(ctx)
 }
 
-func (r *run) connect(p *participant, publish, hidden bool) error {
-	tok, err := signaling.MintToken(DevKey, DevSecret, signaling.TokenSpec{
-		Room: r.room, Identity: p.identity, TTL: time.Hour,
-		CanPublish: publish, CanSubscribe: p.subscribe, Hidden: hidden,
-	})
+// connect joins p; p.identity is a label until then, the server's identity after.
+func (r *run) connect(ctx context.Context, p *participant, publish, hidden bool) error {
+	tok, err := r.joiner.Token(ctx, p.identity, publish, p.subscribe, hidden)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: token: %w", p.identity, err)
 	}
 	c, err := lktest.Connect(r.srv.URL, tok)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.identity, err)
 	}
 	p.client = c
+	p.identity = c.Identity
 	r.parts = append(r.parts, p)
+	if err := r.joiner.Joined(ctx, p.identity); err != nil {
+		return fmt.Errorf("%s: joined: %w", p.identity, err)
+	}
 	return nil
 }
 

@@ -14,7 +14,12 @@ type Scenario struct {
 	Subscribers int  // watch-only participants (0 in a meeting)
 	Meeting     bool // publishers subscribe to each other
 	Audio       bool // publishers also send Opus (20 ms packets)
-	Record      bool // start recording of the session through the mediation API
+	// Mediated joins everyone through the mediation API (/api) of a --dev server: the
+	// first participant is the host, the others are invited parties admitted from the
+	// lobby. Record sets the session to record on open (everyone consents); it implies
+	// Mediated.
+	Mediated bool
+	Record   bool
 }
 
 // Default is the scenario table run when --scenarios is not given (issue 2: 1 video x
@@ -30,7 +35,8 @@ var Default = []Scenario{
 // Extra scenarios are run only when named.
 var Extra = []Scenario{
 	{Name: "tiny", Publishers: 1, Subscribers: 2},
-	{Name: "meeting4-recorded", Publishers: 4, Meeting: true, Audio: true, Record: true},
+	{Name: "meeting4-session", Publishers: 4, Meeting: true, Audio: true, Mediated: true},
+	{Name: "meeting4-recorded", Publishers: 4, Meeting: true, Audio: true, Mediated: true, Record: true},
 }
 
 // Participants is how many clients the scenario connects.
