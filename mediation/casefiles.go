@@ -342,6 +342,12 @@ func (c *CaseFiles) seal(cs *caseSession, log *slog.Logger) {
 	if cs.rs == nil {
 		return
 	}
+	for space, on := range cs.recording { // every stop is logged with its reason
+		if on {
+			_ = cs.rs.Log(recording.Event{Kind: recording.KindRecordingStopped, Actor: "system", Detail: map[string]string{"space": space, "reason": "session ended"}})
+			cs.recording[space] = false
+		}
+	}
 	_ = cs.rs.Log(recording.Event{Kind: recording.KindEnded, Actor: "system", Detail: map[string]string{"reason": "session ended"}})
 	if _, err := cs.rs.Seal(c.cfg.Key); err != nil {
 		c.fail(cs, fmt.Errorf("seal case file: %w", err), log)

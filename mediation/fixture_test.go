@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +41,7 @@ type fixture struct {
 	srv     *httptest.Server
 	cookies map[string]*http.Cookie
 	ctx     context.Context
+	dataDir string // case files
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -92,7 +94,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := NewCaseFiles(CaseFilesConfig{DataDir: t.TempDir(), Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
+	fx.dataDir = t.TempDir()
+	rec := NewCaseFiles(CaseFilesConfig{DataDir: fx.dataDir, Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
 	fx.svc = New(Config{Recorder: rec}, fx.st, fx.rooms, testLogger(t))
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
@@ -195,7 +198,16 @@ func (fx *fixture) scene() scene {
 	if _, err := fx.st.Arrive(ctx, store.ReceptionEntry{SessionID: se.ID, Identity: g, Name: "App"}); err != nil {
 		fx.t.Fatal(err)
 	}
-	fx.svc.replan(se) // opens the session's case file
+	fx.svc.replan(se) // opens the session's case file, on the recorder's goroutine
+	events := filepath.Join(fx.dataDir, "cases", CaseFolder(c.ID, c.Number), SessionFolder(se.ID), "events.jsonl")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(events); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			fx.t.Fatal("case file not opened")
+		}
+	}
 	return scene{caseID: c.ID, sessID: se.ID, room: se.Room, code: inv.Code, guest: g, parties: c.Parties}
 }
 

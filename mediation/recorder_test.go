@@ -1,0 +1,568 @@
+package mediation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+
+	"yizhan/internal/lktest"
+	"yizhan/recording"
+	"yizhan/signaling"
+)
+
+// Recording with the real recorder (CaseFiles), the real server in process and real
+// LiveKit SDK clients publishing real VP8 and Opus (a clip made with ffmpeg), so that the
+// files can be played back and measured.
+
+// TestRecorderSession: a mediator and two parties (invited, consented, admitted) publish
+// for a few seconds and the host ends the session. The case file has one WebM per track,
+// vp8 or opus, each as long as the session within a second; it verifies against the
+// server's key; its events log the joins, admissions, consents, the recording's start and
+// stop and the end; the room metadata said "recording" while the writers ran.
+func TestRecorderSession(t *testing.T) {
+	rs := newRecorderServer(t)
+	ls := rs.ls
+	c, se := rs.newCase(t, "off")
+	med, app, res := rs.joinAll(t, c, se, true, true)
+
+	t0 := time.Now()
+	for _, cl := range []*lktest.Client{med, app, res} {
+		recPublishClip(t, cl, rs.clip)
+	}
+	waitFor(t, "every track is written", func() bool {
+		st := ls.svc.cfg.Recorder.Status(se.ID)
+		return st.Active && st.Healthy && len(recWebm(rs.sessionDir(c, se))) == 6
+	})
+	waitFor(t, "the room says recording", func() bool { return recMeta(app).Recording && recMeta(res).Recording })
+	time.Sleep(6 * time.Second)
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	length := time.Since(t0).Seconds()
+
+	dir := rs.sessionDir(c, se)
+	m := rs.sealed(t, dir)
+	if rep, err := recording.Verify(dir, rs.pub()); err != nil {
+		t.Fatalf("verify: %v\n%s", err, rep.Summary())
+	}
+	if len(m.Files) < 6 {
+		t.Fatalf("manifest lists %d files, want 6 tracks", len(m.Files))
+	}
+	perIdentity := map[string]int{}
+	for _, fe := range m.Files {
+		if fe.Kind != "video" && fe.Kind != "audio" {
+			continue
+		}
+		perIdentity[fe.Identity]++
+		codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+		t.Logf("%-55s %-4s %.2fs (session %.2fs, start %+d ms via %s, gaps %d)", fe.Path, codec, dur, length, fe.StartOffsetMs, fe.StartSource, len(fe.Gaps))
+		if want := map[string]string{"video": "vp8", "audio": "opus"}[fe.Kind]; codec != want {
+			t.Errorf("%s: codec %s, want %s", fe.Path, codec, want)
+		}
+		if d := dur - length; d < -1 || d > 1 {
+			t.Errorf("%s plays %.2fs, the session lasted %.2fs", fe.Path, dur, length)
+		}
+		if msg := recDecode(t, filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
+			t.Errorf("%s: ffmpeg: %s", fe.Path, msg)
+		}
+	}
+	for _, id := range []string{med.Identity, app.Identity, res.Identity} {
+		if perIdentity[id] != 2 {
+			t.Errorf("%s has %d track files, want 2: %v", id, perIdentity[id], perIdentity)
+		}
+	}
+	kinds := recEventKinds(t, dir)
+	for _, k := range []string{"join", "admit", recording.KindConsented, recording.KindRecordingStarted, recording.KindRecordingStopped,
+		recording.KindTrackStarted, recording.KindEnded, recording.KindSealed} {
+		if kinds[k] == 0 {
+			t.Errorf("events.jsonl has no %q: %v", k, kinds)
+		}
+	}
+	if kinds["join"] < 3 || kinds["admit"] < 2 || kinds[recording.KindConsented] < 3 {
+		t.Errorf("events.jsonl: %v", kinds)
+	}
+}
+
+// TestRecorderConsentDeclined: the respondent declines. While they are in the joint
+// space nothing is recorded and the room says so; moved back to the lobby, recording
+// resumes. No file carries their media; the decline is in the event log.
+func TestRecorderConsentDeclined(t *testing.T) {
+	rs := newRecorderServer(t)
+	ls := rs.ls
+	c, se := rs.newCase(t, "off")
+	med, app, res := rs.joinAll(t, c, se, true, false)
+	for _, cl := range []*lktest.Client{med, app, res} {
+		recPublishClip(t, cl, rs.clip)
+	}
+	waitFor(t, "recording stops while the decliner is in the joint space", func() bool {
+		return !ls.svc.cfg.Recorder.Status(se.ID).Active && app.PacketsFrom(res.Identity, "video") > 20
+	})
+	waitFor(t, "the room says not recording", func() bool { return !recMeta(app).Recording && recMeta(app).Title != "" })
+	time.Sleep(2 * time.Second)
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/lobby", se.ID), `{"identity":"`+res.Identity+`"}`, 200, nil)
+	waitFor(t, "recording resumes without the decliner", func() bool { return ls.svc.cfg.Recorder.Status(se.ID).Active })
+	waitFor(t, "the room says recording", func() bool { return recMeta(app).Recording })
+	time.Sleep(2 * time.Second)
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+
+	dir := rs.sessionDir(c, se)
+	m := rs.sealed(t, dir)
+	n := 0
+	for _, fe := range m.Files {
+		if fe.Identity == res.Identity || strings.Contains(fe.Path, res.Identity) {
+			t.Errorf("the respondent declined and was recorded: %s", fe.Path)
+		}
+		if strings.HasSuffix(fe.Path, ".webm") {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d track files, want 4 (mediator and applicant)", n)
+	}
+	declined := false
+	for _, cs := range m.Consents {
+		declined = declined || (cs.Identity == res.Identity && !cs.Given)
+	}
+	if !declined {
+		t.Errorf("the manifest does not show the decline: %+v", m.Consents)
+	}
+	if kinds := recEventKinds(t, dir); kinds[recording.KindDeclined] == 0 {
+		t.Errorf("no declined event: %v", kinds)
+	}
+}
+
+// TestRecorderCaucusOff: under policy "off" the applicant's caucus with the mediator
+// leaves no media in the case file (their files stop before it and start again after),
+// only its events; the respondent, alone in the joint space meanwhile, is recorded on.
+func TestRecorderCaucusOff(t *testing.T) {
+	rs := newRecorderServer(t)
+	m, dir, caucus, ids := rs.caucusSession(t, "off")
+	for _, fe := range m.Files {
+		if fe.Restricted || strings.HasPrefix(fe.Path, "sealed/") {
+			t.Errorf("policy off, yet a sealed file: %s", fe.Path)
+		}
+		if fe.Identity != ids[0] && fe.Identity != ids[1] {
+			continue
+		}
+		from, to := recSpan(fe)
+		if leak := recOverlap(from, to, caucus); leak > 0 {
+			t.Errorf("%s holds %v of the caucus (file %s..%s, caucus %s..%s)", fe.Path, leak, from.Format("05.000"), to.Format("05.000"),
+				caucus[0].Format("05.000"), caucus[1].Format("05.000"))
+		}
+	}
+	kinds := recEventKinds(t, dir)
+	if kinds["move"] < 4 {
+		t.Errorf("the caucus is not in the events: %v", kinds)
+	}
+}
+
+// TestRecorderCaucusSealed: under policy "sealed" the caucus media goes to the sealed
+// part of the session folder, listed as restricted; the joint files hold none of it.
+func TestRecorderCaucusSealed(t *testing.T) {
+	rs := newRecorderServer(t)
+	m, dir, caucus, ids := rs.caucusSession(t, "sealed")
+	sealedFiles := 0
+	for _, fe := range m.Files {
+		if fe.Identity != ids[0] && fe.Identity != ids[1] {
+			continue
+		}
+		from, to := recSpan(fe)
+		inCaucus := strings.HasPrefix(fe.Path, "sealed/")
+		if inCaucus {
+			sealedFiles++
+			if !fe.Restricted {
+				t.Errorf("%s is not marked restricted", fe.Path)
+			}
+			// the sealed file lies inside the caucus, give or take the time to move
+			if from.Before(caucus[0].Add(-time.Second)) || to.After(caucus[1].Add(time.Second)) {
+				t.Errorf("%s spans %s..%s, the caucus %s..%s", fe.Path, from.Format("05.000"), to.Format("05.000"), caucus[0].Format("05.000"), caucus[1].Format("05.000"))
+			}
+			codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+			t.Logf("sealed: %s %s %.2fs (caucus %.2fs)", fe.Path, codec, dur, caucus[1].Sub(caucus[0]).Seconds())
+			continue
+		}
+		if leak := recOverlap(from, to, caucus); leak > 0 {
+			t.Errorf("%s (joint) holds %v of the caucus", fe.Path, leak)
+		}
+	}
+	if sealedFiles != 4 {
+		t.Errorf("%d sealed files, want 4 (applicant and mediator, audio and video)", sealedFiles)
+	}
+	files, err := recording.ListCase(rs.data, filepath.Base(filepath.Dir(dir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restricted := 0
+	for _, f := range files {
+		if f.Restricted {
+			restricted++
+		}
+	}
+	if restricted != 4 {
+		t.Errorf("ListCase shows %d restricted files, want 4", restricted)
+	}
+}
+
+// caucusSession runs a session under policy: everyone in the joint space for 2 s, the
+// applicant and the mediator in a caucus for 3 s, back for 2 s, end. It returns the
+// sealed manifest, the folder, the caucus interval (from the first move's start to the
+// end of the last move back: conservative for "no caucus media outside sealed") and the
+// identities in the caucus.
+func (rs *recorderServer) caucusSession(t *testing.T, policy string) (recording.Manifest, string, [2]time.Time, [2]string) {
+	ls := rs.ls
+	c, se := rs.newCase(t, policy)
+	med, app, res := rs.joinAll(t, c, se, true, true)
+	for _, cl := range []*lktest.Client{med, app, res} {
+		recPublishClip(t, cl, rs.clip)
+	}
+	waitFor(t, "every track is written", func() bool { return len(recWebm(rs.sessionDir(c, se))) == 6 })
+	time.Sleep(2 * time.Second)
+	move := func(space string) {
+		for _, id := range []string{app.Identity, med.Identity} {
+			ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/move", se.ID), `{"identity":"`+id+`","space":"`+space+`"}`, 200, nil)
+		}
+	}
+	var caucus [2]time.Time
+	caucus[0] = time.Now()
+	move("caucus-applicant")
+	waitFor(t, "the caucus talks", func() bool {
+		n := app.PacketsFrom(med.Identity, "audio")
+		time.Sleep(100 * time.Millisecond)
+		return app.PacketsFrom(med.Identity, "audio") > n
+	})
+	time.Sleep(3 * time.Second)
+	move(jointSpace)
+	caucus[1] = time.Now()
+	waitFor(t, "back in the joint space", func() bool {
+		n := res.PacketsFrom(app.Identity, "audio")
+		time.Sleep(100 * time.Millisecond)
+		return res.PacketsFrom(app.Identity, "audio") > n
+	})
+	time.Sleep(2 * time.Second)
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	dir := rs.sessionDir(c, se)
+	m := rs.sealed(t, dir)
+	if rep, err := recording.Verify(dir, rs.pub()); err != nil {
+		t.Fatalf("verify: %v\n%s", err, rep.Summary())
+	}
+	for _, fe := range m.Files {
+		if strings.HasSuffix(fe.Path, ".webm") {
+			from, to := recSpan(fe)
+			t.Logf("%-60s %s..%s", fe.Path, from.Format("05.000"), to.Format("05.000"))
+		}
+	}
+	t.Logf("caucus %s..%s", caucus[0].Format("05.000"), caucus[1].Format("05.000"))
+	return m, dir, caucus, [2]string{app.Identity, med.Identity}
+}
+
+// recOverlap is how long [from, to] overlaps span.
+func recOverlap(from, to time.Time, span [2]time.Time) time.Duration {
+	if span[0].After(from) {
+		from = span[0]
+	}
+	if span[1].Before(to) {
+		to = span[1]
+	}
+	return max(to.Sub(from), 0)
+}
+
+// recSpan is the wall-clock span of a track file.
+func recSpan(fe recording.FileEntry) (time.Time, time.Time) {
+	return fe.StartTime, fe.StartTime.Add(time.Duration(fe.DurationMs) * time.Millisecond)
+}
+
+// recorderServer is the whole server in process with CaseFiles recording into data.
+type recorderServer struct {
+	ls   *liveServer
+	data string
+	key  *recording.Signer
+	clip *recClip
+}
+
+func newRecorderServer(t *testing.T) *recorderServer {
+	t.Helper()
+	for _, tool := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	rs := &recorderServer{data: t.TempDir()}
+	var err error
+	if rs.key, err = recording.LoadOrCreateKey(rs.data); err != nil {
+		t.Fatal(err)
+	}
+	rs.clip = recMakeClip(t)
+	rs.ls = newLiveServerWith(t, func(sig *signaling.Server) Config {
+		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: rs.data, Key: rs.key, Rooms: sig, Logger: testLogger(t)})}
+	})
+	return rs
+}
+
+func (rs *recorderServer) pub() *recording.PublicKey {
+	p := rs.key.Public()
+	return &p
+}
+
+func (rs *recorderServer) newCase(t *testing.T, policy string) (caseJSON, sessionJSON) {
+	t.Helper()
+	var c caseJSON
+	rs.ls.call("mediator", "POST", "/api/cases", `{"title":"录像测试","category":"contracts","risk":"blue","mediator":"med",
+		"parties":[{"name":"张三","side":"applicant"},{"name":"李四","side":"respondent"}]}`, 201, &c)
+	var se sessionJSON
+	rs.ls.call("mediator", "POST", fmt.Sprintf("/api/cases/%d/sessions", c.ID), `{"kind":"mediation","title":"调解","caucus_policy":"`+policy+`"}`, 201, &se)
+	return c, se
+}
+
+// joinAll brings the mediator and both parties (with their consent answers) into the
+// joint space, none publishing yet.
+func (rs *recorderServer) joinAll(t *testing.T, c caseJSON, se sessionJSON, appConsent, resConsent bool) (med, app, res *lktest.Client) {
+	t.Helper()
+	ls := rs.ls
+	var medJ, appJ, resJ joinJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/join", se.ID), ``, 200, &medJ)
+	for _, p := range []struct {
+		party   int64
+		consent bool
+		j       *joinJSON
+	}{{c.Parties[0].ID, appConsent, &appJ}, {c.Parties[1].ID, resConsent, &resJ}} {
+		inv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, p.party))
+		ls.call("party", "POST", "/api/join/"+inv.Code, fmt.Sprintf(`{"consent":%v}`, p.consent), 200, p.j)
+	}
+	med, app, res = ls.connect(medJ), ls.connect(appJ), ls.connect(resJ)
+	for _, id := range []string{appJ.Identity, resJ.Identity} {
+		waitFor(t, id+" knocks", func() bool { _, ok := ls.svc.participant(se.Room, id); return ok })
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+id+`"}`, 200, nil)
+	}
+	waitFor(t, "everyone sees everyone", func() bool {
+		return app.Room.GetParticipantByIdentity(resJ.Identity) != nil && res.Room.GetParticipantByIdentity(medJ.Identity) != nil
+	})
+	return med, app, res
+}
+
+func (rs *recorderServer) sessionDir(c caseJSON, se sessionJSON) string {
+	return filepath.Join(rs.data, "cases", CaseFolder(c.ID, c.Number), SessionFolder(se.ID))
+}
+
+// sealed waits for the session folder's manifest and reads it.
+func (rs *recorderServer) sealed(t *testing.T, dir string) recording.Manifest {
+	t.Helper()
+	waitFor(t, "the case file is sealed", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "manifest.json"))
+		return err == nil
+	})
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m recording.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func recEventKinds(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	evs, err := recording.ReadEvents(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range evs {
+		kinds[e.Kind]++
+	}
+	return kinds
+}
+
+func recMeta(c *lktest.Client) roomMetaJSON {
+	var m roomMetaJSON
+	_ = json.Unmarshal([]byte(c.Metadata()), &m)
+	return m
+}
+
+func recWebm(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.webm"))
+	s, _ := filepath.Glob(filepath.Join(dir, "sealed", "*.webm"))
+	return append(m, s...)
+}
+
+// recFFprobe returns the codec of a file's only stream and how long it plays.
+func recFFprobe(t *testing.T, f string) (string, float64) {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "json", f).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", f, err)
+	}
+	var r struct {
+		Streams []struct {
+			Codec string `json:"codec_name"`
+		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Streams) != 1 {
+		t.Fatalf("ffprobe %s: %v %s", f, err, out)
+	}
+	d, err := strconv.ParseFloat(r.Format.Duration, 64)
+	if err != nil {
+		t.Fatalf("ffprobe %s: duration %q", f, r.Format.Duration)
+	}
+	return r.Streams[0].Codec, d
+}
+
+// recDecode decodes a whole file with ffmpeg and returns what it complained of.
+func recDecode(t *testing.T, f string) string {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", f, "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// A real clip: ffmpeg encodes a few seconds of VP8 (a keyframe every second) and Opus
+// (one 20 ms packet per Ogg page); recPublishClip loops it for as long as the test runs.
+
+type recClip struct {
+	video, audio [][]byte
+}
+
+func recMakeClip(t *testing.T) *recClip {
+	t.Helper()
+	dir := t.TempDir()
+	ivf, ogg := filepath.Join(dir, "clip.ivf"), filepath.Join(dir, "clip.ogg")
+	for _, args := range [][]string{
+		{"-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "4", "-c:v", "libvpx", "-b:v", "300k", "-g", "15", "-keyint_min", "15",
+			"-auto-alt-ref", "0", "-lag-in-frames", "0", "-deadline", "realtime", ivf},
+		{"-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", "-page_duration", "20000", ogg},
+	} {
+		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
+		}
+	}
+	c := &recClip{}
+	f, err := os.Open(ivf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, _, err := ivfreader.NewWith(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		frame, _, err := r.ParseNextFrame()
+		if err != nil {
+			break
+		}
+		c.video = append(c.video, frame)
+	}
+	g, err := os.Open(ogg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	or, _, err := oggreader.NewWith(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		page, _, err := or.ParseNextPage()
+		if err != nil {
+			break
+		}
+		if bytes.HasPrefix(page, []byte("OpusHead")) || bytes.HasPrefix(page, []byte("OpusTags")) {
+			continue
+		}
+		c.audio = append(c.audio, page)
+	}
+	if len(c.video) < 30 || len(c.audio) < 100 {
+		t.Fatalf("clip: %d video frames, %d audio packets", len(c.video), len(c.audio))
+	}
+	return c
+}
+
+// recLoop hands out a clip's samples in a circle; a keyframe request restarts it at its
+// first frame, a keyframe.
+type recLoop struct {
+	samples [][]byte
+	dur     time.Duration
+	i       int
+	restart atomic.Bool
+	stop    chan struct{}
+}
+
+func (l *recLoop) NextSample(ctx context.Context) (media.Sample, error) {
+	select {
+	case <-l.stop:
+		return media.Sample{}, io.EOF
+	case <-ctx.Done():
+		return media.Sample{}, io.EOF
+	default:
+	}
+	if l.restart.Swap(false) {
+		l.i = 0
+	}
+	s := l.samples[l.i%len(l.samples)]
+	l.i++
+	return media.Sample{Data: s, Duration: l.dur}, nil
+}
+
+func (l *recLoop) OnBind() error   { return nil }
+func (l *recLoop) OnUnbind() error { return nil }
+func (l *recLoop) Close() error    { return nil }
+
+// recPublishClip publishes the clip's video and audio from c, looping until the test ends.
+func recPublishClip(t *testing.T, c *lktest.Client, cl *recClip) {
+	t.Helper()
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	for _, k := range []struct {
+		l      *recLoop
+		cap    webrtc.RTPCodecCapability
+		source livekit.TrackSource
+	}{
+		{&recLoop{samples: cl.video, dur: time.Second / 15, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, livekit.TrackSource_CAMERA},
+		{&recLoop{samples: cl.audio, dur: 20 * time.Millisecond, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, livekit.TrackSource_MICROPHONE},
+	} {
+		l := k.l
+		track, err := lksdk.NewLocalTrack(k.cap, lksdk.WithRTCPHandler(func(p rtcp.Packet) {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				l.restart.Store(true)
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		track.OnBind(func() {
+			if err := track.StartWrite(l, nil); err != nil {
+				t.Errorf("start write: %v", err)
+			}
+		})
+		opts := &lksdk.TrackPublicationOptions{Name: strings.ToLower(k.source.String()), Source: k.source}
+		if k.source == livekit.TrackSource_CAMERA {
+			opts.VideoWidth, opts.VideoHeight = 320, 240
+		}
+		if _, err := c.Room.LocalParticipant.PublishTrack(track, opts); err != nil {
+			t.Fatalf("%s publish: %v", c.Identity, err)
+		}
+	}
+}
