@@ -28,9 +28,7 @@ func TestCaseFilePlayback(t *testing.T) {
 
 	pa := b.newPage("applicant", 390, 844)
 	partyJoins(pa, app.URL, applicant, "")
-	sel := fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, applicant.Identity)
-	med.waitJS("applicant in the lobby list", fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
-	med.click(sel)
+	admit(med, pa, applicant.Identity)
 	pa.waitVideoFrom(mediatorID, 45*time.Second)
 	med.waitVideoFrom(applicant.Identity, 45*time.Second)
 	pa.waitJS("recording indicator", `!document.querySelector('.rec-ind').classList.contains('hidden')`, 20*time.Second)

@@ -143,6 +143,17 @@ func partyJoins(p *page, base string, inv mediation.DemoInvitation, shots string
 	p.waitJS("lobby", `!!document.querySelector('.call.in-lobby .lobby-time')`, 20*time.Second)
 }
 
+// admit clicks a lobby entry's admit button and waits until the person has left the lobby
+// list and their page has left the lobby view.
+func admit(med, party *page, identity string) {
+	med.t.Helper()
+	sel := fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, identity)
+	med.waitJS("lobby entry of "+identity, fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
+	med.click(sel)
+	med.waitJS(identity+" gone from the lobby list", fmt.Sprintf(`!document.querySelector('.lobby [data-identity="%s"]')`, identity), 15*time.Second)
+	party.waitJS("out of the lobby view", `!!document.querySelector('.call') && !document.querySelector('.call.in-lobby')`, 15*time.Second)
+}
+
 // TestPartyLobbyAdmitCaucus: two parties join by link and wait in the lobby; the mediator
 // admits them from the console; everybody renders everybody's video; a caucus with the
 // applicant side hides them from the respondent, who sees the private-meeting notice;
@@ -171,19 +182,16 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 	pa.screenshot("party-4-lobby")
 
 	// the knock reaches the console; the mediator admits
-	sel := fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, applicant.Identity)
-	med.waitJS("applicant in the lobby list", fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
+	med.waitJS("applicant in the lobby list", fmt.Sprintf(`!!document.querySelector('.lobby [data-identity="%s"]')`, applicant.Identity), 20*time.Second)
 	med.screenshot("console-live-lobby")
-	med.click(sel)
+	admit(med, pa, applicant.Identity)
 	pa.waitVideoFrom(mediatorID, 45*time.Second)
 	med.waitVideoFrom(applicant.Identity, 45*time.Second)
 	pa.screenshot("party-5-session")
 
 	pb := b.newPage("respondent", 1024, 700)
 	partyJoins(pb, app.URL, respondent, "")
-	sel = fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, respondent.Identity)
-	med.waitJS("respondent in the lobby list", fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
-	med.click(sel)
+	admit(med, pb, respondent.Identity)
 	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
 	pb.waitVideoFrom(mediatorID, 45*time.Second)
 	pa.waitVideoFrom(respondent.Identity, 45*time.Second)

@@ -160,8 +160,27 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     } else live = undefined;
     if (sig === drawn) return;
     drawn = sig;
-    drawPanels();
+    if (pressing) redrawAfterPress = true;
+    else drawPanels();
   };
+  // never swap the buttons between a press and its release: the click would be lost
+  let pressing = false;
+  let redrawAfterPress = false;
+  panels.addEventListener('pointerdown', () => (pressing = true));
+  const released = () => {
+    if (!pressing) return;
+    pressing = false;
+    if (redrawAfterPress) {
+      redrawAfterPress = false;
+      setTimeout(drawPanels, 0); // after the click event of this release
+    }
+  };
+  window.addEventListener('pointerup', released);
+  window.addEventListener('pointercancel', released);
+  ctx.onLeave(() => {
+    window.removeEventListener('pointerup', released);
+    window.removeEventListener('pointercancel', released);
+  });
 
   const act = async (path: string, body: unknown) => {
     try {
