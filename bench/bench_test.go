@@ -154,6 +154,9 @@ func TestScenarioTable(t *testing.T) {
 	if len(got) != 3 || got[1].Publishers != 3 || got[1].Subscribers != 7 || got[2].Participants() != 3 {
 		t.Errorf("Select = %+v", got)
 	}
+	if got, err := Select("all,meeting4-recorded"); err != nil || len(got) != len(Default)+1 || !got[len(got)-1].Record {
+		t.Errorf("Select(all,meeting4-recorded) = %v, %v", got, err)
+	}
 	for _, bad := range []string{"nope", "video0x5", "video1x5000", "video2x3y", ","} {
 		if _, err := Select(bad); err == nil {
 			t.Errorf("Select(%q): no error", bad)

@@ -29,11 +29,11 @@ type Joiner interface {
 	Joined(ctx context.Context, identity string) error
 }
 
-// devJoiner mints tokens with the dev key for a plain room (no mediation session).
-type devJoiner struct{ room string }
+// devJoiner mints tokens with the server's key for a plain room (no mediation session).
+type devJoiner struct{ room, key, secret string }
 
 func (j devJoiner) Token(_ context.Context, name string, publish, subscribe, hidden bool) (string, error) {
-	return signaling.MintToken(DevKey, DevSecret, signaling.TokenSpec{
+	return signaling.MintToken(j.key, j.secret, signaling.TokenSpec{
 		Room: j.room, Identity: name, TTL: time.Hour,
 		CanPublish: publish, CanSubscribe: subscribe, Hidden: hidden,
 	})

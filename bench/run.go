@@ -82,7 +82,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 		return res, err
 	}
 	var session *sessionJoiner
-	r.joiner = devJoiner{room: r.room}
+	r.joiner = devJoiner{room: r.room, key: srv.APIKey, secret: srv.Secret}
 	if sc.Mediated || sc.Record {
 		if session, err = newSessionJoiner(ctx, srv, sc.Record); err != nil {
 			return res, fmt.Errorf("mediation session: %w", err)

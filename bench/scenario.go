@@ -58,7 +58,8 @@ func (s Scenario) SubscriberCount() int {
 	return s.Subscribers
 }
 
-// Select picks scenarios by comma-separated names; "" or "all" is Default.
+// Select picks scenarios by comma-separated names; "" or "all" is Default, and "all"
+// may be combined with others ("all,meeting4-recorded").
 // A name of the form videoPxS (e.g. video3x7) builds a broadcast scenario on the fly.
 func Select(names string) ([]Scenario, error) {
 	names = strings.TrimSpace(names)
@@ -69,6 +70,10 @@ func Select(names string) ([]Scenario, error) {
 	for _, n := range strings.Split(names, ",") {
 		n = strings.TrimSpace(n)
 		if n == "" {
+			continue
+		}
+		if n == "all" {
+			out = append(out, Default...)
 			continue
 		}
 		s, ok := lookup(n)

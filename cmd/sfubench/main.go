@@ -173,7 +173,7 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	// A scenario is bounded: joins, warm-up, window, teardown.
 	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
 	defer cancel()
-	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, Dev: sc.Mediated || sc.Record, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
 	if err != nil {
 		return res, err
 	}
