@@ -319,3 +319,43 @@ func TestKnockAndLinkedMove(t *testing.T) {
 		t.Errorf("timeline kinds %v", kinds)
 	}
 }
+
+// TestRejoinGrace: an admitted participant who drops out and rejoins at once returns to
+// their space; after a host removed them, or when they dropped from the lobby, the lobby.
+func TestRejoinGrace(t *testing.T) {
+	fx := newFixture(t)
+	sc := fx.scene()
+	se, _ := fx.st.Session(fx.ctx, sc.sessID)
+	left := func(space string) {
+		fx.svc.Event(signaling.Event{Kind: signaling.EventLeft, Room: se.Room, Identity: sc.guest, SID: "PA_old",
+			Participant: signaling.Participant{Identity: sc.guest, SID: "PA_old", Space: space, Attributes: map[string]string{"role": "party"}}})
+	}
+	join := func() string {
+		t.Helper()
+		space, err := fx.svc.Joining(se.Room, signaling.Participant{Identity: sc.guest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return space
+	}
+	fx.rooms.RemoveParticipant(se.Room, sc.guest) // the fake has no connection for it now
+	left("caucus-applicant")
+	if got := join(); got != "caucus-applicant" {
+		t.Errorf("rejoin after a drop: %q", got)
+	}
+	if got := join(); got != "" {
+		t.Errorf("the grace is used once: %q", got)
+	}
+	left("")
+	if got := join(); got != "" {
+		t.Errorf("rejoin after dropping from the lobby: %q", got)
+	}
+	fx.rooms.add(se.Room, signaling.Participant{Identity: sc.guest, Space: jointSpace, Attributes: map[string]string{"role": "party"}})
+	if st, b := fx.do("mediator", "POST", fmt.Sprintf("/api/sessions/%d/remove", sc.sessID), `{"identity":"`+sc.guest+`"}`); st != 200 {
+		t.Fatalf("remove: %d %s", st, b)
+	}
+	left(jointSpace)
+	if got := join(); got != "" {
+		t.Errorf("rejoin after a host removed them: %q", got)
+	}
+}

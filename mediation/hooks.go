@@ -26,7 +26,53 @@ func (s *Service) Joining(room string, p signaling.Participant) (string, error) 
 		s.log.Info("join refused", "room", room, "identity", p.Identity, "err", err)
 		return "", err
 	}
+	if back := s.takeRejoin(room, p.Identity); back != "" {
+		return back, nil
+	}
 	return space, nil
+}
+
+// Rejoin grace: a network drop is not a new arrival.
+
+func rejoinKey(room, identity string) string { return room + "\x00" + identity }
+
+// noRejoin marks identity as sent away by a host: its coming "left" leaves no grace.
+func (s *Service) noRejoin(room, identity string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := rejoinKey(room, identity)
+	s.removed[k] = true
+	delete(s.rejoin, k)
+}
+
+// leftFrom remembers where someone who dropped out was, unless a host sent them away.
+func (s *Service) leftFrom(room, identity, space string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := rejoinKey(room, identity)
+	if s.removed[k] || space == "" || s.cfg.RejoinGrace < 0 {
+		delete(s.removed, k)
+		return
+	}
+	now := s.now()
+	for k2, r := range s.rejoin { // bounded by sweeping the stale
+		if now.After(r.until) {
+			delete(s.rejoin, k2)
+		}
+	}
+	s.rejoin[k] = rejoinRec{space: space, until: now.Add(s.cfg.RejoinGrace)}
+}
+
+func (s *Service) takeRejoin(room, identity string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := rejoinKey(room, identity)
+	r, ok := s.rejoin[k]
+	delete(s.rejoin, k)
+	if !ok || s.now().After(r.until) {
+		return ""
+	}
+	return r.space
 }
 
 // Event implements signaling.Hooks: it records joins and leaves on the case timeline,
@@ -81,6 +127,7 @@ func (s *Service) Event(ev signaling.Event) {
 			return // an older connection of someone who rejoined
 		}
 		s.unknock(ev.Room, ev.Identity, ev.SID)
+		s.leftFrom(ev.Room, ev.Identity, p.Space)
 		s.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "leave", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
 			Detail: fmt.Sprintf("%s left (%s)", p.Name, ev.Reason)})
 		live("left")

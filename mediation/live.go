@@ -153,6 +153,7 @@ func (s *Service) hostControl(control string) staffHandler {
 					return err
 				}
 			}
+			s.noRejoin(sc.sess.Room, req.Identity)
 			if err := s.rc.RemoveParticipant(sc.sess.Room, req.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 				return err
 			}

@@ -46,6 +46,10 @@ type Config struct {
 	LoginTTL time.Duration
 	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy).
 	SecureCookies bool
+	// RejoinGrace: someone admitted who drops out (network) and rejoins within this time
+	// returns to the space they were in instead of the lobby; not after a host removed,
+	// denied or sent them back. Default 60 s; negative: always the lobby.
+	RejoinGrace time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
 	Recorder Recorder
 	// Now is the clock (tests); nil = time.Now.
@@ -66,11 +70,18 @@ type Service struct {
 	joinAddr  *limiter // failed invitation look-ups per client address
 	hashDummy string   // compared against for unknown usernames (constant work)
 
-	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused
+	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
 	notes    map[string]map[string]string   // room -> identity -> note written on arrival
 	roomMeta map[string]string              // room -> metadata last set
 	paused   map[int64]string               // session -> why a host stopped recording
+	rejoin   map[string]rejoinRec           // room+"\x00"+identity -> where they were when they dropped
+	removed  map[string]bool                // room+"\x00"+identity -> a host removed them: no rejoin
+}
+
+type rejoinRec struct {
+	space string
+	until time.Time
 }
 
 type knockRec struct {
@@ -92,6 +103,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RejoinGrace == 0 {
+		cfg.RejoinGrace = time.Minute
+	}
 	s := &Service{
 		cfg:       cfg,
 		st:        st,
@@ -105,6 +119,8 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		notes:     map[string]map[string]string{},
 		roomMeta:  map[string]string{},
 		paused:    map[int64]string{},
+		rejoin:    map[string]rejoinRec{},
+		removed:   map[string]bool{},
 	}
 	s.hashDummy, _ = store.HashPassword("dummy password for unknown users")
 	if cf, ok := cfg.Recorder.(*CaseFiles); ok { // before any session starts: no race

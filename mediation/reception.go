@@ -131,6 +131,7 @@ func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *
 	}
 	if p, ok := s.participant(sc.sess.Room, req.Identity); ok {
 		for _, q := range append([]signaling.Participant{p}, s.linked(sc.sess.Room, p)...) {
+			s.noRejoin(sc.sess.Room, q.Identity)
 			if err := s.rc.RemoveParticipant(sc.sess.Room, q.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 				s.log.Warn("remove after outcome", "identity", q.Identity, "err", err)
 			}

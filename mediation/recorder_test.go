@@ -113,7 +113,11 @@ func TestRecorderConsentDeclined(t *testing.T) {
 	waitFor(t, "recording stops while the decliner is in the joint space", func() bool {
 		return !ls.svc.cfg.Recorder.Status(se.ID).Active && app.PacketsFrom(res.Identity, "video") > 20
 	})
-	waitFor(t, "the room says not recording", func() bool { return !recMeta(app).Recording && recMeta(app).Title != "" })
+	waitFor(t, "the room says not recording", func() bool {
+		t.Logf("metadata %s", app.Metadata())
+		time.Sleep(500 * time.Millisecond)
+		return !recMeta(app).Recording && recMeta(app).Title != ""
+	})
 	time.Sleep(2 * time.Second)
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/lobby", se.ID), `{"identity":"`+res.Identity+`"}`, 200, nil)
 	waitFor(t, "recording resumes without the decliner", func() bool { return ls.svc.cfg.Recorder.Status(se.ID).Active })
@@ -362,9 +366,13 @@ func (rs *recorderServer) sessionDir(c caseJSON, se sessionJSON) string {
 // sealed waits for the session folder's manifest and reads it.
 func (rs *recorderServer) sealed(t *testing.T, dir string) recording.Manifest {
 	t.Helper()
+	// sealed: the manifest is in place and the housekeeping files (the open marker, the
+	// track journals), removed right after it, are gone
 	waitFor(t, "the case file is sealed", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "manifest.json"))
-		return err == nil
+		_, open := os.Stat(filepath.Join(dir, ".recording"))
+		j, _ := filepath.Glob(filepath.Join(dir, "*.journal"))
+		return err == nil && open != nil && len(j) == 0
 	})
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {

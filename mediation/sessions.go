@@ -327,6 +327,7 @@ func (s *Service) revokeInvitation(w http.ResponseWriter, r *http.Request, a *ac
 		return err
 	}
 	ident := guestIdentity(inv.ID)
+	s.noRejoin(sc.sess.Room, ident)
 	if err := s.rc.RemoveParticipant(sc.sess.Room, ident); err == nil {
 		s.log.Info("revoked invitation: participant removed", "room", sc.sess.Room, "identity", ident)
 	}
