@@ -150,10 +150,17 @@ func (a *app) startTURN(tlsConf *tls.Config) error {
 	if err != nil {
 		return err
 	}
+	var turnTLS *tls.Config
+	if tlsConf != nil {
+		// The same certificates, without the HTTP ALPN list: a TURN client offering
+		// "stun.turn" (RFC 7443) must not be refused for want of a common protocol.
+		turnTLS = tlsConf.Clone()
+		turnTLS.NextProtos = nil
+	}
 	tc := turn.Config{
 		Realm:     cfg.turnRealm(),
 		Secret:    a.deploy().turnKey,
-		TLSConfig: tlsConf,
+		TLSConfig: turnTLS,
 		RelayBind: net.ParseIP(bind),
 		Peers:     peers,
 		Aliases:   aliases,

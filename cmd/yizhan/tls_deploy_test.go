@@ -46,6 +46,12 @@ func TestCertificateReload(t *testing.T) {
 		t.Errorf("ALPN %q: websockets need HTTP/1.1", p)
 	}
 	_ = c.Close()
+	// A TURN client offering the TURN ALPN id (RFC 7443) is not refused.
+	tc, err := tls.Dial("tcp4", turnAddr, &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{"stun.turn"}})
+	if err != nil {
+		t.Fatalf("TURN over TLS with ALPN stun.turn: %v", err)
+	}
+	_ = tc.Close()
 
 	_, second := writeCert(t, dir)
 	start := time.Now()
