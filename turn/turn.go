@@ -122,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	sc := pionturn.ServerConfig{
 		Realm:         cfg.Realm,
-		AuthHandler:   pionturn.LongTermTURNRESTAuthHandler(cfg.Secret, pl.NewLogger("auth")),
+		AuthHandler:   pionturn.LongTermTURNRESTAuthHandler(cfg.Secret, pl.quietLogger("auth")),
 		LoggerFactory: pl,
 		QuotaHandler:  s.quota.allow,
 		EventHandler: pionturn.EventHandler{
