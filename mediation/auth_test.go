@@ -351,6 +351,9 @@ func TestRejoinGrace(t *testing.T) {
 		t.Errorf("rejoin after dropping from the lobby: %q", got)
 	}
 	fx.rooms.add(se.Room, signaling.Participant{Identity: sc.guest, Space: jointSpace, Attributes: map[string]string{"role": "party"}})
+	if got := join(); got != jointSpace {
+		t.Errorf("a reconnect evicting its own older connection: %q", got)
+	}
 	if st, b := fx.do("mediator", "POST", fmt.Sprintf("/api/sessions/%d/remove", sc.sessID), `{"identity":"`+sc.guest+`"}`); st != 200 {
 		t.Fatalf("remove: %d %s", st, b)
 	}

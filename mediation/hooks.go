@@ -29,6 +29,12 @@ func (s *Service) Joining(room string, p signaling.Participant) (string, error) 
 	if back := s.takeRejoin(room, p.Identity); back != "" {
 		return back, nil
 	}
+	// A reconnect that evicts its own older connection (still in the room): same place.
+	for _, q := range s.rc.Participants(room) {
+		if q.Identity == p.Identity && q.Space != "" {
+			return q.Space, nil
+		}
+	}
 	return space, nil
 }
 

@@ -265,10 +265,18 @@ func TestMediationSessionMedia(t *testing.T) {
 	sendData(t, res, "back together")
 	waitFor(t, "joint data again", func() bool { return len(app.DataFrom(R)) == 1 && len(med.DataFrom(R)) == 1 })
 
+	// The applicant reconnects (a new connection evicts the old one): straight back into
+	// the joint space, no second knock.
+	app2 := ls.connect(appJ)
+	waitFor(t, "the reconnected applicant hears the session", func() bool { return app2.PacketsFrom(M, "audio") > 20 && app2.PacketsFrom(R, "audio") > 20 })
+	if p, ok := ls.svc.participant(se.Room, A); !ok || p.Space != jointSpace {
+		t.Errorf("reconnected applicant in %q", p.Space)
+	}
+
 	// End: everyone is disconnected; the timeline has every step.
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
 	waitFor(t, "everyone disconnected", func() bool {
-		return app.Room.ConnectionState() == lksdk.ConnectionStateDisconnected && res.Room.ConnectionState() == lksdk.ConnectionStateDisconnected
+		return app2.Room.ConnectionState() == lksdk.ConnectionStateDisconnected && res.Room.ConnectionState() == lksdk.ConnectionStateDisconnected
 	})
 	tl, err := ls.st.Timeline(ls.ctx, c.ID)
 	if err != nil {
