@@ -239,6 +239,10 @@ func TestMediationSessionMedia(t *testing.T) {
 		return p != nil && p.Attributes()["space"] == "caucus-applicant"
 	})
 	sendData(t, res, "can anyone hear me")
+	if err := res.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("psst, applicant")),
+		lksdk.WithDataPublishDestination([]string{A, M})); err != nil { // a hand-made attempt to reach the caucus
+		t.Fatal(err)
+	}
 	sendData(t, app, "private to the mediator")
 	sendData(t, med, "private to the applicant")
 	quiet(t, "caucus", packets(res, A), packets(res, M), packets(app, R), packets(med, R), packets(obs, A), packets(obs, M),

@@ -578,3 +578,42 @@ func recPublishClip(t *testing.T, c *lktest.Client, cl *recClip) {
 		}
 	}
 }
+
+// TestRecorderMetadataFollowsWriters: the room metadata's "recording" follows the
+// writers, not the request: a host stops and resumes recording with nobody else doing
+// anything, and every client's banner state follows within a second or two.
+func TestRecorderMetadataFollowsWriters(t *testing.T) {
+	rs := newRecorderServer(t)
+	ls := rs.ls
+	c, se := rs.newCase(t, "off")
+	med, app, _ := rs.joinAll(t, c, se, true, true)
+	recPublishClip(t, med, rs.clip)
+	recPublishClip(t, app, rs.clip)
+	status := func() RecordingStatus { return ls.svc.cfg.Recorder.Status(se.ID) }
+	waitFor(t, "recording", func() bool { return status().Active })
+	waitFor(t, "the banner says recording", func() bool { return recMeta(app).Recording })
+	for i := 0; i < 3; i++ {
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"休息"}`, 200, nil)
+		waitFor(t, "the writers stop", func() bool { return !status().Active })
+		waitFor(t, "the banner says not recording", func() bool { return !recMeta(app).Recording && !recMeta(med).Recording })
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, nil)
+		waitFor(t, "the writers run", func() bool { return status().Active })
+		waitFor(t, "the banner says recording", func() bool { return recMeta(app).Recording && recMeta(med).Recording })
+	}
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	dir := rs.sessionDir(c, se)
+	rs.sealed(t, dir)
+	evs, err := recording.ReadEvents(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := 0
+	for _, e := range evs {
+		if e.Kind == recording.KindRecordingStopped && strings.Contains(e.Detail["reason"], "休息") {
+			stops++
+		}
+	}
+	if stops != 3 {
+		t.Errorf("%d stops with the host's reason in events.jsonl, want 3", stops)
+	}
+}
