@@ -43,7 +43,7 @@ func testLog() *slog.Logger {
 func testConfig(t *testing.T) serveConfig {
 	t.Helper()
 	return serveConfig{
-		HTTP: "127.0.0.1:0", Data: t.TempDir(), Dev: true,
+		HTTP: "127.0.0.1:0", Data: t.TempDir(), // not Dev: no demo data to seed
 		APIKey: devAPIKey, APISecret: devAPISecret,
 		Metrics: true, TURNTTL: time.Hour, LogLevel: slog.LevelError,
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // the TURN REST scheme
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"net"
 	"strconv"
 	"strings"
@@ -198,4 +201,42 @@ func TestSFUPeers(t *testing.T) {
 	if _, aliases, _ := sfuPeers(any4, "127.0.0.1"); len(aliases) != 0 {
 		t.Errorf("local node ip aliased: %v", aliases)
 	}
+}
+
+// TestExternalTURN: external TURN servers reach the JoinResponse, with time-limited
+// credentials from their shared secret, or with the static ones.
+func TestExternalTURN(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TURNExternal = []string{"turns:turn.example.org:443?transport=tcp", "stun:stun.example.org:3478"}
+	cfg.TURNExternalSecret = "coturn-static-auth-secret"
+	a := startApp(t, cfg)
+	j := joinResponse(t, a, nil, "r", "party-2")
+	if len(j.GetIceServers()) != 1 {
+		t.Fatalf("ice servers %v", j.GetIceServers())
+	}
+	s := j.GetIceServers()[0]
+	if strings.Join(s.GetUrls(), " ") != strings.Join(cfg.TURNExternal, " ") || !strings.HasSuffix(s.GetUsername(), ":party-2") {
+		t.Fatalf("ice server %v", s)
+	}
+	if exp, _ := strconv.ParseInt(strings.TrimSuffix(s.GetUsername(), ":party-2"), 10, 64); time.Until(time.Unix(exp, 0)) < 50*time.Minute {
+		t.Errorf("username %q expires too soon", s.GetUsername())
+	}
+	if want := hmacB64(cfg.TURNExternalSecret, s.GetUsername()); s.GetCredential() != want {
+		t.Errorf("credential %q, want HMAC-SHA1 of the username %q", s.GetCredential(), want)
+	}
+
+	cfg = testConfig(t)
+	cfg.TURNExternal = []string{"turn:turn.example.org:3478"}
+	cfg.TURNExternalUsername, cfg.TURNExternalCredential = "u", "p"
+	a = startApp(t, cfg)
+	s = joinResponse(t, a, nil, "r", "party-3").GetIceServers()[0]
+	if s.GetUsername() != "u" || s.GetCredential() != "p" {
+		t.Errorf("static credentials: %v", s)
+	}
+}
+
+func hmacB64(secret, msg string) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(msg))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
