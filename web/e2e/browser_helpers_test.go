@@ -74,10 +74,11 @@ type page struct {
 	logs []string // console output, for failures
 }
 
-// newPage opens a tab; width/height set the viewport (a phone is 390x844).
-func (b *browser) newPage(name string, width, height int) *page {
+// newPage opens a tab; width/height set the viewport (a phone is 390x844). Tabs share
+// cookies and storage, like tabs of one person's browser.
+func (b *browser) newPage(name string, width, height int, opts ...chromedp.ContextOption) *page {
 	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
 	b.t.Cleanup(cancel)
 	p := &page{t: b.t, name: name, ctx: ctx}
 	msgs := chromedp.Console(ctx) // also opens the tab
@@ -97,6 +98,12 @@ func (b *browser) newPage(name string, width, height int) *page {
 		b.t.Fatalf("%s: viewport: %v", name, err)
 	}
 	return p
+}
+
+// newPerson opens a tab in a browser context of its own (no shared cookies): a second
+// person signed in on the same machine.
+func (b *browser) newPerson(name string, width, height int) *page {
+	return b.newPage(name, width, height, chromedp.WithNewBrowserContext())
 }
 
 func (p *page) log(s string) {

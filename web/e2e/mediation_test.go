@@ -150,6 +150,11 @@ func admit(med, party *page, identity string) {
 	sel := fmt.Sprintf(`.lobby [data-identity="%s"] [data-action=admit]`, identity)
 	med.waitJS("lobby entry of "+identity, fmt.Sprintf(`!!document.querySelector('%s')`, sel), 20*time.Second)
 	med.click(sel)
+	var errs []string
+	_ = med.eval(`[...document.querySelectorAll('.toast.error')].map(e => e.textContent)`, &errs)
+	if len(errs) > 0 {
+		med.t.Logf("admit %s: %v", identity, errs)
+	}
 	med.waitJS(identity+" gone from the lobby list", fmt.Sprintf(`!document.querySelector('.lobby [data-identity="%s"]')`, identity), 15*time.Second)
 	party.waitJS("out of the lobby view", `!!document.querySelector('.call') && !document.querySelector('.call.in-lobby')`, 15*time.Second)
 }

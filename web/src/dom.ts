@@ -113,12 +113,12 @@ export function fmtClock(iso: string | number | Date | undefined): string {
 
 let toastBox: HTMLElement | null = null;
 /** A short message at the bottom of the screen. */
-export function toast(msg: string, kind: 'info' | 'error' = 'info'): void {
+export function toast(msg: string, kind: 'info' | 'error' = 'info', action?: { label: string; href: string }): void {
   if (!toastBox) {
     toastBox = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.appendChild(toastBox);
   }
-  const el = h('div', { class: 'toast ' + kind }, msg);
+  const el = h('div', { class: 'toast ' + kind }, msg, action ? [' ', h('a', { href: action.href, class: 'toast-action' }, action.label)] : null);
   toastBox.appendChild(el);
-  setTimeout(() => el.remove(), kind === 'error' ? 6000 : 3000);
+  setTimeout(() => el.remove(), action ? 30000 : kind === 'error' ? 6000 : 3000);
 }

@@ -296,6 +296,7 @@ const dict = {
   live_pull_in: ['邀请专家加入', 'Pull in staff'],
   live_pull_in_hint: ['从人员名录中选择法官、律师、心理咨询师或专家', 'Pick a judge, lawyer, counsellor or expert from the directory'],
   live_invite: ['邀请', 'Invite'],
+  invited_to: ['{by} 邀请您参加：{title}', '{by} invites you to: {title}'],
   live_invited: ['已通知 {name}', '{name} has been invited'],
   live_participants: ['参会人员', 'Participants'],
   live_join_av: ['加入音视频', 'Join audio/video'],

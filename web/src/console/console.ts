@@ -127,7 +127,10 @@ function shell(root: HTMLElement, me: Staff): void {
           toast(`${t('live_lobby')}: ${String(data.name ?? '')}`);
           void playTestSound().catch(() => undefined);
         }
-        if (ev === 'invited') toast(`${t('live_pull_in')}: ${String(data.title ?? '')}`);
+        if (ev === 'invited') {
+          toast(t('invited_to', { title: String(data.title ?? ''), by: String(data.by ?? '') }), 'info', { label: t('enter_session'), href: `/console/sessions/${String(data.session_id)}` });
+          void playTestSound().catch(() => undefined);
+        }
         listeners.get(ev)?.forEach((f) => f(data));
       });
     }
@@ -174,7 +177,7 @@ function shell(root: HTMLElement, me: Staff): void {
     if (p !== location.pathname + location.search) history.pushState(null, '', p);
     void render();
   };
-  root.addEventListener('click', (e) => {
+  document.addEventListener('click', (e) => {
     const a = (e.target as HTMLElement).closest('a');
     if (!a || a.target || e.ctrlKey || e.metaKey || e.shiftKey) return;
     const href = a.getAttribute('href');

@@ -495,6 +495,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
                       try {
                         await post(`/api/sessions/${id}/invite-staff`, { username: x.username });
                         toast(t('live_invited', { name: x.name }));
+                        closeDialog();
                       } catch (e) {
                         toast((e as Error).message, 'error');
                       }
@@ -508,7 +509,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       );
     };
     q.addEventListener('input', () => void search());
-    modal(T('live_pull_in'), h('div', null, h('p', { class: 'muted small' }, T('live_pull_in_hint')), q, list));
+    const closeDialog = modal(T('live_pull_in'), h('div', null, h('p', { class: 'muted small' }, T('live_pull_in_hint')), q, list));
     void search();
   };
 
