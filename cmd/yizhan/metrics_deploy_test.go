@@ -89,7 +89,7 @@ func TestMetricsCountASession(t *testing.T) {
 	t.Cleanup(pub.Stop)
 	bob := connect("bob")
 	waitUntil(t, 20*time.Second, "bob receiving alice's video", func() bool { return bob.PacketsFrom("alice", "video") > 50 })
-	for _, path := range []string{"/api/test/1", "/api/test/2", "/api/test/missing"} {
+	for _, path := range []string{"/api/test/1", "/api/test/2", "/api/test/missing", "/api/cases/42", "/api/cases/43"} {
 		res, err := http.Get("http://" + a.addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +116,19 @@ func TestMetricsCountASession(t *testing.T) {
 		if m[k] < v {
 			t.Errorf("%s = %v, want at least %v", k, m[k], v)
 		}
+	}
+	// The mediation API as mounted by mountParts: labelled by its own mux's pattern.
+	var mediationRoute float64
+	for k, v := range m {
+		if strings.HasPrefix(k, "yizhan_api_requests_total{route=GET /api/cases/{id},") {
+			mediationRoute += v
+		}
+		if strings.Contains(k, "/api/cases/42") {
+			t.Errorf("raw path as a label: %s", k)
+		}
+	}
+	if mediationRoute != 2 {
+		t.Errorf("mediation API requests counted %v times under GET /api/cases/{id}, want 2", mediationRoute)
 	}
 	if s := m["yizhan_join_latency_seconds_sum"]; s <= 0 || s > 20 {
 		t.Errorf("join latency sum %v s", s)
