@@ -355,7 +355,7 @@ func b2i(b bool) int {
 }
 
 // alignToFrame waits until the first publisher has just sent a frame and its packets
-// had a few milliseconds to arrive, so that a snapshot does not cut a frame's burst of
+// had 12 ms (of the 33 ms between frames) to reach every subscriber, so that a snapshot does not cut a frame's burst of
 // packets in two (which would show as loss, or negative loss, at the window's edges).
 func (r *run) alignToFrame() {
 	for _, p := range r.parts {
@@ -366,7 +366,7 @@ func (r *run) alignToFrame() {
 		for deadline := time.Now().Add(100 * time.Millisecond); p.pubs[0].Frames.Load() == f && time.Now().Before(deadline); {
 			time.Sleep(500 * time.Microsecond)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(12 * time.Millisecond)
 		return
 	}
 }
