@@ -1,17 +1,22 @@
 package mediation
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -616,4 +621,136 @@ func TestRecorderMetadataFollowsWriters(t *testing.T) {
 	if stops != 3 {
 		t.Errorf("%d stops with the host's reason in events.jsonl, want 3", stops)
 	}
+}
+
+// TestRecorderWriteFailure: a writer fails (the file size limit of the process stands in
+// for a full disk: writes fail with EFBIG). The hosts get a "recording" event with the
+// error at once, the live view shows it, the event log has it, and after the session the
+// file written so far is kept, sealed, listed as failed, and plays.
+func TestRecorderWriteFailure(t *testing.T) {
+	rs := newRecorderServer(t)
+	ls := rs.ls
+	c, se := rs.newCase(t, "off")
+	med, _, _ := rs.joinAll(t, c, se, true, true)
+	events := recEvents(t, ls, "mediator")
+	recPublishClip(t, med, rs.clip)
+	dir := rs.sessionDir(c, se)
+	waitFor(t, "two track files", func() bool { return len(recWebm(dir)) == 2 })
+	time.Sleep(time.Second)
+
+	// No file may grow past 30 KB more than the largest track file now: the video file
+	// fails within a second. (The database's log is larger already and cannot grow in
+	// that second either: the timeline may lose the failure event; the hosts may not.)
+	var largest int64
+	for _, f := range recWebm(dir) {
+		if fi, err := os.Stat(f); err == nil {
+			largest = max(largest, fi.Size())
+		}
+	}
+	restore := recLimitFileSize(t, uint64(largest+30<<10))
+	limited := time.Now()
+	var got string
+	waitFor(t, "the hosts hear of the failure", func() bool {
+		select {
+		case ev := <-events:
+			if strings.Contains(ev, `"healthy":false`) {
+				got = ev
+				return true
+			}
+		default:
+		}
+		return false
+	})
+	restore()
+	t.Logf("%v after the limit, the hosts got: %q", time.Since(limited), got)
+	var live struct {
+		Recording recordingJSON `json:"recording"`
+	}
+	ls.call("mediator", "GET", fmt.Sprintf("/api/sessions/%d/live", se.ID), "", 200, &live)
+	if live.Recording.Healthy || live.Recording.Error == "" {
+		t.Errorf("live view after a failure: %+v", live.Recording)
+	}
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)
+	m := rs.sealed(t, dir)
+	failed := 0
+	for _, fe := range m.Files {
+		if fe.Status == "failed" {
+			failed++
+			codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+			t.Logf("failed file kept: %s %s %.2fs, error %q", fe.Path, codec, dur, fe.Error)
+			if dur < 1 {
+				t.Errorf("%s: %.2fs kept", fe.Path, dur)
+			}
+			if msg := recDecode(t, filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
+				t.Errorf("%s: ffmpeg: %s", fe.Path, msg)
+			}
+		}
+	}
+	if failed == 0 {
+		t.Errorf("no file listed as failed: %+v", m.Files)
+	}
+	if kinds := recEventKinds(t, dir); kinds[recording.KindRecordingFailed] == 0 {
+		t.Errorf("events.jsonl has no recording_failed: %v", kinds)
+	}
+	if rep, err := recording.Verify(dir, rs.pub()); err != nil {
+		t.Errorf("verify: %v\n%s", err, rep.Summary())
+	}
+}
+
+// recLimitFileSize sets RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG) and
+// returns a function that lifts it again.
+func recLimitFileSize(t *testing.T, n uint64) func() {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	signal.Ignore(syscall.SIGXFSZ)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	restore := func() {
+		once.Do(func() {
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// recEvents subscribes to GET /api/events as role and hands over each event frame.
+func recEvents(t *testing.T, ls *liveServer, role string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ls.ctx)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", ls.srv.URL+"/api/events", nil)
+	req.AddCookie(ls.cookies[role])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("events: %d", resp.StatusCode)
+	}
+	out := make(chan string, 256)
+	go func() { // ends when the test cancels the request
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var frame strings.Builder
+		for sc.Scan() {
+			if sc.Text() == "" {
+				select {
+				case out <- frame.String():
+				default:
+				}
+				frame.Reset()
+				continue
+			}
+			frame.WriteString(sc.Text() + "\n")
+		}
+	}()
+	return out
 }
