@@ -157,7 +157,7 @@ func TestRecorderConsentDeclined(t *testing.T) {
 // only its events; the respondent, alone in the joint space meanwhile, is recorded on.
 func TestRecorderCaucusOff(t *testing.T) {
 	rs := newRecorderServer(t)
-	m, dir, ct, ids := rs.caucusSession(t, "off")
+	_, m, dir, ct, ids := rs.caucusSession(t, "off")
 	for _, fe := range m.Files {
 		if fe.Restricted || strings.HasPrefix(fe.Path, "sealed/") {
 			t.Errorf("policy off, yet a sealed file: %s", fe.Path)
@@ -188,7 +188,7 @@ const recCatchUp = 250 * time.Millisecond
 // part of the session folder, listed as restricted; the joint files hold none of it.
 func TestRecorderCaucusSealed(t *testing.T) {
 	rs := newRecorderServer(t)
-	m, dir, ct, ids := rs.caucusSession(t, "sealed")
+	_, m, dir, ct, ids := rs.caucusSession(t, "sealed")
 	sealedFiles := 0
 	for _, fe := range m.Files {
 		if fe.Identity != ids[0] && fe.Identity != ids[1] {
@@ -232,10 +232,10 @@ func TestRecorderCaucusSealed(t *testing.T) {
 
 // caucusSession runs a session under policy: everyone in the joint space for 2 s, the
 // applicant and the mediator in a caucus for 3 s, back for 2 s, end. It returns the
-// sealed manifest, the folder, the caucus times (the first move in starts, the last move
+// case, the sealed manifest, the folder, the caucus times (the first move in starts, the last move
 // in is done: both talk in private; the first move back starts, the last move back is
 // done) and the identities in the caucus.
-func (rs *recorderServer) caucusSession(t *testing.T, policy string) (recording.Manifest, string, [4]time.Time, [2]string) {
+func (rs *recorderServer) caucusSession(t *testing.T, policy string) (caseJSON, recording.Manifest, string, [4]time.Time, [2]string) {
 	ls := rs.ls
 	c, se := rs.newCase(t, policy)
 	med, app, res := rs.joinAll(t, c, se, true, true)
@@ -281,7 +281,7 @@ func (rs *recorderServer) caucusSession(t *testing.T, policy string) (recording.
 		}
 	}
 	t.Logf("caucus %s..%s (moves from %s, back by %s)", caucus[0].Format("05.000"), caucus[1].Format("05.000"), outer0.Format("05.000"), outer1.Format("05.000"))
-	return m, dir, [4]time.Time{outer0, caucus[0], caucus[1], outer1}, [2]string{app.Identity, med.Identity}
+	return c, m, dir, [4]time.Time{outer0, caucus[0], caucus[1], outer1}, [2]string{app.Identity, med.Identity}
 }
 
 // recOverlap is how long [from, to] overlaps span.
