@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"yizhan/recording"
@@ -41,6 +42,7 @@ type CaseFiles struct {
 	sessions map[int64]*caseSession
 	closed   bool
 	wg       sync.WaitGroup // session loops
+	failures atomic.Int64   // writer and seal failures since start, for the metrics
 }
 
 var _ Recorder = (*CaseFiles)(nil)
@@ -320,7 +322,27 @@ func planHasSpace(p RecordingPlan, space string) bool {
 	return false
 }
 
+// Stats is what the metrics show: sessions writing at least one track now, and
+// failures since start.
+func (c *CaseFiles) Stats() (active, failed int) {
+	c.mu.Lock()
+	all := make([]*caseSession, 0, len(c.sessions))
+	for _, cs := range c.sessions {
+		all = append(all, cs)
+	}
+	c.mu.Unlock()
+	for _, cs := range all {
+		cs.mu.Lock()
+		if cs.status.Active {
+			active++
+		}
+		cs.mu.Unlock()
+	}
+	return active, int(c.failures.Load())
+}
+
 func (c *CaseFiles) fail(cs *caseSession, err error, log *slog.Logger) {
+	c.failures.Add(1)
 	log.Error("recording failed", "err", err)
 	cs.mu.Lock()
 	cs.status.Healthy = false

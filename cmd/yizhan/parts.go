@@ -42,6 +42,7 @@ func (a *app) mountParts() error {
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
 	a.close = append(a.close, rec.Close) // runs first: seals open sessions while the store is open
+	a.setRecordingStats(rec.Stats)
 	a.mux.Handle("/api/", a.instrumentAPI(svc.Handler()))
 
 	if a.cfg.Dev {
