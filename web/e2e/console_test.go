@@ -17,6 +17,12 @@ func TestConsolePages(t *testing.T) {
 	app := newAppServer(t)
 
 	p := b.newPage("mediator", 1366, 900)
+	p.navigate(app.URL + "/")
+	p.waitJS("home page", `!!document.querySelector('.home a[href="/console"]')`, 15*time.Second)
+	p.screenshot("home")
+	p.navigate(app.URL + "/j/no-such-invitation")
+	p.waitJS("invalid invitation", `!!document.querySelector('.invite-invalid')`, 15*time.Second)
+	p.screenshot("party-invitation-invalid")
 	p.navigate(app.URL + "/console")
 	p.waitJS("login form", `!!document.querySelector('form.login')`, 20*time.Second)
 	p.screenshot("console-login")

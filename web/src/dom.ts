@@ -118,7 +118,7 @@ export function toast(msg: string, kind: 'info' | 'error' = 'info', action?: { l
     toastBox = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.appendChild(toastBox);
   }
-  const el = h('div', { class: 'toast ' + kind }, msg, action ? [' ', h('a', { href: action.href, class: 'toast-action' }, action.label)] : null);
+  const el = h('div', { class: 'toast ' + kind }, msg, action ? [' ', h('a', { href: action.href, class: 'toast-action', onclick: () => setTimeout(() => el.remove(), 0) }, action.label)] : null);
   toastBox.appendChild(el);
   setTimeout(() => el.remove(), action ? 30000 : kind === 'error' ? 6000 : 3000);
 }

@@ -6,7 +6,7 @@ import { Call } from './call';
 import { deviceCheck, type DeviceChoice } from './devicecheck';
 import { h, T, fmtTime, mount, toast } from './dom';
 import { icon } from './icons';
-import { t, tv, type Key } from './i18n';
+import { getLang, t, tv, type Key } from './i18n';
 import { header, errorBox, spinner } from './shell';
 
 type Step = 'name' | 'devices' | 'consent' | 'lobby';
@@ -112,9 +112,11 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
   // 3. notice and consent
   const showConsent = () => {
     const policy = info.session.caucus_policy === 'sealed' ? 'consent_caucus_sealed' : 'consent_caucus_none';
-    const paragraphs = info.notice
-      ? info.notice.split(/\n+/).map((p) => h('p', null, p))
-      : [h('p', null, T('consent_body_1')), h('p', null, T('consent_body_2'))];
+    // the server's notice is the text of record (Chinese); an English reader gets ours
+    // and the original beside it
+    const ours = [h('p', null, T('consent_body_1')), h('p', null, T('consent_body_2'))];
+    const server = info.notice ? info.notice.split(/\n+/).map((p) => h('p', null, p)) : [];
+    const paragraphs = !server.length ? ours : getLang() === 'zh' ? server : [...ours, h('details', null, h('summary', { class: 'small' }, '原文 / Original'), ...server)];
     mount(
       main,
       h(

@@ -393,7 +393,14 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
 
     // reception outcome
     const current = reception ? (L.spaces.joint ?? []).filter((p) => !p.host && (p.role === 'party' || p.role === 'petitioner')) : [];
-    const outcomePanel = current.length && isHost ? outcomeForm(current[0]) : null;
+    // the same form element across redraws: what the leader typed must survive live updates
+    let outcomePanel: HTMLFormElement | null = null;
+    if (current.length && isHost) {
+      const who = current[0].identity;
+      outcomePanel = outcomeForms.get(who) ?? outcomeForm(current[0]);
+      outcomeForms.set(who, outcomePanel);
+    }
+    for (const k of [...outcomeForms.keys()]) if (!current.some((p) => p.identity === k)) outcomeForms.delete(k);
 
     // staff directory, end
     const tools = isHost
@@ -426,7 +433,8 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     mount(panels, reception && current.length ? h('div', { class: 'panel current' }, h('h3', null, T('rec_current')), ...current.map((p) => h('div', { class: 'person' }, icon('user'), h('span', { class: 'pname' }, p.name), p.note ? h('span', { class: 'small' }, p.note) : null))) : null, outcomePanel, lobby, reception ? null : spacesPanel, recPanel, tools);
   };
 
-  const outcomeForm = (p: LiveParticipant) => {
+  const outcomeForms = new Map<string, HTMLFormElement>();
+  const outcomeForm = (p: LiveParticipant): HTMLFormElement => {
     const note = h('textarea', { name: 'outcome-note', required: true });
     const caseSel = h('select', { name: 'outcome-case' }, h('option', { value: '' }, t('rec_outcome_new_case')), c ? h('option', { value: String(c.id) }, `${c.number} ${c.title}`) : null);
     const title = h('input', { name: 'outcome-title', value: `来访：${p.name}` });
