@@ -178,6 +178,12 @@ func TestKillRecording(t *testing.T) {
 	if err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("verify of the recovered folder: %v\n%s", err, out)
 	}
+	caseFolder := filepath.Base(filepath.Dir(sessDir)) // case<id>_<number>
+	for _, name := range []string{caseFolder, caseFolder[strings.Index(caseFolder, "_")+1:], strings.TrimPrefix(caseFolder[:strings.Index(caseFolder, "_")], "case")} {
+		if out, err := recRun(bin, "verify", name, "--data", data); err != nil || !strings.Contains(out, "OK") {
+			t.Errorf("verify %s (the case by name): %v\n%s", name, err, out)
+		}
+	}
 	keyFile := filepath.Join(t.TempDir(), "server.pem")
 	if err := os.WriteFile(keyFile, pem.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
