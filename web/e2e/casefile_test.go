@@ -53,4 +53,10 @@ func TestCaseFilePlayback(t *testing.T) {
 	// clicking an event seeks the timeline there
 	med.click(`.cf-log li[data-kind="ended"]`)
 	med.waitJS("seeked to the end", `Number(document.querySelector('.scrub').value) > 2000`, 10*time.Second)
+
+	// the whole case folder (sessions and custody log) verifies too, from the case page
+	med.click(`.casefile-case-link`)
+	med.click(`[data-action=verify-case]`)
+	med.waitJS("case verification good", `!!document.querySelector('.verify-case-result [data-verified="true"]')`, 30*time.Second)
+	med.screenshot("case-page-after-session")
 }

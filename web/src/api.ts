@@ -54,8 +54,9 @@ export interface Session {
 export interface Case {
   id: number; number: string; title: string; category: string; risk: string; status: string; centre: string; centre_name?: string;
   tier?: string; mediator?: string; mediator_name?: string; outcome?: string; description?: string; parties: Party[];
-  created_at?: string; updated_at?: string; timeline?: CaseEvent[]; sessions?: Session[];
+  created_at?: string; updated_at?: string; timeline?: CaseEvent[]; sessions?: Session[]; supervisions?: Supervision[];
 }
+export interface Supervision { id: number; case_id: number; unit: string; deadline: string; done: boolean }
 export interface Invitation {
   code: string; url: string; session_id: number; role: string; side?: string; name: string; party?: number; identity?: string;
   expires_at?: string; revoked?: boolean; created_at?: string;

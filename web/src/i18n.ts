@@ -333,6 +333,11 @@ const dict = {
   cf_play: ['播放', 'Play'],
   cf_pause: ['暂停', 'Pause'],
   cf_none: ['暂无录像', 'No recordings yet'],
+  cf_key: ['服务器公钥（离线校验用）', 'Server public key (for offline checks)'],
+  cf_verify_case: ['校验整个案件档案', 'Verify the whole case file'],
+  case_supervision: ['督办事项', 'Supervision'],
+  sup_done: ['已办结', 'Done'],
+  sup_open: ['办理中', 'Open'],
   cf_sealed: ['已封存', 'Sealed'],
 
   ev_session_opened: ['会议开始', 'Session opened'],

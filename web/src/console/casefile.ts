@@ -166,6 +166,7 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
   mount(
     ctx.content,
     h('h1', null, icon('folder'), T('cf_title'), ' · ', s.title, cf.sealed ? h('span', { class: 'chip ok' }, T('cf_sealed')) : null),
+    h('p', null, h('a', { class: 'casefile-case-link', href: `/console/cases/${s.case_id}` }, `${s.case_number ?? ''} ${s.case_title ?? ''}`)),
     m?.interrupted ? h('div', { class: 'health-bad' }, icon('alert'), m.interruption ?? '') : null,
     h(
       'div',
@@ -196,7 +197,12 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
               h('tbody', null, ...(m?.files?.length ? m.files : listed).map((f) => h('tr', null, h('td', null, f.path, f.status && f.status !== 'complete' ? h('span', { class: 'chip bad' }, f.status) : null), h('td', { class: 'mono' }, f.sha256 ? f.sha256.slice(0, 16) + '…' : ''), h('td', null, h('a', { class: 'btn small', href: base + f.path + '?download=1', download: '' }, icon('download')))))),
             ),
           ),
-          h('div', { class: 'actions' }, h('a', { class: 'btn', href: `/api/sessions/${id}/casefile/export`, download: '' }, icon('download'), T('cf_export'))),
+          h(
+            'div',
+            { class: 'actions' },
+            h('a', { class: 'btn', href: `/api/sessions/${id}/casefile/export`, download: '' }, icon('download'), T('cf_export')),
+            h('a', { class: 'btn ghost', href: '/api/signing-key', download: 'yizhan-signing-key.pem' }, icon('shield'), T('cf_key')),
+          ),
         ),
       ),
       h('div', { class: 'card cf-events' }, h('h3', null, T('cf_events'), h('span', { class: 'muted small' }, String(events.length))), evList),

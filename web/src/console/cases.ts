@@ -221,9 +221,20 @@ export async function casePage(ctx: Ctx): Promise<void> {
               'div',
               { class: 'row', style: { marginTop: '.6rem' } },
               ...sessions.filter((s) => s.state === 'ended').map((s) => h('a', { class: 'btn small', href: `/console/sessions/${s.id}/file` }, icon('folder'), T('case_file'), ': ', s.title)),
+              h('button', { class: 'btn small', 'data-action': 'verify-case', onclick: (e: Event) => void verifyCase(e.currentTarget as HTMLElement) }, icon('shield'), T('cf_verify_case')),
             )
           : null,
       ),
+      c.supervisions?.length
+        ? h(
+            'div',
+            { class: 'card supervisions' },
+            h('h3', null, T('case_supervision')),
+            ...c.supervisions.map((sv) =>
+              h('div', { class: 'person' }, icon('shield'), h('span', { class: 'pname' }, sv.unit), h('span', { class: 'muted small' }, T('rec_outcome_deadline'), '：', fmtTime(sv.deadline).slice(0, 10)), h('span', { class: 'chip ' + (sv.done ? 'ok' : 'yellow') }, T(sv.done ? 'sup_done' : 'sup_open'))),
+            ),
+          )
+        : null,
       h(
         'div',
         { class: 'card' },
@@ -243,6 +254,21 @@ export async function casePage(ctx: Ctx): Promise<void> {
   ctx.on('session', (d) => {
     if (String(d.case_id) === id) void draw();
   });
+}
+
+// verifyCase checks the whole case folder (every session and the custody log) on the server.
+async function verifyCase(btn: HTMLElement): Promise<void> {
+  const id = location.pathname.split('/').pop();
+  const out = btn.parentElement!.querySelector('.verify-case-result') ?? btn.parentElement!.appendChild(h('div', { class: 'verify-case-result' }));
+  try {
+    const r = await post<{ ok: boolean; problems?: string[]; checked?: string[] }>(`/api/cases/${id}/file/verify`, {});
+    out.replaceChildren(
+      h('span', { class: 'check-line ' + (r.ok ? 'ok' : 'bad'), dataset: { verified: String(r.ok) } }, icon(r.ok ? 'check' : 'alert'), T(r.ok ? 'cf_verify_ok' : 'cf_verify_bad'), r.checked ? ` (${r.checked.length} ✓)` : ''),
+      ...(r.problems ?? []).map((p) => h('div', { class: 'check-line bad small' }, p)),
+    );
+  } catch (e) {
+    out.replaceChildren(h('span', { class: 'check-line bad' }, (e as Error).message));
+  }
 }
 
 function scheduleDialog(ctx: Ctx, c: Case): void {
