@@ -15,7 +15,7 @@ export function sessionRows(list: Session[], ctx: Ctx, showDate = false): HTMLEl
     h(
       'tr',
       { class: 'click', dataset: { session: String(s.id) }, onclick: () => ctx.go(`/console/sessions/${s.id}`) },
-      h('td', null, showDate ? fmtTime(s.scheduled_at) : fmtClock(s.scheduled_at)),
+      h('td', null, !s.scheduled_at ? '—' : showDate ? fmtTime(s.scheduled_at) : fmtClock(s.scheduled_at)),
       h('td', null, h('a', { href: `/console/sessions/${s.id}` }, s.title)),
       h('td', null, s.case_number ? `${s.case_number} ${s.case_title ?? ''}` : ''),
       h('td', null, tv('sess_kind', s.kind)),
@@ -43,7 +43,8 @@ export async function todayPage(ctx: Ctx): Promise<void> {
     const now = new Date();
     const live = sessions.filter((s) => s.state === 'live');
     const today = sessions
-      .filter((s) => s.state !== 'live' && s.scheduled_at && sameDay(new Date(s.scheduled_at), now))
+      // today's, plus open sessions with no fixed time (a reception day, an ad-hoc call)
+      .filter((s) => s.state !== 'live' && (s.scheduled_at ? sameDay(new Date(s.scheduled_at), now) : s.state === 'scheduled'))
       .sort((a, b) => (a.scheduled_at ?? '').localeCompare(b.scheduled_at ?? ''));
     const upcoming = sessions
       .filter((s) => s.state === 'scheduled' && s.scheduled_at && new Date(s.scheduled_at) > now && !sameDay(new Date(s.scheduled_at), now))
