@@ -51,8 +51,31 @@ ${css ? `<link rel="stylesheet" href="${css}">` : ''}
 // livekit-client is built once into its own module (named by its content hash), and the app
 // imports it from there: the big vendor file stays the same from one app change to the next,
 // for browsers' caches and for the repository.
+// Only what the app imports, so that the SDK is tree-shaken as it would be in one bundle.
+function livekitImports(dir) {
+  const names = new Set();
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = dir + '/' + f.name;
+    if (f.isDirectory()) livekitImports(p).forEach((n) => names.add(n));
+    else if (f.name.endsWith('.ts')) {
+      const src = readFileSync(p, 'utf8');
+      for (const m of src.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*'livekit-client'/g)) {
+        if (m[1]) continue; // import type {...}
+        for (let n of m[2].split(',')) {
+          n = n.trim();
+          if (n && !n.startsWith('type ')) names.add(n.split(/\s+as\s+/)[0]);
+        }
+      }
+      if (/import\s+\*\s+as\s+\w+\s+from\s*'livekit-client'|import\s+\w+\s+from\s*'livekit-client'/.test(src)) {
+        throw new Error(p + ': import named values from livekit-client (the vendor module exports only those)');
+      }
+    }
+  }
+  return names;
+}
+const lkNames = [...livekitImports('src')].sort();
 const vendor = await esbuild.build({
-  stdin: { contents: "export * from 'livekit-client';", resolveDir: '.', sourcefile: 'vendor-livekit.js' },
+  stdin: { contents: `export { ${lkNames.join(', ')} } from 'livekit-client';`, resolveDir: '.', sourcefile: 'vendor-livekit.js' },
   bundle: true,
   format: 'esm',
   minify: true,
