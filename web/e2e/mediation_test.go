@@ -226,6 +226,13 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 	pb.waitVideoFrom(mediatorID, 45*time.Second)
 	pa.waitVideoFrom(respondent.Identity, 45*time.Second)
 
+	// sent back to the lobby: isolated again, told so; admitted again: video returns
+	med.click(fmt.Sprintf(`.spaces [data-identity="%s"] [data-action=lobby]`, respondent.Identity))
+	pb.waitJS("respondent back in the lobby view", `!!document.querySelector('.call.in-lobby')`, 15*time.Second)
+	pa.waitNoVideoFrom(respondent.Identity, 20*time.Second)
+	admit(med, pb, respondent.Identity)
+	pa.waitVideoFrom(respondent.Identity, 45*time.Second)
+
 	// a host stops the recording with a reason, then resumes it
 	if err := med.eval(`(() => { window.prompt = () => '休息十分钟'; return true; })()`, nil); err != nil {
 		t.Fatal(err)

@@ -506,6 +506,7 @@ export class Call {
     this.soundBtn.classList.toggle('hidden', r.canPlaybackAudio);
 
     const state = `${lobby ? 'lobby' : 'space:' + (mySpace || 'joint')}`;
+    if (lobby && this.lastState.startsWith('space:')) toast(t('lobby_sent_back'));
     this.lastState = state;
     this.el.dataset.state = state;
     this.opts.onChange?.(this);
