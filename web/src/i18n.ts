@@ -398,7 +398,7 @@ const dict = {
   dir_centre: ['所属中心', 'Centre'],
   dir_role: ['职务', 'Role'],
   dir_tier: ['层级', 'Tier'],
-} as const;
+} as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof dict;
 export type Lang = 'zh' | 'en';
@@ -430,7 +430,7 @@ export function setLang(l: Lang): void {
   } catch {
     /* ignore */
   }
-  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+  if (typeof document !== 'undefined') document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
   listeners.forEach((f) => f(l));
 }
 
@@ -444,6 +444,11 @@ export function t(key: Key, params?: Record<string, string | number>): string {
   let s: string = e ? e[lang === 'zh' ? 0 : 1] : key;
   if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
   return s;
+}
+
+/** Every key, for tests. */
+export function allKeys(): Key[] {
+  return Object.keys(dict) as Key[];
 }
 
 /** Translate a value from the domain (role, status, ...) with a prefix, falling back to the raw value. */

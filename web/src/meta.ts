@@ -20,7 +20,7 @@ export interface RoomMeta {
   recording?: boolean | { active?: boolean; on?: boolean; state?: string; healthy?: boolean; error?: string } | Record<string, unknown>;
   recording_state?: string;
   caucus_policy?: string;
-  spaces?: SpaceInfo[] | Record<string, SpaceInfo | string[]>;
+  spaces?: SpaceInfo[] | Record<string, Omit<SpaceInfo, 'id'> | string[]>;
   ended?: boolean;
   state?: string;
   [k: string]: unknown;
