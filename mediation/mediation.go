@@ -73,7 +73,7 @@ type Service struct {
 	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
 	notes    map[string]map[string]string   // room -> identity -> note written on arrival
-	roomMeta map[string]string              // room -> metadata last set
+	roomMeta map[string]*metaSync           // room -> its metadata, see syncRoomMeta
 	paused   map[int64]string               // session -> why a host stopped recording
 	rejoin   map[string]rejoinRec           // room+"\x00"+identity -> where they were when they dropped
 	removed  map[string]bool                // room+"\x00"+identity -> a host removed them: no rejoin
@@ -117,7 +117,7 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		joinAddr:  newLimiter(20, 10*time.Minute),
 		knocks:    map[string]map[string]knockRec{},
 		notes:     map[string]map[string]string{},
-		roomMeta:  map[string]string{},
+		roomMeta:  map[string]*metaSync{},
 		paused:    map[int64]string{},
 		rejoin:    map[string]rejoinRec{},
 		removed:   map[string]bool{},

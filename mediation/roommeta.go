@@ -56,12 +56,56 @@ func spaceLabel(space string) string {
 	return "单独会谈（" + name + "）"
 }
 
+// metaSync is the room-metadata state of one room: at most one caller computes and sets
+// it at a time; callers arriving meanwhile mark it dirty and the running one goes again,
+// so the last metadata set is computed after the last change (no lock across the call).
+type metaSync struct {
+	running, dirty, force bool
+	last                  string
+}
+
 // syncRoomMeta sets the room metadata of a live session when it changed (always when
 // force: a room recreated after it emptied has lost it).
 func (s *Service) syncRoomMeta(se store.Session, force bool) {
 	if se.State == "ended" {
 		return
 	}
+	s.mu.Lock()
+	ms := s.roomMeta[se.Room]
+	if ms == nil {
+		ms = &metaSync{}
+		s.roomMeta[se.Room] = ms
+	}
+	ms.dirty, ms.force = true, ms.force || force
+	if ms.running {
+		s.mu.Unlock()
+		return
+	}
+	ms.running = true
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		if !ms.dirty {
+			ms.running = false
+			s.mu.Unlock()
+			return
+		}
+		f, last := ms.force, ms.last
+		ms.dirty, ms.force = false, false
+		s.mu.Unlock()
+		b := s.roomMetaOf(se)
+		if b != last || f {
+			if err := s.rc.SetRoomMetadata(se.Room, b); err != nil {
+				s.log.Debug("set room metadata", "room", se.Room, "err", err)
+			}
+		}
+		s.mu.Lock()
+		ms.last = b
+		s.mu.Unlock()
+	}
+}
+
+func (s *Service) roomMetaOf(se store.Session) string {
 	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]map[string]string{}}
 	m.Spaces[jointSpace] = map[string]string{"label": spaceLabel(jointSpace)}
 	for _, p := range s.rc.Participants(se.Room) {
@@ -73,16 +117,7 @@ func (s *Service) syncRoomMeta(se store.Session, force bool) {
 		m.Recording = s.cfg.Recorder.Status(se.ID).Active
 	}
 	b, _ := json.Marshal(m)
-	s.mu.Lock()
-	same := s.roomMeta[se.Room] == string(b)
-	s.roomMeta[se.Room] = string(b)
-	s.mu.Unlock()
-	if same && !force {
-		return
-	}
-	if err := s.rc.SetRoomMetadata(se.Room, string(b)); err != nil {
-		s.log.Debug("set room metadata", "room", se.Room, "err", err)
-	}
+	return string(b)
 }
 
 // forgetRoom drops what was kept in memory for a room that ended.
