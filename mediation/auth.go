@@ -99,7 +99,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		hash = s.hashDummy // same work for unknown users: no username oracle by timing
+		hash = store.DummyHash // same work for unknown users: no username oracle by timing
 	}
 	if !store.CheckPassword(hash, req.Password) || err != nil || st.Disabled {
 		s.loginUser.fail(user, now)

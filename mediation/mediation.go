@@ -122,7 +122,6 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		rejoin:    map[string]rejoinRec{},
 		removed:   map[string]bool{},
 	}
-	s.hashDummy, _ = store.HashPassword("dummy password for unknown users")
 	if cf, ok := cfg.Recorder.(*CaseFiles); ok { // before any session starts: no race
 		if cf.cfg.OnError == nil {
 			cf.cfg.OnError = s.recordingFailed
