@@ -71,13 +71,14 @@ type caseSession struct {
 	id   int64
 	room string
 
-	mu      sync.Mutex // guards plan, logs, ended, status, wake is never closed
-	plan    *RecordingPlan
-	logs    []store.Event
-	ended   bool
-	status  RecordingStatus
-	wake    chan struct{} // capacity 1: "there is work"
-	stopped chan struct{} // closed when the loop is done
+	mu        sync.Mutex // guards plan, logs, ended, endReason, status, wake is never closed
+	plan      *RecordingPlan
+	logs      []store.Event
+	ended     bool
+	endReason string // why recording ends when ended: the session ended, or the server stops
+	status    RecordingStatus
+	wake      chan struct{} // capacity 1: "there is work"
+	stopped   chan struct{} // closed when the loop is done
 
 	// loop-owned
 	rs        *recording.Session
@@ -177,7 +178,9 @@ func (c *CaseFiles) Close() {
 	c.mu.Unlock()
 	for _, cs := range all {
 		cs.mu.Lock()
-		cs.ended = true
+		if !cs.ended {
+			cs.ended, cs.endReason = true, "the server shut down"
+		}
 		cs.mu.Unlock()
 		cs.poke()
 	}
@@ -191,7 +194,7 @@ func (c *CaseFiles) loop(cs *caseSession) {
 	log := c.log.With("session", cs.id)
 	for range cs.wake {
 		cs.mu.Lock()
-		plan, logs, ended := cs.plan, cs.logs, cs.ended
+		plan, logs, ended, reason := cs.plan, cs.logs, cs.ended, cs.endReason
 		cs.plan, cs.logs = nil, nil
 		cs.mu.Unlock()
 		if plan != nil {
@@ -206,7 +209,7 @@ func (c *CaseFiles) loop(cs *caseSession) {
 			}
 		}
 		if ended {
-			c.seal(cs, log)
+			c.seal(cs, reason, log)
 			c.mu.Lock()
 			delete(c.sessions, cs.id)
 			c.mu.Unlock()
@@ -353,7 +356,10 @@ func (c *CaseFiles) fail(cs *caseSession, err error, log *slog.Logger) {
 	}
 }
 
-func (c *CaseFiles) seal(cs *caseSession, log *slog.Logger) {
+func (c *CaseFiles) seal(cs *caseSession, reason string, log *slog.Logger) {
+	if reason == "" {
+		reason = "session ended"
+	}
 	for sid, w := range cs.writers {
 		w.detach()
 		delete(cs.writers, sid)
@@ -366,11 +372,11 @@ func (c *CaseFiles) seal(cs *caseSession, log *slog.Logger) {
 	}
 	for space, on := range cs.recording { // every stop is logged with its reason
 		if on {
-			_ = cs.rs.Log(recording.Event{Kind: recording.KindRecordingStopped, Actor: "system", Detail: map[string]string{"space": space, "reason": "session ended"}})
+			_ = cs.rs.Log(recording.Event{Kind: recording.KindRecordingStopped, Actor: "system", Detail: map[string]string{"space": space, "reason": reason}})
 			cs.recording[space] = false
 		}
 	}
-	_ = cs.rs.Log(recording.Event{Kind: recording.KindEnded, Actor: "system", Detail: map[string]string{"reason": "session ended"}})
+	_ = cs.rs.Log(recording.Event{Kind: recording.KindEnded, Actor: "system", Detail: map[string]string{"reason": reason}})
 	if _, err := cs.rs.Seal(c.cfg.Key); err != nil {
 		c.fail(cs, fmt.Errorf("seal case file: %w", err), log)
 		return
