@@ -219,9 +219,27 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 	pa.screenshot("caucus-inside")
 	med.screenshot("console-live-caucus")
 
+	// the mediator drags the respondent onto the caucus box: all three share it now
+	drag := fmt.Sprintf(`(() => {
+	  const from = document.querySelector('.spaces .person[data-identity="%s"]');
+	  const to = document.querySelector('.spaces .space-box[data-space="caucus-applicant"]');
+	  if (!from || !to) return false;
+	  const dt = new DataTransfer();
+	  from.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+	  to.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	  to.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	  return true;
+	})()`, respondent.Identity)
+	var dropped bool
+	if err := med.eval(drag, &dropped); err != nil || !dropped {
+		med.fatalf("drag and drop: %v %v", dropped, err)
+	}
+	pb.waitJS("respondent now in the caucus", `!!document.querySelector('.call.in-caucus')`, 15*time.Second)
+	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
+
 	// everyone back: video returns
 	med.click(`[data-action=all-back]`)
-	pb.waitJS("notice gone", `!document.querySelector('.private-notice')`, 20*time.Second)
+	pb.waitJS("back in the joint session", `!document.querySelector('.call.in-caucus') && !document.querySelector('.private-notice')`, 20*time.Second)
 	pb.waitVideoFrom(applicant.Identity, 45*time.Second)
 	pb.waitVideoFrom(mediatorID, 45*time.Second)
 	pa.waitVideoFrom(respondent.Identity, 45*time.Second)

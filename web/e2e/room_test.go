@@ -117,6 +117,8 @@ func TestRoomPageTwoBrowsers(t *testing.T) {
 	va := alice.waitVideoFrom("bob", 45*time.Second)
 	vb := bob.waitVideoFrom("alice", 45*time.Second)
 	t.Logf("alice sees bob: %dpx wide, %d frames; bob sees alice: %dpx wide, %d frames", va.Width, va.Frames, vb.Width, vb.Frames)
+	// the fake microphone beeps: bob's tile lights up as the active speaker on alice's page
+	alice.waitJS("bob highlighted as speaking", `!!document.querySelector('.tile[data-identity="bob"].speaking')`, 20*time.Second)
 	alice.screenshot("room-desktop")
 	bob.screenshot("room-phone")
 

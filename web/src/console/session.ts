@@ -262,9 +262,16 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
         ? spaceIds.filter((x) => x !== sp).map((x) => h('button', { class: 'btn small', dataset: { action: 'move', space: x }, onclick: () => void act('move', { identity: p.identity, space: x }) }, t('live_move_to', { space: spaceName(x, L.spaces[x] ?? []) })))
         : [];
       const micOn = (p.tracks ?? []).some((tr) => tr.kind === 'audio' && !tr.muted);
+      // hosts can also drag a person onto another room's box
+      const canDrag = isHost && p.identity !== myIdentity;
       return h(
         'div',
-        { class: 'person', dataset: { identity: p.identity } },
+        {
+          class: 'person' + (canDrag ? ' draggable' : ''),
+          dataset: { identity: p.identity },
+          draggable: canDrag ? 'true' : undefined,
+          ondragstart: canDrag ? (e: DragEvent) => e.dataTransfer?.setData('text/x-yizhan-identity', p.identity) : undefined,
+        },
         icon(micOn ? 'mic' : 'micOff'),
         h('span', { class: 'pname' }, p.name, p.identity === myIdentity ? t('you_suffix') : ''),
         h('span', { class: 'chip' }, roleText(p.role, p.side)),
@@ -321,7 +328,23 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       ...spaces.map(([sp, ps]) =>
         h(
           'div',
-          { class: 'space-box' + (sp === 'joint' ? '' : ' caucus'), dataset: { space: sp } },
+          {
+            class: 'space-box' + (sp === 'joint' ? '' : ' caucus'),
+            dataset: { space: sp },
+            ondragover: (e: DragEvent) => {
+              if (isHost && e.dataTransfer?.types.includes('text/x-yizhan-identity')) {
+                e.preventDefault();
+                (e.currentTarget as HTMLElement).classList.add('drop');
+              }
+            },
+            ondragleave: (e: DragEvent) => (e.currentTarget as HTMLElement).classList.remove('drop'),
+            ondrop: (e: DragEvent) => {
+              e.preventDefault();
+              (e.currentTarget as HTMLElement).classList.remove('drop');
+              const who = e.dataTransfer?.getData('text/x-yizhan-identity');
+              if (who && !ps.some((p) => p.identity === who)) void act('move', { identity: who, space: sp });
+            },
+          },
           h('h4', null, sp === 'joint' ? icon('users') : icon('lock'), spaceName(sp, ps), h('span', { class: 'muted small' }, `(${ps.length})`)),
           ps.length > 1 ? h('div', { class: 'muted small' }, t('live_hears', { names: ps.map((p) => p.name).join('、') })) : null,
           ...ps.map((p) => personRow(p, sp)),
