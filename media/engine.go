@@ -178,7 +178,10 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("nack generator: %w", err)
 	}
-	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(pl))
+	// 256 packets is over a second of 1.5 Mbit/s video: enough for any RTT a
+	// retransmission still helps with, at a quarter of the default's memory
+	// (one history per subscriber stream).
+	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(pl), nack.ResponderSize(256))
 	if err != nil {
 		return nil, nil, fmt.Errorf("nack responder: %w", err)
 	}
@@ -192,17 +195,14 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("sender reports: %w", err)
 	}
-	// TWCC feedback to publishers, and transport-wide sequence numbers on what
-	// we send so that subscribers' browsers can estimate their downlink.
+	// TWCC feedback to publishers drives their uplink bandwidth estimate. We do
+	// not stamp transport-wide sequence numbers on what we send: nothing here
+	// reads subscribers' feedback yet, and the stamp costs every write.
 	twccFB, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(pl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("twcc feedback: %w", err)
 	}
-	twccExt, err := twcc.NewHeaderExtensionInterceptor()
-	if err != nil {
-		return nil, nil, fmt.Errorf("twcc header extension: %w", err)
-	}
-	for _, f := range []interceptor.Factory{resp, gen, rr, sr, twccFB, twccExt} {
+	for _, f := range []interceptor.Factory{resp, gen, rr, sr, twccFB} {
 		reg.Add(f)
 	}
 	return m, reg, nil

@@ -335,3 +335,28 @@ func (c *collectSink) snapshot() ([]recvd, []recvd) {
 	defer c.mu.Unlock()
 	return append([]recvd(nil), c.got...), append([]recvd(nil), c.srs...)
 }
+
+// TestPLIPendingAfterWindow: a keyframe request that falls inside the throttle window
+// is not lost; it goes upstream when the window ends (a subscriber that joins just
+// after another must not wait for the next periodic keyframe).
+func TestPLIPendingAfterWindow(t *testing.T) {
+	defer checkGoroutines(t)()
+	s := newSession(t, "")
+	defer s.close()
+	waitFor(t, 10*time.Second, "packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 20 })
+	time.Sleep(pliIntervalDuration)
+	before := s.pub.plis[0].Load()
+	if err := s.sub.sendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "the first PLI upstream", func() bool { return s.pub.plis[0].Load() == before+1 })
+	time.Sleep(150 * time.Millisecond) // the keyframe answering it has come and gone
+	if err := s.sub.sendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	waitFor(t, 2*time.Second, "the throttled PLI sent at the end of the window", func() bool { return s.pub.plis[0].Load() == before+2 })
+	if d := time.Since(start); d > pliIntervalDuration {
+		t.Errorf("the held PLI went out after %v, want within the %v window", d, pliIntervalDuration)
+	}
+}

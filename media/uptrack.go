@@ -80,6 +80,7 @@ type layer struct {
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
+	pliPending atomic.Bool  // a PLI was throttled: send it when the window ends
 }
 
 // NewUpTrack makes an up track with no layer yet; AddLayer gives it layers.
@@ -237,9 +238,13 @@ func (t *UpTrack) requestLayerKeyframe(idx int8) {
 	now := t.now()
 	last := l.lastPLI.Load()
 	if (last != 0 && now-last < pliInterval) || !l.lastPLI.CompareAndSwap(last, now) {
+		// Not dropped: the layer's read loop sends it when the window ends, so a
+		// subscriber joining just after another waits for at most pliInterval.
+		l.pliPending.Store(true)
 		t.stats.plisThrottled.Add(1)
 		return
 	}
+	l.pliPending.Store(false)
 	t.stats.plisSent.Add(1)
 	err := l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
 	if err != nil && !errors.Is(err, io.ErrClosedPipe) {
@@ -293,6 +298,13 @@ func (t *UpTrack) readLoop(l *layer) {
 			layer:    l.idx,
 			keyframe: isKeyframeStart(t.ck, pkt.Payload),
 			alID:     l.alID,
+		}
+		if l.pliPending.Load() {
+			if p.keyframe {
+				l.pliPending.Store(false) // the keyframe asked for has come
+			} else if now-l.lastPLI.Load() >= pliInterval {
+				t.requestLayerKeyframe(l.idx)
+			}
 		}
 		if t.muted.Load() {
 			t.stats.dropsMuted.Add(1)
