@@ -41,6 +41,9 @@ func TestCaseFilePlayback(t *testing.T) {
 	}
 	med.click(`[data-action=end-session]`)
 	pa.waitJS("party told the session ended", `!!document.querySelector('.ended')`, 20*time.Second)
+	pa.navigate(app.URL + "/j/" + applicant.Code) // the link again, after the end
+	pa.waitJS("ended session on the invitation page", `!!document.querySelector('.ended') && !document.querySelector('form.invite')`, 20*time.Second)
+	pa.screenshot("party-session-ended")
 
 	// the case file: sealed, verified, playable
 	med.navigate(fmt.Sprintf("%s/console/sessions/%d/file", app.URL, sessionID))

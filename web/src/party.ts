@@ -48,6 +48,10 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
     return;
   }
 
+  if (info.session.state === 'ended') {
+    mount(main, h('div', { class: 'card narrow center ended' }, icon('door'), h('h2', null, T('room_ended')), h('p', { class: 'muted' }, info.session.title, info.centre ? ' · ' + info.centre.name : '')));
+    return;
+  }
   const reception = info.session.kind === 'reception';
   let name = info.name || '';
   let note = '';
@@ -145,6 +149,11 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
       lastBody = body;
       j = await post<Join>(`/api/join/${encodeURIComponent(code)}`, body);
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'conflict') {
+        choice?.tracks.forEach((tr) => tr.stop());
+        mount(main, h('div', { class: 'card narrow center ended' }, icon('door'), h('h2', null, T('room_ended')), h('p', { class: 'muted' }, e.message)));
+        return;
+      }
       if (e instanceof ApiError && e.code === 'unknown_field' && note) {
         // an older server without petition notes: join without it
         note = '';
