@@ -128,7 +128,7 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
         { class: 'card narrow consent' },
         steps('consent'),
         h('h2', null, icon('shield'), ' ', T('consent_title')),
-        h('div', { class: 'notice' }, ...paragraphs, h('p', null, T(policy)), h('p', { class: 'muted small' }, T('consent_decline_info_join'))),
+        h('div', { class: 'notice' }, ...paragraphs, server.length ? null : h('p', null, T(policy)), h('p', { class: 'muted small' }, T('consent_decline_info_join'))),
         h(
           'div',
           { class: 'actions end' },

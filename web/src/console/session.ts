@@ -377,7 +377,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       'div',
       { class: 'panel recording' },
       h('h3', null, h('span', null, icon('rec', recOn ? 'blink' : ''), ' ', T('live_rec'), ' ', recOn ? h('span', { class: 'chip live' }, T('recording_on')) : h('span', { class: 'chip' }, T('recording_off')))),
-      rec && rec.healthy === false ? h('div', { class: 'health-bad', role: 'alert' }, icon('alert'), t('live_rec_health_bad', { msg: rec.error ?? '' })) : rec?.healthy ? h('div', { class: 'check-line ok' }, icon('check'), T('live_rec_health_ok')) : null,
+      rec && rec.healthy === false && s.state === 'live' ? h('div', { class: 'health-bad', role: 'alert' }, icon('alert'), t('live_rec_health_bad', { msg: rec.error ?? '' })) : rec?.healthy && s.state === 'live' ? h('div', { class: 'check-line ok' }, icon('check'), T('live_rec_health_ok')) : null,
       ...planRows.map((r) =>
         h(
           'div',
@@ -390,7 +390,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       ),
       missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: missing.map((p) => p.name).join('、') })) : null,
       rec?.stopped ? h('div', { class: 'check-line warn', dataset: { stopped: '1' } }, icon('alert'), T('live_rec_stopped'), '：', rec.stopped) : null,
-      isHost && rec
+      isHost && rec && s.state === 'live'
         ? h(
             'div',
             { class: 'row' },
