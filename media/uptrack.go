@@ -33,7 +33,7 @@ const (
 	// At most one PLI per layer this often: a keyframe costs the publisher
 	// several times a delta frame, and a storm of subscriber PLIs (RFC 4585
 	// §6.3.1) would turn into a storm of keyframes.
-	pliInterval = int64(500 * time.Millisecond)
+	pliInterval = int64(250 * time.Millisecond)
 	// Big enough for any RTP packet over UDP at Pion's receive MTU.
 	readBufSize = 1500
 )

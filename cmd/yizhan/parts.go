@@ -41,7 +41,7 @@ func (a *app) mountParts() error {
 	svc := mediation.New(mediation.Config{Recorder: rec}, st, a.sig, a.log)
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
-	a.close = append(a.close, rec.Close) // runs first: seals open sessions while the store is open
+	a.drain = append(a.drain, rec.Close) // seals open sessions before the rooms close
 	a.setRecordingStats(rec.Stats)
 	a.mux.Handle("/api/", a.instrumentAPI(svc.Handler()))
 

@@ -29,6 +29,7 @@ type app struct {
 	ready atomic.Bool
 	demo  *mediation.DemoInfo // what --dev seeded, to print
 	dep   deployment          // TLS, TURN, metrics: built and owned by the hooks in deploy.go
+	drain []func()            // run first at shutdown, while rooms are still open (seal recordings)
 	close []func()            // run in reverse order by shutdown
 }
 
@@ -147,7 +148,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 	case err = <-errc:
 	}
 	a.ready.Store(false)
-	// Participants first (their Leave goes out on the open websockets), then HTTP.
+	// Recordings are sealed while everyone is still there, so the case file says the
+	// server shut down, not that the rooms emptied. Then participants (their Leave goes
+	// out on the open websockets), then HTTP.
+	for _, f := range a.drain {
+		f()
+	}
 	a.sig.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
