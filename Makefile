@@ -5,7 +5,7 @@
 GO ?= go
 BIN ?= bin/yizhan
 
-.PHONY: dev test build web web-deps vet bench clean
+.PHONY: dev test build web web-deps vet bench bench-rt clean
 
 dev:
 	$(GO) run ./cmd/yizhan serve --dev --data ./data
@@ -28,7 +28,11 @@ test: web vet
 	$(GO) test -count=1 -timeout 40m ./...
 
 bench:
-	$(GO) run ./cmd/sfubench
+	$(GO) run ./cmd/sfubench --json-out bench.jsonl
+
+# The same under SCHED_FIFO (root): latency without the neighbours' noise.
+bench-rt:
+	$(GO) run ./cmd/sfubench --rt --json-out bench.jsonl
 
 clean:
 	rm -rf bin
