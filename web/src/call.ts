@@ -15,7 +15,7 @@ import {
 } from 'livekit-client';
 import { h, T, setT, elapsed, toast } from './dom';
 import { icon, type IconName } from './icons';
-import { t } from './i18n';
+import { t, joinNames } from './i18n';
 import { LevelMeter } from './levels';
 import { attr, displayName, inLobby, isJointSpace, isRecording, roleLabel, roomMeta, spaceLabel, spaceOf } from './meta';
 
@@ -442,12 +442,12 @@ export class Call {
       setT(this.hears, 'hears_nobody');
     } else if (joint) {
       setT(this.where, 'where_joint');
-      if (here.length) setT(this.hears, 'hears_you', { names: here.map(displayName).join('、') });
+      if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
       else setT(this.hears, 'hears_nobody');
     } else {
       const label = spaceLabel(mySpace, meta, here.map(displayName));
       setT(this.where, 'where_caucus', { space: label });
-      if (here.length) setT(this.hears, 'hears_you', { names: here.map(displayName).join('、') });
+      if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
       else setT(this.hears, 'hears_nobody');
     }
     this.el.classList.toggle('in-caucus', !lobby && !joint);
@@ -461,7 +461,7 @@ export class Call {
     }
     this.elsewhere.replaceChildren(
       ...[...groups.entries()].map(([space, ps]) => {
-        const names = ps.map((p) => `${displayName(p)}（${roleLabel(p) || t('role_guest')}）`).join('、');
+        const names = joinNames(ps.map((p) => `${displayName(p)}（${roleLabel(p) || t('role_guest')}）`));
         // I am in a caucus and they wait in the joint space: say so, not "private meeting"
         const theyJoint = isJointSpace(space, meta) && !joint;
         return h(

@@ -446,6 +446,11 @@ export function t(key: Key, params?: Record<string, string | number>): string {
   return s;
 }
 
+/** A list of names in the reader's language: 甲、乙 / A, B. */
+export function joinNames(items: string[]): string {
+  return items.join(lang === 'zh' ? '、' : ', ');
+}
+
 /** Every key, for tests. */
 export function allKeys(): Key[] {
   return Object.keys(dict) as Key[];

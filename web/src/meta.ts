@@ -3,7 +3,7 @@
 // waiting), consent, session. Room metadata is a JSON object; the fields we read are
 // all optional so that an older or plainer server still gives a working page.
 import type { Participant, Room } from 'livekit-client';
-import { t, tv } from './i18n';
+import { t, tv, joinNames } from './i18n';
 
 export interface SpaceInfo {
   id: string;
@@ -107,7 +107,7 @@ export function displayName(p: Participant): string {
 /** A space's name for people: ours (translated) first, the server's label for others. */
 export function spaceLabel(space: string, m: RoomMeta, memberNames: string[]): string {
   if (isJointSpace(space, m)) return t('space_joint');
-  if (memberNames.length) return t('space_caucus_with', { who: memberNames.join('、') });
+  if (memberNames.length) return t('space_caucus_with', { who: joinNames(memberNames) });
   const info = spacesFromMeta(m).find((x) => x.id === space);
   if (info?.label) return info.label;
   return t('space_caucus');

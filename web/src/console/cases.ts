@@ -2,7 +2,7 @@
 // sessions, scheduling).
 import { get, patch, post, type Case, type Session, type Staff } from '../api';
 import { h, T, fmtTime, mount, toast } from '../dom';
-import { t, tv } from '../i18n';
+import { t, tv, joinNames } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
 import { sessionTable } from './today';
@@ -37,7 +37,7 @@ export async function casesPage(ctx: Ctx): Promise<void> {
               h('td', null, tv('cat', c.category)),
               h('td', null, riskChip(c.risk)),
               h('td', null, statusChip(c.status)),
-              h('td', { class: 'hide-sm' }, c.parties.map((p) => p.name).join('、')),
+              h('td', { class: 'hide-sm' }, joinNames(c.parties.map((p) => p.name))),
               h('td', { class: 'hide-sm' }, c.mediator_name || c.mediator || ''),
               h('td', { class: 'hide-sm' }, c.centre_name || c.centre),
               h('td', { class: 'hide-sm' }, fmtTime(c.created_at).slice(0, 10)),

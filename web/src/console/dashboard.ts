@@ -2,7 +2,7 @@
 // bar charts from /api/stats), and the live sessions now. Also the staff directory.
 import { get, type Session, type Staff, type StatRow, type Stats } from '../api';
 import { h, T, mount } from '../dom';
-import { tv } from '../i18n';
+import { tv, joinNames } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
 import { sessionTable } from './today';
@@ -83,7 +83,7 @@ export async function directoryPage(ctx: Ctx): Promise<void> {
           'tr',
           null,
           h('td', null, s.name, s.gold ? [' ', h('span', { class: 'chip gold' }, icon('star'), T('dir_gold'))] : null),
-          h('td', null, s.roles.map((r) => tv('role', r)).join('、')),
+          h('td', null, joinNames(s.roles.map((r) => tv('role', r)))),
           h('td', null, s.centre_name ?? s.centre),
           h('td', null, tv('tier', s.tier ?? '')),
         ),

@@ -5,7 +5,7 @@
 import { del, get, post, type Case, type Invitation, type Join, type Live, type LiveParticipant, type Session, type Staff } from '../api';
 import { Call } from '../call';
 import { h, T, fmtTime, mount, toast } from '../dom';
-import { t, tv } from '../i18n';
+import { t, tv, joinNames } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
 import { CATEGORIES, INVITE_ROLES, RISKS, copyText, emptyRow, field, modal, riskChip, roleText, showQR, stateChip, valueSelect, waitText } from './ui';
@@ -208,7 +208,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     const m = /^caucus-(applicant|respondent)$/.exec(sp);
     if (m) return t('live_caucus_with_side', { side: tv('side', m[1]) });
     const names = members.filter((p) => !p.host).map((p) => p.name);
-    return names.length ? t('space_caucus_with', { who: names.join('、') }) : t('space_caucus');
+    return names.length ? t('space_caucus_with', { who: joinNames(names) }) : t('space_caucus');
   };
 
   const drawPanels = () => {
@@ -346,7 +346,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
             },
           },
           h('h4', null, sp === 'joint' ? icon('users') : icon('lock'), spaceName(sp, ps), h('span', { class: 'muted small' }, `(${ps.length})`)),
-          ps.length > 1 ? h('div', { class: 'muted small' }, t('live_hears', { names: ps.map((p) => p.name).join('、') })) : null,
+          ps.length > 1 ? h('div', { class: 'muted small' }, t('live_hears', { names: joinNames(ps.map((p) => p.name)) })) : null,
           ...ps.map((p) => personRow(p, sp)),
         ),
       ),
@@ -368,7 +368,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
           return {
             space: sp,
             record: allowed && miss.length === 0,
-            reason: !allowed ? t(joint ? 'recording_off' : 'sess_caucus_none') : miss.length ? t('live_consent_missing', { names: miss.join('、') }) : '',
+            reason: !allowed ? t(joint ? 'recording_off' : 'sess_caucus_none') : miss.length ? t('live_consent_missing', { names: joinNames(miss) }) : '',
           };
         });
     // the recorder's own word when the server gives it; else what the policy implies
@@ -388,7 +388,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
           r.record ? T('recording_on') : r.reason || T('recording_off'),
         ),
       ),
-      missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: missing.map((p) => p.name).join('、') })) : null,
+      missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: joinNames(missing.map((p) => p.name)) })) : null,
       rec?.stopped ? h('div', { class: 'check-line warn', dataset: { stopped: '1' } }, icon('alert'), T('live_rec_stopped'), '：', rec.stopped) : null,
       isHost && rec && s.state === 'live'
         ? h(
@@ -513,7 +513,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
               { class: 'person' },
               h('span', { class: 'pname' }, x.name),
               x.gold ? h('span', { class: 'chip gold' }, icon('star')) : null,
-              h('span', { class: 'chip' }, x.roles.map((r) => tv('role', r)).join('、')),
+              h('span', { class: 'chip' }, joinNames(x.roles.map((r) => tv('role', r)))),
               h('span', { class: 'muted small' }, `${x.centre_name ?? x.centre} · ${tv('tier', x.tier ?? '')}`),
               h(
                 'span',
