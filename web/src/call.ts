@@ -15,7 +15,7 @@ import {
 } from 'livekit-client';
 import { h, T, setT, elapsed, toast } from './dom';
 import { icon, type IconName } from './icons';
-import { t, joinNames } from './i18n';
+import { getLang, t, joinNames } from './i18n';
 import { LevelMeter } from './levels';
 import { attr, displayName, inLobby, isJointSpace, isRecording, roleLabel, roomMeta, spaceLabel, spaceOf } from './meta';
 
@@ -461,7 +461,7 @@ export class Call {
     }
     this.elsewhere.replaceChildren(
       ...[...groups.entries()].map(([space, ps]) => {
-        const names = joinNames(ps.map((p) => `${displayName(p)}（${roleLabel(p) || t('role_guest')}）`));
+        const names = joinNames(ps.map((p) => (getLang() === 'zh' ? `${displayName(p)}（${roleLabel(p) || t('role_guest')}）` : `${displayName(p)} (${roleLabel(p) || t('role_guest')})`)));
         // I am in a caucus and they wait in the joint space: say so, not "private meeting"
         const theyJoint = isJointSpace(space, meta) && !joint;
         return h(
