@@ -2,11 +2,9 @@ package mediation
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,18 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/livekit/protocol/livekit"
-	lksdk "github.com/livekit/server-sdk-go/v2"
-	"github.com/pion/rtcp"
-	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
-	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"yizhan/internal/lktest"
 	"yizhan/recording"
@@ -50,7 +39,7 @@ func TestRecorderSession(t *testing.T) {
 
 	t0 := time.Now()
 	for _, cl := range []*lktest.Client{med, app, res} {
-		recPublishClip(t, cl, rs.clip)
+		cl.MustPublishClip(t, rs.clip)
 	}
 	waitFor(t, "every track is written", func() bool {
 		st := ls.svc.cfg.Recorder.Status(se.ID)
@@ -113,7 +102,7 @@ func TestRecorderConsentDeclined(t *testing.T) {
 	c, se := rs.newCase(t, "off")
 	med, app, res := rs.joinAll(t, c, se, true, false)
 	for _, cl := range []*lktest.Client{med, app, res} {
-		recPublishClip(t, cl, rs.clip)
+		cl.MustPublishClip(t, rs.clip)
 	}
 	waitFor(t, "recording stops while the decliner is in the joint space", func() bool {
 		return !ls.svc.cfg.Recorder.Status(se.ID).Active && app.PacketsFrom(res.Identity, "video") > 20
@@ -240,7 +229,7 @@ func (rs *recorderServer) caucusSession(t *testing.T, policy string) (caseJSON, 
 	c, se := rs.newCase(t, policy)
 	med, app, res := rs.joinAll(t, c, se, true, true)
 	for _, cl := range []*lktest.Client{med, app, res} {
-		recPublishClip(t, cl, rs.clip)
+		cl.MustPublishClip(t, rs.clip)
 	}
 	waitFor(t, "every track is written", func() bool { return len(recWebm(rs.sessionDir(c, se))) == 6 })
 	time.Sleep(2 * time.Second)
@@ -305,7 +294,7 @@ type recorderServer struct {
 	ls   *liveServer
 	data string
 	key  *recording.Signer
-	clip *recClip
+	clip *lktest.Clip
 }
 
 func newRecorderServer(t *testing.T) *recorderServer {
@@ -320,7 +309,7 @@ func newRecorderServer(t *testing.T) *recorderServer {
 	if rs.key, err = recording.LoadOrCreateKey(rs.data); err != nil {
 		t.Fatal(err)
 	}
-	rs.clip = recMakeClip(t)
+	rs.clip = lktest.MustClip(t)
 	rs.ls = newLiveServerWith(t, func(sig *signaling.Server) Config {
 		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: rs.data, Key: rs.key, Rooms: sig, Logger: testLogger(t)})}
 	})
@@ -454,136 +443,6 @@ func recDecode(t *testing.T, f string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// A real clip: ffmpeg encodes a few seconds of VP8 (a keyframe every second) and Opus
-// (one 20 ms packet per Ogg page); recPublishClip loops it for as long as the test runs.
-
-type recClip struct {
-	video, audio [][]byte
-}
-
-func recMakeClip(t *testing.T) *recClip {
-	t.Helper()
-	dir := t.TempDir()
-	ivf, ogg := filepath.Join(dir, "clip.ivf"), filepath.Join(dir, "clip.ogg")
-	for _, args := range [][]string{
-		{"-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "4", "-c:v", "libvpx", "-b:v", "300k", "-g", "15", "-keyint_min", "15",
-			"-auto-alt-ref", "0", "-lag-in-frames", "0", "-deadline", "realtime", ivf},
-		{"-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", "-page_duration", "20000", ogg},
-	} {
-		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
-		}
-	}
-	c := &recClip{}
-	f, err := os.Open(ivf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, _, err := ivfreader.NewWith(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		frame, _, err := r.ParseNextFrame()
-		if err != nil {
-			break
-		}
-		c.video = append(c.video, frame)
-	}
-	g, err := os.Open(ogg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	or, _, err := oggreader.NewWith(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		page, _, err := or.ParseNextPage()
-		if err != nil {
-			break
-		}
-		if bytes.HasPrefix(page, []byte("OpusHead")) || bytes.HasPrefix(page, []byte("OpusTags")) {
-			continue
-		}
-		c.audio = append(c.audio, page)
-	}
-	if len(c.video) < 30 || len(c.audio) < 100 {
-		t.Fatalf("clip: %d video frames, %d audio packets", len(c.video), len(c.audio))
-	}
-	return c
-}
-
-// recLoop hands out a clip's samples in a circle; a keyframe request restarts it at its
-// first frame, a keyframe.
-type recLoop struct {
-	samples [][]byte
-	dur     time.Duration
-	i       int
-	restart atomic.Bool
-	stop    chan struct{}
-}
-
-func (l *recLoop) NextSample(ctx context.Context) (media.Sample, error) {
-	select {
-	case <-l.stop:
-		return media.Sample{}, io.EOF
-	case <-ctx.Done():
-		return media.Sample{}, io.EOF
-	default:
-	}
-	if l.restart.Swap(false) {
-		l.i = 0
-	}
-	s := l.samples[l.i%len(l.samples)]
-	l.i++
-	return media.Sample{Data: s, Duration: l.dur}, nil
-}
-
-func (l *recLoop) OnBind() error   { return nil }
-func (l *recLoop) OnUnbind() error { return nil }
-func (l *recLoop) Close() error    { return nil }
-
-// recPublishClip publishes the clip's video and audio from c, looping until the test ends.
-func recPublishClip(t *testing.T, c *lktest.Client, cl *recClip) {
-	t.Helper()
-	stop := make(chan struct{})
-	t.Cleanup(func() { close(stop) })
-	for _, k := range []struct {
-		l      *recLoop
-		cap    webrtc.RTPCodecCapability
-		source livekit.TrackSource
-	}{
-		{&recLoop{samples: cl.video, dur: time.Second / 15, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, livekit.TrackSource_CAMERA},
-		{&recLoop{samples: cl.audio, dur: 20 * time.Millisecond, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, livekit.TrackSource_MICROPHONE},
-	} {
-		l := k.l
-		track, err := lksdk.NewLocalTrack(k.cap, lksdk.WithRTCPHandler(func(p rtcp.Packet) {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				l.restart.Store(true)
-			}
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		track.OnBind(func() {
-			if err := track.StartWrite(l, nil); err != nil {
-				t.Errorf("start write: %v", err)
-			}
-		})
-		opts := &lksdk.TrackPublicationOptions{Name: strings.ToLower(k.source.String()), Source: k.source}
-		if k.source == livekit.TrackSource_CAMERA {
-			opts.VideoWidth, opts.VideoHeight = 320, 240
-		}
-		if _, err := c.Room.LocalParticipant.PublishTrack(track, opts); err != nil {
-			t.Fatalf("%s publish: %v", c.Identity, err)
-		}
-	}
-}
-
 // TestRecorderMetadataFollowsWriters: the room metadata's "recording" follows the
 // writers, not the request: a host stops and resumes recording with nobody else doing
 // anything, and every client's banner state follows within a second or two.
@@ -592,8 +451,8 @@ func TestRecorderMetadataFollowsWriters(t *testing.T) {
 	ls := rs.ls
 	c, se := rs.newCase(t, "off")
 	med, app, _ := rs.joinAll(t, c, se, true, true)
-	recPublishClip(t, med, rs.clip)
-	recPublishClip(t, app, rs.clip)
+	med.MustPublishClip(t, rs.clip)
+	app.MustPublishClip(t, rs.clip)
 	status := func() RecordingStatus { return ls.svc.cfg.Recorder.Status(se.ID) }
 	waitFor(t, "recording", func() bool { return status().Active })
 	waitFor(t, "the banner says recording", func() bool { return recMeta(app).Recording })
@@ -633,7 +492,7 @@ func TestRecorderWriteFailure(t *testing.T) {
 	c, se := rs.newCase(t, "off")
 	med, _, _ := rs.joinAll(t, c, se, true, true)
 	events := recEvents(t, ls, "mediator")
-	recPublishClip(t, med, rs.clip)
+	med.MustPublishClip(t, rs.clip)
 	dir := rs.sessionDir(c, se)
 	waitFor(t, "two track files", func() bool { return len(recWebm(dir)) == 2 })
 	time.Sleep(time.Second)

@@ -17,18 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/livekit/protocol/livekit"
-	lksdk "github.com/livekit/server-sdk-go/v2"
-	"github.com/pion/rtcp"
-	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
-	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"yizhan/internal/lktest"
 	"yizhan/recording"
@@ -50,7 +41,7 @@ func TestKillRecording(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
-	cl := recMakeClip(t)
+	cl := lktest.MustClip(t)
 
 	srv := recStart(t, bin, data)
 	api := newRecAPI(t, srv.base)
@@ -65,8 +56,8 @@ func TestKillRecording(t *testing.T) {
 	api.call("POST", "/api/join/"+inv.code, `{"consent":true}`, 200, &party)
 	mc := recConnect(t, med.URL, med.Token)
 	pc := recConnect(t, party.URL, party.Token)
-	recPublishClip(t, mc, cl)
-	recPublishClip(t, pc, cl)
+	mc.MustPublishClip(t, cl)
+	pc.MustPublishClip(t, cl)
 	recWait(t, "the party knocks", func() bool {
 		var live struct {
 			Lobby []struct{ Identity string } `json:"lobby"`
@@ -462,136 +453,6 @@ func recWait(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A real clip: ffmpeg encodes a few seconds of VP8 (a keyframe every second) and Opus
-// (one 20 ms packet per Ogg page); recPublishClip loops it for as long as the test runs.
-
-type recClip struct {
-	video, audio [][]byte
-}
-
-func recMakeClip(t *testing.T) *recClip {
-	t.Helper()
-	dir := t.TempDir()
-	ivf, ogg := filepath.Join(dir, "clip.ivf"), filepath.Join(dir, "clip.ogg")
-	for _, args := range [][]string{
-		{"-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "4", "-c:v", "libvpx", "-b:v", "300k", "-g", "15", "-keyint_min", "15",
-			"-auto-alt-ref", "0", "-lag-in-frames", "0", "-deadline", "realtime", ivf},
-		{"-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", "-page_duration", "20000", ogg},
-	} {
-		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
-		}
-	}
-	c := &recClip{}
-	f, err := os.Open(ivf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, _, err := ivfreader.NewWith(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		frame, _, err := r.ParseNextFrame()
-		if err != nil {
-			break
-		}
-		c.video = append(c.video, frame)
-	}
-	g, err := os.Open(ogg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	or, _, err := oggreader.NewWith(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		page, _, err := or.ParseNextPage()
-		if err != nil {
-			break
-		}
-		if bytes.HasPrefix(page, []byte("OpusHead")) || bytes.HasPrefix(page, []byte("OpusTags")) {
-			continue
-		}
-		c.audio = append(c.audio, page)
-	}
-	if len(c.video) < 30 || len(c.audio) < 100 {
-		t.Fatalf("clip: %d video frames, %d audio packets", len(c.video), len(c.audio))
-	}
-	return c
-}
-
-// recLoop hands out a clip's samples in a circle; a keyframe request restarts it at its
-// first frame, a keyframe.
-type recLoop struct {
-	samples [][]byte
-	dur     time.Duration
-	i       int
-	restart atomic.Bool
-	stop    chan struct{}
-}
-
-func (l *recLoop) NextSample(ctx context.Context) (media.Sample, error) {
-	select {
-	case <-l.stop:
-		return media.Sample{}, io.EOF
-	case <-ctx.Done():
-		return media.Sample{}, io.EOF
-	default:
-	}
-	if l.restart.Swap(false) {
-		l.i = 0
-	}
-	s := l.samples[l.i%len(l.samples)]
-	l.i++
-	return media.Sample{Data: s, Duration: l.dur}, nil
-}
-
-func (l *recLoop) OnBind() error   { return nil }
-func (l *recLoop) OnUnbind() error { return nil }
-func (l *recLoop) Close() error    { return nil }
-
-// recPublishClip publishes the clip's video and audio from c, looping until the test ends.
-func recPublishClip(t *testing.T, c *lktest.Client, cl *recClip) {
-	t.Helper()
-	stop := make(chan struct{})
-	t.Cleanup(func() { close(stop) })
-	for _, k := range []struct {
-		l      *recLoop
-		cap    webrtc.RTPCodecCapability
-		source livekit.TrackSource
-	}{
-		{&recLoop{samples: cl.video, dur: time.Second / 15, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, livekit.TrackSource_CAMERA},
-		{&recLoop{samples: cl.audio, dur: 20 * time.Millisecond, stop: stop}, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, livekit.TrackSource_MICROPHONE},
-	} {
-		l := k.l
-		track, err := lksdk.NewLocalTrack(k.cap, lksdk.WithRTCPHandler(func(p rtcp.Packet) {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				l.restart.Store(true)
-			}
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		track.OnBind(func() {
-			if err := track.StartWrite(l, nil); err != nil {
-				t.Errorf("start write: %v", err)
-			}
-		})
-		opts := &lksdk.TrackPublicationOptions{Name: strings.ToLower(k.source.String()), Source: k.source}
-		if k.source == livekit.TrackSource_CAMERA {
-			opts.VideoWidth, opts.VideoHeight = 320, 240
-		}
-		if _, err := c.Room.LocalParticipant.PublishTrack(track, opts); err != nil {
-			t.Fatalf("%s publish: %v", c.Identity, err)
-		}
-	}
-}
-
 // recProbe returns a file's codec and how long it plays: the end of its last packet, which
 // ffprobe finds also in a file cut by a kill (no Duration element yet).
 func recProbe(t *testing.T, f string) (string, float64) {
@@ -779,7 +640,7 @@ func TestKillTermSeals(t *testing.T) {
 	var med struct{ URL, Token, Identity string }
 	api.call("POST", fmt.Sprintf("/api/sessions/%d/join", sess), ``, 200, &med)
 	mc := recConnect(t, med.URL, med.Token)
-	recPublishClip(t, mc, recMakeClip(t))
+	mc.MustPublishClip(t, lktest.MustClip(t))
 	sessDir := srv.sessionDir(t, sess)
 	recWait(t, "two track files", func() bool { return len(recWebmFiles(sessDir)) == 2 })
 	time.Sleep(2 * time.Second)

@@ -58,6 +58,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":       cmdServe,
 		"token":       cmdToken,
+		"config":      cmdConfig,
 		"verify":      cmdVerify,
 		"signing-key": cmdSigningKey,
 		"export":      cmdExport,

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -54,7 +56,7 @@ func cmdServe(args []string, _ io.Reader, stdout, stderr io.Writer) error {
 }
 
 func newLogger(cfg serveConfig, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -134,7 +136,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 	srv := &http.Server{
 		Handler:           a.mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(httpErrorLog{a.log.With("part", "http")}, "", 0),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }() // ends on Shutdown
@@ -184,4 +186,18 @@ func (a *app) announce(w io.Writer, addr string) {
 		fmt.Fprintf(w, "dev mode: API key %q, secret %q\n", a.cfg.APIKey, a.cfg.APISecret)
 		a.announceDev(w, base)
 	}
+}
+
+// httpErrorLog takes net/http's error lines into slog. Failed TLS handshakes are what
+// every scanner on the internet causes: they go to debug, the rest stays a warning.
+type httpErrorLog struct{ log *slog.Logger }
+
+func (w httpErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelWarn
+	if strings.Contains(msg, "TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg)
+	return len(p), nil
 }
