@@ -143,3 +143,18 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCheckCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"config", "check", "--dev", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "configuration OK") || strings.Contains(out.String(), devAPISecret) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"config", "check", "--api-key", "k", "--api-secret", "short"}, nil, &out, &errb); code == 0 {
+		t.Fatalf("a weak secret passed the check:\n%s", out.String())
+	}
+}
