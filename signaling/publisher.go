@@ -3,7 +3,6 @@ package signaling
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/livekit/protocol/livekit"
@@ -308,8 +307,4 @@ func (p *participant) setTrackMuted(sid string, muted, byServer bool) error {
 		r.srv.emit(Event{Kind: kind, Room: r.name, Identity: p.identity, SID: p.sid, TrackSID: sid, Participant: snap})
 	}
 	return nil
-}
-
-func isEOF(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "closed"))
 }

@@ -275,8 +275,8 @@ func (r *room) desiredLocked(s *participant) map[string]*pubTrack {
 	return want
 }
 
-// sendToSpaceLocked delivers a data packet from p to its space (or to the listed
-// identities within that space).
+// dataTargetsLocked is who gets a data packet from `from`: the listed identities within
+// its space, or everyone else there. The lobby sends to nobody.
 func (r *room) dataTargetsLocked(from *participant, identities []string) []*participant {
 	if from.space == "" {
 		return nil
