@@ -216,6 +216,9 @@ func TestPartyLobbyAdmitCaucus(t *testing.T) {
 		t.Fatalf("applicant still renders the respondent during the caucus: %+v", v)
 	}
 	pb.screenshot("caucus-others-see-notice")
+	pb.click(`button.lang`) // switch to English during the call
+	pb.waitJS("notice in English", `document.querySelector('.private-notice').innerText.includes('private meeting') && document.querySelector('.where-text').textContent.includes('joint session')`, 10*time.Second)
+	pb.screenshot("caucus-others-see-notice-en")
 	pa.screenshot("caucus-inside")
 	med.screenshot("console-live-caucus")
 

@@ -15,7 +15,7 @@ import {
 } from 'livekit-client';
 import { h, T, setT, elapsed, toast } from './dom';
 import { icon, type IconName } from './icons';
-import { getLang, t, joinNames } from './i18n';
+import { getLang, onLang, t, joinNames } from './i18n';
 import { LevelMeter } from './levels';
 import { attr, displayName, inLobby, isJointSpace, isRecording, roleLabel, roomMeta, spaceLabel, spaceOf } from './meta';
 
@@ -155,7 +155,10 @@ export class Call {
       this.audioSink,
     );
     this.wire();
+    this.offLang = onLang(() => this.queueRefresh()); // names and labels built with t()
   }
+
+  private offLang: () => void;
 
   private ctl(ic: IconName, key: Parameters<typeof T>[0], f: () => void): HTMLButtonElement {
     return h('button', { class: 'ctl', type: 'button', onclick: f, dataset: { ctl: key } }, icon(ic), T(key));
@@ -370,6 +373,7 @@ export class Call {
   private finish(reason?: DisconnectReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.offLang();
     clearInterval(this.timer);
     for (const m of this.meters.values()) m.close();
     this.meters.clear();
@@ -461,7 +465,7 @@ export class Call {
     }
     this.elsewhere.replaceChildren(
       ...[...groups.entries()].map(([space, ps]) => {
-        const names = joinNames(ps.map((p) => (getLang() === 'zh' ? `${displayName(p)}（${roleLabel(p) || t('role_guest')}）` : `${displayName(p)} (${roleLabel(p) || t('role_guest')})`)));
+        const names = joinNames(ps.map((p) => (getLang() === 'zh' ? `${displayName(p)}（${roleLabel(p, meta.kind) || t('role_guest')}）` : `${displayName(p)} (${roleLabel(p, meta.kind) || t('role_guest')})`)));
         // I am in a caucus and they wait in the joint space: say so, not "private meeting"
         const theyJoint = isJointSpace(space, meta) && !joint;
         return h(
@@ -537,7 +541,7 @@ export class Call {
     }
     const nm = displayName(p) + (local ? t('you_suffix') : '');
     tile.name.textContent = nm;
-    tile.role.textContent = roleLabel(p);
+    tile.role.textContent = roleLabel(p, roomMeta(this.room).kind);
     tile.role.classList.toggle('hidden', !tile.role.textContent);
     tile.avatar.textContent = (displayName(p) || '?').slice(0, 1).toUpperCase();
     tile.el.dataset.role = attr(p, 'role');

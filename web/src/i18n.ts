@@ -63,7 +63,7 @@ const dict = {
   waiting_others: ['等待其他人加入…', 'Waiting for others to join…'],
   publish_failed: ['无法开启摄像头或麦克风：{msg}', 'Could not start camera or microphone: {msg}'],
   connect_failed: ['连接失败：{msg}', 'Could not connect: {msg}'],
-  participants_n: ['{n} 人', '{n} people'],
+  participants_n: ['{n} 人', '{n} in the room'],
   server_muted_you: ['主持人已将您静音', 'The host muted you'],
 
   // spaces

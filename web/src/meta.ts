@@ -90,8 +90,10 @@ export function isJointSpace(space: string, m?: RoomMeta): boolean {
   return info?.kind === 'joint';
 }
 
-export function roleLabel(p: Participant): string {
-  const role = attr(p, 'role');
+/** The role as people say it; a host is the mediator (or the leader, in a reception). */
+export function roleLabel(p: Participant, kind?: string): string {
+  let role = attr(p, 'role');
+  if (role === 'host' && kind) role = kind === 'reception' ? 'leader' : 'mediator';
   const side = attr(p, 'side');
   const parts: string[] = [];
   if (role === 'party' && side) parts.push(tv('role', side));

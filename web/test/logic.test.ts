@@ -69,6 +69,8 @@ test('role labels', () => {
   assert.equal(roleLabel(person({ role: 'party', side: 'respondent' })), '被申请人');
   assert.equal(roleLabel(person({ role: 'agent', side: 'applicant' })), '代理人 · 申请方');
   assert.equal(roleLabel(person({ role: 'host' })), '主持人');
+  assert.equal(roleLabel(person({ role: 'host' }), 'mediation'), '调解员');
+  assert.equal(roleLabel(person({ role: 'host' }), 'reception'), '领导');
   assert.equal(roleLabel(person({})), '');
 });
 

@@ -2,7 +2,7 @@
 import { get, post, ApiError, type Staff } from '../api';
 import { h, T, mount, toast } from '../dom';
 import { icon, type IconName } from '../icons';
-import { t, type Key } from '../i18n';
+import { onLang, t, type Key } from '../i18n';
 import { header, errorBox, spinner } from '../shell';
 import { playTestSound } from '../levels';
 
@@ -15,6 +15,8 @@ export interface Ctx {
   go(path: string): void;
   on(event: string, f: Listener): void; // removed automatically when the page changes
   onLeave(f: () => void): void;
+  /** Redraw after a language switch; without it the page is rendered anew. */
+  onLang(f: () => void): void;
   params: string[];
   query: URLSearchParams;
 }
@@ -139,9 +141,12 @@ function shell(root: HTMLElement, me: Staff): void {
 
   let leaveFns: (() => void)[] = [];
   let pageListeners: [string, Listener][] = [];
+  let langFn: (() => void) | null = null;
+  onLang(() => (langFn ? langFn() : void render()));
   const render = async () => {
     leaveFns.forEach((f) => f());
     leaveFns = [];
+    langFn = null;
     pageListeners.forEach(([e, f]) => listeners.get(e)?.delete(f));
     pageListeners = [];
     const path = location.pathname.replace(/\/+$/, '') || '/console';
@@ -164,6 +169,7 @@ function shell(root: HTMLElement, me: Staff): void {
         pageListeners.push([e, f]);
       },
       onLeave: (f) => leaveFns.push(f),
+      onLang: (f) => (langFn = f),
     };
     try {
       const page = await r.load();

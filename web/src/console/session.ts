@@ -614,6 +614,13 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     drawHead();
     if (s.state === 'ended') drawLive();
   });
+  // a language switch redraws in place: the call goes on
+  ctx.onLang(() => {
+    drawHead();
+    void drawInvitations();
+    drawn = '';
+    void refreshLive();
+  });
   ctx.onLeave(() => {
     clearInterval(timer);
     clearInterval(poll);
