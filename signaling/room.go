@@ -94,6 +94,13 @@ func (r *room) join(p *participant) error {
 		r.emptyTimer.Stop()
 		r.emptyTimer = nil
 	}
+	if old != nil {
+		// The others see the old session leave before the new one arrives: clients
+		// key participants by SID as well as identity.
+		old.state = livekit.ParticipantInfo_DISCONNECTED
+		old.version = r.nextVersionLocked()
+		r.broadcastLocked(old, false)
+	}
 	p.room = r
 	p.joinedAt = time.Now()
 	p.refreshedAt = p.joinedAt
