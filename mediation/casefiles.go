@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,7 @@ type caseSession struct {
 	ended     bool
 	endReason string // why recording ends when ended: the session ended, or the server stops
 	status    RecordingStatus
+	detaches  []detachReq   // participants about to change space
 	wake      chan struct{} // capacity 1: "there is work"
 	stopped   chan struct{} // closed when the loop is done
 
@@ -85,6 +87,13 @@ type caseSession struct {
 	writers   map[string]*caseWriter // track SID ->
 	known     map[string]bool        // identities added to the manifest
 	recording map[string]bool        // spaces being recorded, for start/stop events
+}
+
+// detachReq asks the loop to stop the writers of some participants now; done is
+// closed when it has.
+type detachReq struct {
+	identities []string
+	done       chan struct{}
 }
 
 type caseWriter struct {
@@ -195,10 +204,20 @@ func (c *CaseFiles) loop(cs *caseSession) {
 	for range cs.wake {
 		cs.mu.Lock()
 		plan, logs, ended, reason := cs.plan, cs.logs, cs.ended, cs.endReason
-		cs.plan, cs.logs = nil, nil
+		detaches := cs.detaches
+		cs.plan, cs.logs, cs.detaches = nil, nil, nil
 		cs.mu.Unlock()
 		if plan != nil {
-			c.apply(cs, *plan, log)
+			c.apply(cs, *plan, log) // a plan from before the moves: apply it first
+		}
+		for _, d := range detaches {
+			for sid, w := range cs.writers {
+				if slices.Contains(d.identities, w.identity) {
+					w.detach() // media closes the writer: the file ends before the move
+					delete(cs.writers, sid)
+				}
+			}
+			close(d.done)
 		}
 		if cs.rs != nil {
 			for _, ev := range logs {
@@ -215,6 +234,30 @@ func (c *CaseFiles) loop(cs *caseSession) {
 			c.mu.Unlock()
 			return
 		}
+	}
+}
+
+// BeforeMove stops, before it returns, the writers of participants about to change
+// space, so that nothing said in the new space lands in the old space's files (a caucus
+// in the joint recording). The plan after the move attaches new writers where the new
+// space is recorded.
+func (c *CaseFiles) BeforeMove(sessionID int64, identities []string) {
+	c.mu.Lock()
+	cs := c.sessions[sessionID]
+	c.mu.Unlock()
+	if cs == nil {
+		return
+	}
+	done := make(chan struct{})
+	cs.mu.Lock()
+	cs.detaches = append(cs.detaches, detachReq{identities: identities, done: done})
+	cs.mu.Unlock()
+	cs.poke()
+	select {
+	case <-done:
+	case <-cs.stopped:
+	case <-time.After(2 * time.Second): // a stuck disk must not hold up the mediator
+		c.log.Warn("recorder did not stop writers before a move in time", "session", sessionID)
 	}
 }
 
