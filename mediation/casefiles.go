@@ -3,9 +3,12 @@ package mediation
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -390,13 +393,25 @@ func (c *CaseFiles) Stats() (active, failed int) {
 func (c *CaseFiles) fail(cs *caseSession, err error, log *slog.Logger) {
 	c.failures.Add(1)
 	log.Error("recording failed", "err", err)
+	shown := errors.New(forHosts(err))
 	cs.mu.Lock()
 	cs.status.Healthy = false
-	cs.status.Error = err.Error()
+	cs.status.Error = shown.Error()
 	cs.mu.Unlock()
 	if c.cfg.OnError != nil {
-		c.cfg.OnError(cs.id, err)
+		c.cfg.OnError(cs.id, shown)
 	}
+}
+
+// forHosts is a failure as the hosts' browsers see it: an OS error names the file with
+// its absolute path on the server, which is not theirs to know; the log keeps it.
+func forHosts(err error) string {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path != "" {
+		msg = strings.ReplaceAll(msg, pe.Path, filepath.Base(pe.Path))
+	}
+	return msg
 }
 
 func (c *CaseFiles) seal(cs *caseSession, reason string, log *slog.Logger) {
