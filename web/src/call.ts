@@ -501,7 +501,9 @@ export class Call {
     this.grid.dataset.n = String(members.length);
     this.grid.classList.toggle('alone', members.length <= 1);
 
-    // controls
+    // controls: someone who may not publish (an observer) gets no mic or camera button
+    const canPublish = me.permissions?.canPublish !== false && this.opts.publish !== false;
+    for (const b of [this.micBtn, this.camBtn]) b.classList.toggle('hidden', !canPublish);
     const micOn = me.isMicrophoneEnabled;
     const camOn = me.isCameraEnabled;
     this.setCtl(this.micBtn, micOn ? 'mic' : 'micOff', micOn ? 'mute' : 'unmute', !micOn);
