@@ -148,10 +148,27 @@ func (c *CaseFiles) Log(sessionID int64, ev store.Event) {
 	if cs == nil {
 		return // nothing recorded yet: the session is not live; the timeline has it
 	}
+	if k, ok := caseFileKinds[ev.Kind]; ok {
+		ev.Kind = k
+	}
 	cs.mu.Lock()
 	cs.logs = append(cs.logs, ev)
 	cs.mu.Unlock()
 	cs.poke()
+}
+
+// caseFileKinds names timeline events in the case file's words (package recording,
+// DOMAIN.md): what happened, in the past tense.
+var caseFileKinds = map[string]string{
+	"join":   recording.KindJoined,
+	"leave":  recording.KindLeft,
+	"admit":  recording.KindAdmitted,
+	"move":   recording.KindMoved,
+	"mute":   recording.KindMuted,
+	"lobby":  "sent_to_lobby",
+	"deny":   "denied",
+	"remove": "removed",
+	"end":    "end_requested",
 }
 
 func (c *CaseFiles) Ended(sessionID, caseID int64, room string) {
