@@ -1,6 +1,6 @@
 // Cases: the list with filters, the new-case form, and one case (parties, timeline,
 // sessions, scheduling).
-import { get, patch, post, type Case, type Session, type Staff } from '../api';
+import { get, patch, post, type Case, type Centre, type Session, type Staff } from '../api';
 import { h, T, fmtTime, mount, toast } from '../dom';
 import { t, tv, joinNames } from '../i18n';
 import { icon } from '../icons';
@@ -10,15 +10,23 @@ import { CATEGORIES, RISKS, STATUSES, emptyRow, field, localInputValue, modal, r
 
 export async function casesPage(ctx: Ctx): Promise<void> {
   const q = ctx.query;
-  const status = valueSelect('status', 'status', STATUSES, q.get('status') ?? '', 'filter_all');
-  const risk = valueSelect('risk', 'grade', RISKS, q.get('risk') ?? '', 'filter_all');
-  const cat = valueSelect('category', 'cat', CATEGORIES, q.get('category') ?? '', 'filter_all');
+  const status = valueSelect('status', 'status', STATUSES, q.get('status') ?? '', 'filter_all_status');
+  const risk = valueSelect('risk', 'grade', RISKS, q.get('risk') ?? '', 'filter_all_risk');
+  const cat = valueSelect('category', 'cat', CATEGORIES, q.get('category') ?? '', 'filter_all_cat');
   const text = h('input', { name: 'q', type: 'search', value: q.get('q') ?? '', tPlaceholder: 'search' });
+  const { centres } = await get<{ centres: Centre[] }>('/api/centres').catch(() => ({ centres: [] as Centre[] }));
+  const centre = h(
+    'select',
+    { name: 'centre' },
+    h('option', { value: '' }, T('filter_all_centre')),
+    ...centres.map((c) => h('option', { value: c.code, selected: c.code === (q.get('centre') ?? '') }, `${c.name}（${tv('tier', c.tier)}）`)),
+  );
   const body = h('tbody');
   const load = async () => {
     const params = new URLSearchParams();
     if (status.value) params.set('status', status.value);
     if (risk.value) params.set('risk', risk.value);
+    if (centre.value) params.set('centre', centre.value);
     const { cases } = await get<{ cases: Case[] }>('/api/cases?' + params.toString());
     const needle = text.value.trim().toLowerCase();
     const list = cases.filter(
@@ -46,15 +54,15 @@ export async function casesPage(ctx: Ctx): Promise<void> {
         : [emptyRow(9, 'cases_none')]),
     );
     const p = new URLSearchParams();
-    for (const [k, el] of [['status', status], ['risk', risk], ['category', cat], ['q', text]] as const) if (el.value) p.set(k, el.value);
+    for (const [k, el] of [['status', status], ['risk', risk], ['category', cat], ['centre', centre], ['q', text]] as const) if (el.value) p.set(k, el.value);
     history.replaceState(null, '', '/console/cases' + (p.toString() ? '?' + p : ''));
   };
-  for (const el of [status, risk, cat]) el.addEventListener('change', () => void load());
+  for (const el of [status, risk, cat, centre]) el.addEventListener('change', () => void load());
   text.addEventListener('input', () => void load());
   mount(
     ctx.content,
     h('h1', null, icon('folder'), T('nav_cases'), h('a', { class: 'btn primary small', href: '/console/cases/new' }, icon('plus'), T('nav_new_case'))),
-    h('div', { class: 'filters' }, status, risk, cat, text),
+    h('div', { class: 'filters' }, status, risk, cat, centre, text),
     h(
       'div',
       { class: 'table-wrap' },

@@ -68,8 +68,8 @@ export async function dashboardPage(ctx: Ctx): Promise<void> {
 
 export async function directoryPage(ctx: Ctx): Promise<void> {
   const q = h('input', { type: 'search', tPlaceholder: 'search' });
-  const tier = valueSelect('tier', 'tier', TIERS, '', 'filter_all');
-  const role = valueSelect('role', 'role', ['mediator', 'judge', 'lawyer', 'counsellor', 'leader', 'clerk', 'observer'], '', 'filter_all');
+  const tier = valueSelect('tier', 'tier', TIERS, '', 'filter_all_tier');
+  const role = valueSelect('role', 'role', ['mediator', 'judge', 'lawyer', 'counsellor', 'leader', 'clerk', 'observer'], '', 'filter_all_role');
   const body = h('tbody');
   const load = async () => {
     const p = new URLSearchParams();
