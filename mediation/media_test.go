@@ -461,7 +461,7 @@ func TestRecordingCaseFile(t *testing.T) {
 	for _, e := range cf.Events {
 		kinds[e.Kind]++
 	}
-	for _, k := range []string{"session_opened", "participant", "consented", "declined", "recording_started", "recording_stopped", "track_started", "track_stopped", "admit", "ended", "sealed"} {
+	for _, k := range []string{"session_opened", "participant", "consented", "declined", "recording_started", "recording_stopped", "track_started", "track_stopped", "admitted", "ended", "sealed"} {
 		if kinds[k] == 0 {
 			t.Errorf("case file events lack %q: %v", k, kinds)
 		}

@@ -140,9 +140,11 @@ func verifySession(r *Report, dir, prefix string, trusted *PublicKey) {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if rel = filepath.ToSlash(rel); !listed[rel] {
-			extra = append(extra, rel)
+		rel = filepath.ToSlash(rel)
+		if listed[rel] || sealBookkeeping(rel, listed) {
+			return nil
 		}
+		extra = append(extra, rel)
 		return nil
 	})
 	sort.Strings(extra)
@@ -272,4 +274,16 @@ func (r *Report) Summary() string {
 		fmt.Fprintf(&b, "FAILED: %s\n", r.Problems[0])
 	}
 	return b.String()
+}
+
+// sealBookkeeping is the recording marker and the journals of listed track files:
+// written while recording, folded into the manifest, and removed just after the
+// manifest is written. Found beside a manifest (a verify in that instant, or a crash
+// before the removal) they are not evidence and change nothing that is.
+func sealBookkeeping(rel string, listed map[string]bool) bool {
+	if rel == markerName {
+		return true
+	}
+	track, ok := strings.CutSuffix(rel, journalSuffix)
+	return ok && listed[track]
 }
