@@ -123,12 +123,19 @@ func (s *Service) caseFolderFile(w http.ResponseWriter, r *http.Request, a *acto
 		return err
 	}
 	rel := r.PathValue("path")
-	f, info, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, rel)
+	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayOpenRestricted(a, c))
+}
+
+// serveCaseFile serves one file of a case folder (range requests, so a player can
+// seek), after writing the view or download into the custody log: if that cannot be
+// written, nothing is served. Restricted files need mayRestricted.
+func serveCaseFile(w http.ResponseWriter, r *http.Request, a *actor, dataDir, folder, rel string, mayRestricted bool) error {
+	f, info, err := recording.OpenCaseFile(dataDir, folder, rel)
 	if err != nil {
 		return notFound("case file " + rel)
 	}
 	defer f.Close()
-	if info.Restricted && !mayOpenRestricted(a, c) {
+	if info.Restricted && !mayRestricted {
 		return errf(http.StatusForbidden, "forbidden", "caucus media is restricted to the case's mediator and admins")
 	}
 	kind := recording.KindViewed
@@ -140,7 +147,7 @@ func (s *Service) caseFolderFile(w http.ResponseWriter, r *http.Request, a *acto
 	if rg := r.Header.Get("Range"); rg != "" {
 		detail = map[string]string{"range": rg}
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, kind, a, info.Path, detail); err != nil {
+	if err := logCustody(dataDir, folder, kind, a, info.Path, detail); err != nil {
 		return err
 	}
 	switch filepath.Ext(info.Path) {
@@ -165,12 +172,18 @@ func (s *Service) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *ac
 	if err != nil {
 		return err
 	}
+	return writeVerify(w, cf, filepath.Join(cf.cfg.DataDir, "cases", folder))
+}
+
+// writeVerify answers with recording.Verify of dir (a case or a session folder),
+// trusting this server's key.
+func writeVerify(w http.ResponseWriter, cf *CaseFiles, dir string) error {
 	var trusted *recording.PublicKey
 	if cf.cfg.Key != nil {
 		pk := cf.cfg.Key.Public()
 		trusted = &pk
 	}
-	rep, err := recording.Verify(filepath.Join(cf.cfg.DataDir, "cases", folder), trusted)
+	rep, err := recording.Verify(dir, trusted)
 	if errors.Is(err, fs.ErrNotExist) && len(rep.Sessions) == 0 {
 		return notFound("case file (nothing was recorded)")
 	}

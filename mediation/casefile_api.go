@@ -76,19 +76,10 @@ func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *Case
 	return sc, cf, CaseFolder(sc.cas.ID, sc.cas.Number), nil
 }
 
-func (s *Service) custody(cf *CaseFiles, caseFolder, kind string, a *actor, subject string) error {
-	l, err := recording.OpenCustodyLog(cf.cfg.DataDir, caseFolder)
-	if err != nil {
-		return fmt.Errorf("custody log: %w", err)
-	}
-	defer l.Close()
-	_, err = l.Append(recording.Event{Kind: kind, Actor: a.identity(), Subject: subject})
-	return err
-}
-
-// mayReadRestricted: sealed caucus media is for the case's mediator and admins only.
+// mayReadRestricted: sealed caucus media is for the case's mediator and the admins who
+// can see the case (a host of another centre is not one of them).
 func mayReadRestricted(a *actor, sc *sessionCtx) bool {
-	return a.Username == sc.cas.Mediator || (a.Has("admin") && sc.visible)
+	return mayOpenRestricted(a, sc.cas) && (a.Username == sc.cas.Mediator || sc.visible)
 }
 
 func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
@@ -126,7 +117,7 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 			}
 		}
 	}
-	if err := s.custody(cf, folder, recording.KindViewed, a, sess); err != nil {
+	if err := logCustody(cf.cfg.DataDir, folder, recording.KindViewed, a, sess, nil); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -143,30 +134,7 @@ func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *ac
 	if strings.HasPrefix(r.PathValue("path"), sess+"-part") { // a session continued after a crash
 		rel = r.PathValue("path")
 	}
-	f, info, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, rel)
-	if err != nil {
-		return notFound("case file " + r.PathValue("path"))
-	}
-	defer f.Close()
-	if info.Restricted && !mayReadRestricted(a, sc) {
-		return errf(http.StatusForbidden, "forbidden", "caucus media is restricted to the case's mediator and admins")
-	}
-	kind := recording.KindViewed
-	if r.URL.Query().Get("download") == "1" {
-		kind = recording.KindDownloaded
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(rel)))
-	}
-	if err := s.custody(cf, folder, kind, a, rel); err != nil {
-		return err
-	}
-	switch filepath.Ext(rel) {
-	case ".webm":
-		w.Header().Set("Content-Type", "video/webm")
-	case ".json", ".jsonl":
-		w.Header().Set("Content-Type", "application/json")
-	}
-	http.ServeContent(w, r, filepath.Base(rel), info.ModTime, f)
-	return nil
+	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayReadRestricted(a, sc))
 }
 
 func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
@@ -178,24 +146,7 @@ func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *acto
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(cf.cfg.DataDir, "cases", folder, SessionFolder(sc.sess.ID))
-	var trusted *recording.PublicKey
-	if cf.cfg.Key != nil {
-		pk := cf.cfg.Key.Public()
-		trusted = &pk
-	}
-	rep, err := recording.Verify(dir, trusted)
-	if errors.Is(err, fs.ErrNotExist) {
-		return notFound("case file (nothing was recorded)")
-	}
-	if rep.Problems == nil {
-		rep.Problems = []string{}
-	}
-	if rep.Checked == nil {
-		rep.Checked = []string{}
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return writeVerify(w, cf, filepath.Join(cf.cfg.DataDir, "cases", folder, SessionFolder(sc.sess.ID)))
 }
 
 // caseFileExport streams the session folder as a zip (restricted files only for those
@@ -210,7 +161,7 @@ func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *acto
 	if err != nil {
 		return notFound("case file (nothing was recorded)")
 	}
-	if err := s.custody(cf, folder, recording.KindExported, a, sess); err != nil {
+	if err := logCustody(cf.cfg.DataDir, folder, recording.KindExported, a, sess, nil); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/zip")
