@@ -242,6 +242,23 @@ func (s *Service) writeCaseDetail(ctx context.Context, w http.ResponseWriter, st
 	return nil
 }
 
+// editCase resolves {id} to a case the actor can see (else 404) and may change (else
+// 403), and decodes the request body into req (else 400), in that order.
+func (s *Service) editCase(w http.ResponseWriter, r *http.Request, a *actor, req any) (store.Case, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return store.Case{}, err
+	}
+	c, err := s.visibleCase(r.Context(), a, id)
+	if err != nil {
+		return c, err
+	}
+	if !a.editor() {
+		return c, errForbidden
+	}
+	return c, decode(w, r, req, false)
+}
+
 type patchCaseReq struct {
 	Status   *string `json:"status"`
 	Risk     *string `json:"risk"`
@@ -250,22 +267,12 @@ type patchCaseReq struct {
 }
 
 func (s *Service) patchCase(w http.ResponseWriter, r *http.Request, a *actor) error {
-	id, err := pathID(r, "id")
+	var req patchCaseReq
+	c, err := s.editCase(w, r, a, &req)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	c, err := s.visibleCase(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	if !a.editor() {
-		return errForbidden
-	}
-	var req patchCaseReq
-	if err := decode(w, r, &req, false); err != nil {
-		return err
-	}
 	if req.Status == nil && req.Risk == nil && req.Mediator == nil && req.Outcome == nil {
 		return badRequest("nothing to change: give status, risk, mediator or outcome")
 	}
@@ -285,7 +292,7 @@ func (s *Service) patchCase(w http.ResponseWriter, r *http.Request, a *actor) er
 			return err
 		}
 	}
-	c, err = s.st.UpdateCase(ctx, id, store.CaseUpdate{Status: req.Status, Risk: req.Risk, Mediator: req.Mediator, Outcome: req.Outcome}, a.Username)
+	c, err = s.st.UpdateCase(ctx, c.ID, store.CaseUpdate{Status: req.Status, Risk: req.Risk, Mediator: req.Mediator, Outcome: req.Outcome}, a.Username)
 	if err != nil {
 		return err
 	}

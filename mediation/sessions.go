@@ -89,22 +89,12 @@ type createSessionReq struct {
 }
 
 func (s *Service) createSession(w http.ResponseWriter, r *http.Request, a *actor) error {
-	id, err := pathID(r, "id")
+	var req createSessionReq
+	c, err := s.editCase(w, r, a, &req)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	c, err := s.visibleCase(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	if !a.editor() {
-		return errForbidden
-	}
-	var req createSessionReq
-	if err := decode(w, r, &req, false); err != nil {
-		return err
-	}
 	if !store.OneOf(req.Kind, store.SessionKinds) {
 		return badRequest("kind must be mediation, reception or consultation")
 	}
