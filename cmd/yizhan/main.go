@@ -13,6 +13,8 @@ const usage = `yizhan — remote video mediation server
 usage:
   yizhan serve [--dev] [--http ADDR] [--udp-port N] [--data DIR] [--api-key K --api-secret S] [--node-ip IP]
   yizhan token --api-key K --api-secret S --room R --identity I [--name N] [--ttl 1h] [--publish=false] [--subscribe=false]
+  yizhan centre add --data DIR --code C --name N --tier city|township|village [--parent P]
+  yizhan user add --data DIR --username U --name N --centre C --role R[,R...] [--gold] --password-stdin
   yizhan config check [serve flags]   validate a configuration, print the effective one (secrets masked)
   yizhan verify PATH [--key FILE] [--data DIR]      check a case file offline: hashes, event chain, signatures
   yizhan signing-key [--data DIR]                   print the server's public key (PEM)
@@ -59,6 +61,8 @@ func commands() map[string]command {
 		"serve":       cmdServe,
 		"token":       cmdToken,
 		"config":      cmdConfig,
+		"centre":      cmdCentre,
+		"user":        cmdUser,
 		"verify":      cmdVerify,
 		"signing-key": cmdSigningKey,
 		"export":      cmdExport,
