@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,7 +63,7 @@ func TestRecorderSession(t *testing.T) {
 			continue
 		}
 		perIdentity[fe.Identity]++
-		codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+		codec, dur := lktest.Probe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)), "")
 		t.Logf("%-55s %-4s %.2fs (session %.2fs, start %+d ms via %s, gaps %d)", fe.Path, codec, dur, length, fe.StartOffsetMs, fe.StartSource, len(fe.Gaps))
 		if want := map[string]string{"video": "vp8", "audio": "opus"}[fe.Kind]; codec != want {
 			t.Errorf("%s: codec %s, want %s", fe.Path, codec, want)
@@ -72,7 +71,7 @@ func TestRecorderSession(t *testing.T) {
 		if d := dur - length; d < -1 || d > 1 {
 			t.Errorf("%s plays %.2fs, the session lasted %.2fs", fe.Path, dur, length)
 		}
-		if msg := recDecode(t, filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
+		if msg := lktest.DecodeErrors(filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
 			t.Errorf("%s: ffmpeg: %s", fe.Path, msg)
 		}
 	}
@@ -201,7 +200,7 @@ func TestRecorderCaucusSealed(t *testing.T) {
 			if from.Before(ct[0]) || to.After(ct[3].Add(recCatchUp)) {
 				t.Errorf("%s spans %s..%s, the moves %s..%s", fe.Path, from.Format("05.000"), to.Format("05.000"), ct[0].Format("05.000"), ct[3].Format("05.000"))
 			}
-			codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+			codec, dur := lktest.Probe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)), "")
 			t.Logf("sealed: %s %s %.2fs (caucus %.2fs)", fe.Path, codec, dur, ct[2].Sub(ct[1]).Seconds())
 			continue
 		}
@@ -416,41 +415,6 @@ func recWebm(dir string) []string {
 	return append(m, s...)
 }
 
-// recFFprobe returns the codec of a file's only stream and how long it plays.
-func recFFprobe(t *testing.T, f string) (string, float64) {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "json", f).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", f, err)
-	}
-	var r struct {
-		Streams []struct {
-			Codec string `json:"codec_name"`
-		} `json:"streams"`
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil || len(r.Streams) != 1 {
-		t.Fatalf("ffprobe %s: %v %s", f, err, out)
-	}
-	d, err := strconv.ParseFloat(r.Format.Duration, 64)
-	if err != nil {
-		t.Fatalf("ffprobe %s: duration %q", f, r.Format.Duration)
-	}
-	return r.Streams[0].Codec, d
-}
-
-// recDecode decodes a whole file with ffmpeg and returns what it complained of.
-func recDecode(t *testing.T, f string) string {
-	t.Helper()
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", f, "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%v: %s", err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // TestRecorderMetadataFollowsWriters: the room metadata's "recording" follows the
 // writers, not the request: a host stops and resumes recording with nobody else doing
 // anything, and every client's banner state follows within a second or two.
@@ -546,12 +510,12 @@ func TestRecorderWriteFailure(t *testing.T) {
 	for _, fe := range m.Files {
 		if fe.Status == "failed" {
 			failed++
-			codec, dur := recFFprobe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)))
+			codec, dur := lktest.Probe(t, filepath.Join(dir, filepath.FromSlash(fe.Path)), "")
 			t.Logf("failed file kept: %s %s %.2fs, error %q", fe.Path, codec, dur, fe.Error)
 			if dur < 1 {
 				t.Errorf("%s: %.2fs kept", fe.Path, dur)
 			}
-			if msg := recDecode(t, filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
+			if msg := lktest.DecodeErrors(filepath.Join(dir, filepath.FromSlash(fe.Path))); msg != "" {
 				t.Errorf("%s: ffmpeg: %s", fe.Path, msg)
 			}
 		}

@@ -139,7 +139,7 @@ func TestKillRecording(t *testing.T) {
 		}
 		f := filepath.Join(sessDir, filepath.FromSlash(fe.Path))
 		codec, dur := recProbe(t, f)
-		if msg := recDecodeErrors(t, f); msg != "" {
+		if msg := lktest.DecodeErrors(f); msg != "" {
 			t.Errorf("%s does not decode cleanly after recovery: %s", fe.Path, msg)
 		}
 		want := killedAt.Sub(fe.StartTime).Seconds()
@@ -198,8 +198,8 @@ func TestKillRecording(t *testing.T) {
 	if !strings.Contains(exErr.String(), "100%") {
 		t.Errorf("export drew no progress bar: %q", exErr.String())
 	}
-	vcodec, vdur := recProbeStream(t, mp4, "v:0")
-	acodec, _ := recProbeStream(t, mp4, "a:0")
+	vcodec, vdur := lktest.Probe(t, mp4, "v:0")
+	acodec, _ := lktest.Probe(t, mp4, "a:0")
 	t.Logf("export: %s + %s, %.2fs", vcodec, acodec, vdur)
 	if vcodec != "h264" || acodec != "aac" || vdur < 4 {
 		t.Errorf("export: %s %s %.2fs", vcodec, acodec, vdur)
@@ -480,38 +480,6 @@ func recProbe(t *testing.T, f string) (string, float64) {
 		end = max(end, pts+d)
 	}
 	return r.Streams[0].Codec, end
-}
-
-// recProbeStream returns the codec and duration of one stream (e.g. "v:0") of a file.
-func recProbeStream(t *testing.T, f, stream string) (string, float64) {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", stream, "-show_entries", "stream=codec_name:format=duration", "-of", "json", f).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", f, err)
-	}
-	var r struct {
-		Streams []struct {
-			Codec string `json:"codec_name"`
-		} `json:"streams"`
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil || len(r.Streams) != 1 {
-		t.Fatalf("ffprobe %s %s: %v %s", f, stream, err, out)
-	}
-	d, _ := strconv.ParseFloat(r.Format.Duration, 64)
-	return r.Streams[0].Codec, d
-}
-
-// recDecodeErrors decodes the whole file with ffmpeg and returns what it complained of.
-func recDecodeErrors(t *testing.T, f string) string {
-	t.Helper()
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", f, "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%v: %s", err, out)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func recWebmFiles(dir string) []string {
