@@ -23,39 +23,23 @@ func PinSelf(cpus []int) error {
 		set.Set(c)
 	}
 	runtime.GOMAXPROCS(len(cpus))
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return fmt.Errorf("list threads: %w", err)
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
+	return eachThread(func(tid int) error {
 		if err := unix.SchedSetaffinity(tid, &set); err != nil {
 			return fmt.Errorf("sched_setaffinity %d: %w", tid, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // NiceSelf sets the nice value of every thread of this process (nice is per thread
 // on Linux; new threads inherit their creator's).
 func NiceSelf(n int) error {
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return fmt.Errorf("list threads: %w", err)
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
+	return eachThread(func(tid int) error {
 		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, n); err != nil {
 			return fmt.Errorf("setpriority %d: %w", tid, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // RealtimeSelf puts every thread of this process in SCHED_FIFO at priority prio
@@ -63,6 +47,18 @@ func NiceSelf(n int) error {
 // started later. The kernel's RT throttling (sched_rt_runtime_us) still leaves
 // 5% of each core to everyone else.
 func RealtimeSelf(prio int) error {
+	attr := unix.SchedAttr{Policy: unix.SCHED_FIFO, Priority: uint32(prio)}
+	return eachThread(func(tid int) error {
+		if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
+			return fmt.Errorf("sched_setattr %d: %w", tid, err)
+		}
+		return nil
+	})
+}
+
+// eachThread calls fn with the id of every thread of this process: scheduling
+// settings are per thread on Linux (new threads inherit their creator's).
+func eachThread(fn func(tid int) error) error {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return fmt.Errorf("list threads: %w", err)
@@ -72,9 +68,8 @@ func RealtimeSelf(prio int) error {
 		if err != nil {
 			continue
 		}
-		attr := unix.SchedAttr{Policy: unix.SCHED_FIFO, Priority: uint32(prio)}
-		if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
-			return fmt.Errorf("sched_setattr %d: %w", tid, err)
+		if err := fn(tid); err != nil {
+			return err
 		}
 	}
 	return nil

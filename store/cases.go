@@ -110,11 +110,7 @@ func (s *SQLite) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 			args = append(args, kv[1])
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 500
-	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	q += newestFirst(f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)

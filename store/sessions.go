@@ -102,11 +102,7 @@ func (s *SQLite) ListSessions(ctx context.Context, f SessionFilter) ([]Session, 
 		q += ` AND case_id = ?`
 		args = append(args, f.CaseID)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 500
-	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	q += newestFirst(f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)

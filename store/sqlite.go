@@ -192,3 +192,11 @@ func constraint(err error, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// newestFirst ends a listing query: newest rows first, at most limit (500 when 0).
+func newestFirst(limit int) string {
+	if limit <= 0 {
+		limit = 500
+	}
+	return fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+}
