@@ -65,9 +65,7 @@ type relayGen struct {
 	log     *slog.Logger
 	refused *atomic.Uint64 // packets to or from a forbidden address, owned by Server
 
-	mu     sync.Mutex // guards conns and closed
-	conns  map[*relayConn]struct{}
-	closed bool
+	conns closerSet[*relayConn] // open relay sockets
 }
 
 func (g *relayGen) Validate() error {
@@ -89,14 +87,10 @@ func (g *relayGen) AllocatePacketConn(conf pionturn.AllocateListenerConfig) (net
 	}
 	c := &relayConn{PacketConn: pc, gen: g, user: conf.UserID}
 	c.viaAlias = make([]atomic.Bool, len(g.peers.aliases))
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
+	if !g.conns.add(c) {
 		_ = pc.Close()
 		return nil, nil, net.ErrClosed
 	}
-	g.conns[c] = struct{}{}
-	g.mu.Unlock()
 	local, _ := pc.LocalAddr().(*net.UDPAddr)
 	return c, &net.UDPAddr{IP: g.relayIP, Port: local.Port}, nil
 }
@@ -107,27 +101,6 @@ func (g *relayGen) AllocateListener(pionturn.AllocateListenerConfig) (net.Listen
 
 func (g *relayGen) AllocateConn(pionturn.AllocateConnConfig) (net.Conn, error) {
 	return nil, errTCPRelay
-}
-
-func (g *relayGen) forget(c *relayConn) {
-	g.mu.Lock()
-	delete(g.conns, c)
-	g.mu.Unlock()
-}
-
-// closeAll closes every relay socket still open: Pion's Server.Close leaves UDP
-// allocations to expire on their own.
-func (g *relayGen) closeAll() {
-	g.mu.Lock()
-	g.closed = true
-	conns := make([]*relayConn, 0, len(g.conns))
-	for c := range g.conns {
-		conns = append(conns, c)
-	}
-	g.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
-	}
 }
 
 // relayConn is a relay socket that sends only to the SFU's addresses and drops what
@@ -187,7 +160,7 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 func (c *relayConn) Close() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
-		c.gen.forget(c)
+		c.gen.conns.forget(c)
 		err = c.PacketConn.Close()
 	})
 	return err

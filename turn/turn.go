@@ -113,7 +113,6 @@ func New(cfg Config) (*Server, error) {
 		bind: cfg.RelayBind, relayIP: cfg.RelayIP,
 		peers: newPeerSet(cfg.Peers, cfg.Aliases),
 		log:   log, refused: &s.refused,
-		conns: map[*relayConn]struct{}{},
 	}
 	pl := pionLogs{log: log}
 	s.quota = quota{max: cfg.MaxPerUser, n: map[string]int{}}
@@ -150,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 			s.closeSockets()
 			return nil, fmt.Errorf("listen TURN TLS %s: %w", cfg.TLSAddr, err)
 		}
-		s.tls = &connTracker{ln: ln, conf: cfg.TLSConfig, conns: map[*trackedConn]struct{}{}}
+		s.tls = &connTracker{ln: ln, conf: cfg.TLSConfig}
 		sc.ListenerConfigs = append(sc.ListenerConfigs, pionturn.ListenerConfig{
 			Listener: s.tls, RelayAddressGenerator: s.gen, PermissionHandler: s.gen.peers.permit,
 		})
@@ -204,9 +203,9 @@ func (s *Server) Refused() uint64 { return s.refused.Load() }
 func (s *Server) Close() error {
 	err := s.srv.Close()
 	if s.tls != nil {
-		s.tls.closeConns()
+		s.tls.conns.closeAll()
 	}
-	s.gen.closeAll()
+	s.gen.conns.closeAll()
 	return err
 }
 
@@ -219,9 +218,7 @@ type connTracker struct {
 	ln   net.Listener // plain TCP
 	conf *tls.Config
 
-	mu     sync.Mutex // guards conns and closed
-	conns  map[*trackedConn]struct{}
-	closed bool
+	conns closerSet[*trackedConn] // accepted connections
 }
 
 // idleTimeout outlives an allocation (10 minutes unless refreshed): a connection that
@@ -234,45 +231,18 @@ func (t *connTracker) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	tc := &trackedConn{Conn: c, t: t}
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.conns.add(tc) {
 		_ = c.Close()
 		return nil, net.ErrClosed
 	}
-	t.conns[tc] = struct{}{}
-	t.mu.Unlock()
 	return tls.Server(tc, t.conf), nil
 }
 
 func (t *connTracker) Addr() net.Addr { return t.ln.Addr() }
 func (t *connTracker) Close() error   { return t.ln.Close() }
 
-func (t *connTracker) forget(c *trackedConn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-}
-
-func (t *connTracker) closeConns() {
-	t.mu.Lock()
-	t.closed = true
-	conns := make([]*trackedConn, 0, len(t.conns))
-	for c := range t.conns {
-		conns = append(conns, c)
-	}
-	t.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
-	}
-}
-
 // open counts the TLS connections now (tests).
-func (t *connTracker) open() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
-}
+func (t *connTracker) open() int { return t.conns.len() }
 
 type trackedConn struct {
 	net.Conn
@@ -286,7 +256,7 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 }
 
 func (c *trackedConn) Close() error {
-	c.once.Do(func() { c.t.forget(c) })
+	c.once.Do(func() { c.t.conns.forget(c) })
 	return c.Conn.Close()
 }
 
