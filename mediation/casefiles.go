@@ -60,9 +60,18 @@ func NewCaseFiles(cfg CaseFilesConfig) *CaseFiles {
 	return &CaseFiles{cfg: cfg, log: cfg.Logger.With("part", "casefiles"), sessions: map[int64]*caseSession{}}
 }
 
-// CaseFolder is the name of a case's folder under <data>/cases: case numbers repeat
-// across centres, the id does not.
+// CaseFolder is the name of a case's folder under <data>/cases: the id makes it unique, the
+// number's year and sequence make it readable. A number like (2026)东城调字第0001号 gives
+// case12_2026-0001, the same folder as its number of before issue 11 (2026-0001), so
+// existing case files stay where they are.
 func CaseFolder(caseID int64, number string) string {
+	var runs []string
+	for _, f := range strings.FieldsFunc(number, func(r rune) bool { return r < '0' || r > '9' }) {
+		runs = append(runs, f)
+	}
+	if len(runs) >= 2 {
+		number = runs[0] + "-" + runs[len(runs)-1]
+	}
 	return "case" + strconv.FormatInt(caseID, 10) + "_" + number
 }
 
