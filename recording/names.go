@@ -3,6 +3,10 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // ErrBadName is returned for a case, session, identity or track name that could not be
@@ -27,4 +31,36 @@ func CheckName(s string) error {
 		}
 	}
 	return nil
+}
+
+// CaseFolder is the name of a case's folder under <data>/cases: the id makes it unique, the
+// number's year and sequence make it readable. A number like (2026)东城调字第0001号 gives
+// case12_2026-0001, the same folder as its number of before (2026-0001), so existing case
+// files stay where they are.
+func CaseFolder(caseID int64, number string) string {
+	runs := strings.FieldsFunc(number, func(r rune) bool { return r < '0' || r > '9' })
+	if len(runs) >= 2 {
+		number = runs[0] + "-" + runs[len(runs)-1]
+	}
+	return "case" + strconv.FormatInt(caseID, 10) + "_" + number
+}
+
+// SessionFolder is the name of a session's folder inside its case folder.
+func SessionFolder(sessionID int64) string { return "s" + strconv.FormatInt(sessionID, 10) }
+
+// HidePaths is err's text without the server's folders, for the case file and for the
+// hosts' browsers (the log keeps the full text): a path under one of dirs becomes
+// relative to it, and the path of any other fs.PathError its base name.
+func HidePaths(err error, dirs ...string) string {
+	msg := err.Error()
+	for _, d := range dirs {
+		if d != "" {
+			msg = strings.ReplaceAll(msg, filepath.Clean(d)+string(filepath.Separator), "")
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && filepath.IsAbs(pe.Path) {
+		msg = strings.ReplaceAll(msg, pe.Path, filepath.Base(pe.Path))
+	}
+	return msg
 }
