@@ -94,11 +94,16 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 // decode reads one JSON object into v: at most maxBody bytes, no unknown fields, no
 // trailing data. optional allows an empty body (v keeps its zero value).
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeLimit(w, r, v, optional, maxBody)
+}
+
+// decodeLimit is decode with its own bound on the body (a citizen's photos).
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxBody)
+			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", limit)
 		}
 		return errf(http.StatusBadRequest, "bad_json", "reading body: %v", err)
 	}
@@ -271,8 +276,9 @@ func (s *Service) routes() {
 	s.caseFileRoutes(m) // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
-	s.loop = newCaseLoop(s)
-	s.loop.routes(m) // loop.go: assess, alerts, transfers, supervision, close (issue 11)
+	s.loop, s.intake = newCaseLoop(s), newIntake(s)
+	s.loop.routes(m)
+	s.intake.routes(m) // loop.go, intake.go: the case loop and the citizen's way in (issue 11)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))
