@@ -96,7 +96,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	fx.dataDir = t.TempDir()
 	rec := NewCaseFiles(CaseFilesConfig{DataDir: fx.dataDir, Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
-	fx.svc = New(Config{Recorder: rec}, fx.st, fx.rooms, testLogger(t))
+	fx.svc = New(Config{Recorder: rec, Documents: DocumentsConfig{DataDir: fx.dataDir, Key: key}}, fx.st, fx.rooms, testLogger(t))
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
 	fx.srv = httptest.NewServer(mux)
@@ -229,5 +229,6 @@ func (fx *fixture) fingerprint(sc scene) string {
 	}
 	cases, _ := fx.st.ListCases(ctx, store.CaseFilter{})
 	return fmt.Sprintf("case=%s/%s/%s/%s tl=%d sess=%s invs=%d/%d sessions=%d staff=%d queue=%d cases=%d room=%s",
-		c.Status, c.Risk, c.Mediator, c.Outcome, len(tl), se.State, len(invs), revoked, len(ss), len(staff), len(q), len(cases), fx.rooms.state(sc.room))
+		c.Status, c.Risk, c.Mediator, c.Outcome, len(tl), se.State, len(invs), revoked, len(ss), len(staff), len(q), len(cases), fx.rooms.state(sc.room)) +
+		fx.docsFingerprint(sc.caseID) // docfixture_test.go (issue 10)
 }

@@ -52,6 +52,8 @@ type Config struct {
 	RejoinGrace time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
 	Recorder Recorder
+	// Documents: drafting, signing, sealing and confirmation (issue 10, documents.go).
+	Documents DocumentsConfig
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
