@@ -66,7 +66,7 @@ func SealDocument(dataDir string, meta DocMeta, files []DocFile, events []Event,
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	work := filepath.Join(parent, ".seal-"+hex.EncodeToString(rnd[:])+".tmp") // hidden: Verify and readers skip it
-	tmp := filepath.Join(work, meta.Folder)                                    // the manifest names the real folder
+	tmp := filepath.Join(work, meta.Folder)                                   // the manifest names the real folder
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, err
 	}
