@@ -65,6 +65,9 @@ func (d *documents) inviteeList(w http.ResponseWriter, r *http.Request) error {
 			State: doc.State, CaseNumber: c.Number, Shown: shown, SealedAt: jsonTime(doc.SealedAt), Signatures: []inviteeSignerJSON{},
 			PDF: doc.State == "sealed" && (len(rows) > 0 || decision)}
 		for _, sg := range rows {
+			if sg.SignedAt.IsZero() && !sg.VoidAt.IsZero() {
+				continue // a request replaced before it was signed: nothing of theirs was voided
+			}
 			s := inviteeSignerJSON{Name: sg.Name, Role: sg.Role, Version: sg.Version, SignedAt: jsonTime(sg.SignedAt), VoidReason: sg.VoidReason}
 			if !sg.VoidAt.IsZero() {
 				s.VoidAt = jsonTime(sg.VoidAt)

@@ -251,7 +251,8 @@ func (s *SQLite) EditDocument(ctx context.Context, id int64, from int, title, bo
 				if _, err := tx.ExecContext(ctx, `UPDATE document_signers SET void_at = ?, void_reason = ? WHERE id = ?`, ms(now), sg.VoidReason, sg.ID); err != nil {
 					return err
 				}
-			} else if _, err := tx.ExecContext(ctx, `DELETE FROM document_signers WHERE id = ?`, sg.ID); err != nil {
+			} else if _, err := tx.ExecContext(ctx, `UPDATE document_signers SET void_at = ?, void_reason = ? WHERE id = ?`,
+				ms(now), fmt.Sprintf("version %d replaced by version %d before signing", d.Version, next), sg.ID); err != nil {
 				return err
 			}
 			sg.Version = next
@@ -295,8 +296,9 @@ func (s *SQLite) SendDocument(ctx context.Context, id int64, version int, signer
 		}
 		signed := map[string]bool{}
 		for _, sg := range cur {
-			if sg.SignedAt.IsZero() {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM document_signers WHERE id = ?`, sg.ID); err != nil {
+			if sg.SignedAt.IsZero() { // withdrawn (or sent again below): kept, void, so the invitee still sees why
+				if _, err := tx.ExecContext(ctx, `UPDATE document_signers SET void_at = ?, void_reason = 'request withdrawn' WHERE id = ?`,
+					ms(time.Now().UTC()), sg.ID); err != nil {
 					return err
 				}
 			} else {
