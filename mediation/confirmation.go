@@ -187,7 +187,7 @@ func (d *documents) confirmationDetail(w http.ResponseWriter, r *http.Request, a
 		out["sessions"] = sv
 	}
 	if d.cfg.DataDir != "" {
-		folder := CaseFolder(c.ID, c.Number)
+		folder := recording.CaseFolder(c.ID, c.Number)
 		if files, err := recording.ListCase(d.cfg.DataDir, folder); err == nil {
 			var open []recording.CaseFile
 			for _, f := range files {

@@ -118,7 +118,7 @@ func (d *documents) seal(ctx context.Context, id int64) error {
 			evs = append(evs, recording.Event{Time: e.Time, Kind: e.Kind, Actor: e.Actor, Subject: e.Subject, Detail: map[string]string{"detail": e.Detail}})
 		}
 	}
-	meta := recording.DocMeta{Case: CaseFolder(c.ID, c.Number), Folder: folder, Title: doc.Title, Kind: doc.Kind, Centre: c.Centre}
+	meta := recording.DocMeta{Case: recording.CaseFolder(c.ID, c.Number), Folder: folder, Title: doc.Title, Kind: doc.Kind, Centre: c.Centre}
 	_, err = recording.SealDocument(d.cfg.DataDir, meta, files, evs, d.cfg.Key)
 	if err != nil && !errors.Is(err, recording.ErrDocumentExists) {
 		return err
@@ -184,7 +184,7 @@ func (d *documents) servePDF(w http.ResponseWriter, r *http.Request, doc store.D
 	if err != nil {
 		return err
 	}
-	caseFolder := CaseFolder(c.ID, c.Number)
+	caseFolder := recording.CaseFolder(c.ID, c.Number)
 	f, fi, err := recording.OpenDocumentFile(d.cfg.DataDir, caseFolder, doc.SealedFolder, pdfName(doc))
 	if err != nil {
 		return notFound("sealed PDF")

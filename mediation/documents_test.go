@@ -190,7 +190,7 @@ func TestDocumentFlow(t *testing.T) {
 	}
 	// The case file: documents/<folder>/ verifies against the server key; the download is
 	// in the custody log; a flipped byte is named.
-	caseDir := filepath.Join(fx.dataDir, "cases", CaseFolder(c.ID, c.Number))
+	caseDir := filepath.Join(fx.dataDir, "cases", recording.CaseFolder(c.ID, c.Number))
 	folder := filepath.Join(caseDir, recording.DocumentsDir, fmt.Sprintf("d%d-agreement-v3", doc.ID))
 	rep, err := recording.Verify(folder, nil)
 	if err != nil {
@@ -377,7 +377,9 @@ func TestSMSOneTimeCode(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	withOTP := func(otp string) string { return strings.TrimSuffix(signBody(1, doc.SHA256), "}") + fmt.Sprintf(`,"otp":%q}`, otp) }
+	withOTP := func(otp string) string {
+		return strings.TrimSuffix(signBody(1, doc.SHA256), "}") + fmt.Sprintf(`,"otp":%q}`, otp)
+	}
 	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", inv.Code, doc.ID), withOTP(wrong)); st != 403 {
 		t.Fatalf("wrong code: %d %s", st, b)
 	}

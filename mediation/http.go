@@ -273,7 +273,7 @@ func (s *Service) routes() {
 	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(s.caseFileVerify))
 	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(s.caseFileExport))
 
-	s.caseFileRoutes(m)                        // casefile.go: /api/cases/{id}/file..., /api/signing-key
+	s.caseFileRoutes(m)                        // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
