@@ -60,14 +60,14 @@ func SealDocument(dataDir string, meta DocMeta, files []DocFile, events []Event,
 	if exists(final) {
 		return nil, ErrDocumentExists
 	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := os.MkdirAll(parent, dirMode); err != nil {
 		return nil, err
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	work := filepath.Join(parent, ".seal-"+hex.EncodeToString(rnd[:])+".tmp") // hidden: Verify and readers skip it
 	tmp := filepath.Join(work, meta.Folder)                                   // the manifest names the real folder
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := os.MkdirAll(tmp, dirMode); err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(work) // empty once renamed
@@ -78,7 +78,7 @@ func SealDocument(dataDir string, meta DocMeta, files []DocFile, events []Event,
 		if f.Name == eventsName || f.Name == manifestName || f.Name == sigName || f.Name == sm2SigName || housekeeping(f.Name) {
 			return nil, fmt.Errorf("%w: %q is reserved", ErrBadName, f.Name)
 		}
-		if err := writeFileAtomic(filepath.Join(tmp, f.Name), f.Data, 0o444, true); err != nil {
+		if err := writeFileAtomic(filepath.Join(tmp, f.Name), f.Data, sealedMode, true); err != nil {
 			return nil, fmt.Errorf("write %s: %w", f.Name, err)
 		}
 	}

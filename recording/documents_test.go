@@ -40,7 +40,7 @@ func TestSealDocument(t *testing.T) {
 		t.Fatalf("DocumentFolders = %v", fs)
 	}
 	pdf := filepath.Join(caseDir, DocumentsDir, meta.Folder, "agreement-v2.pdf")
-	os.Chmod(pdf, 0o644)
+	os.Chmod(pdf, 0o600)
 	b, _ := os.ReadFile(pdf)
 	b[3] ^= 1
 	if err := os.WriteFile(pdf, b, 0o644); err != nil {
