@@ -96,6 +96,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"join pdf", "GET", "/api/join/%s/documents/%E/pdf", "", [7]int{nf, ok, ok, ok, ok, ok, ok}},
 		{"join confirmation", "POST", "/api/join/%s/documents/%E/confirmation", `{"judge":"judge"}`, [7]int{nf, cr, cr, cr, cr, cr, cr}},
 		{"unknown endpoint", "GET", "/api/nope", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
+
+		// the loop (issue 11): %L the loop scene's case, %a its alert, %t its transfer,
+		// %v its supervision item, %x a closed case, %n a fresh name
+		{"assess", "POST", "/api/cases/%c/assess", `{"notes":"n","board":"dispute","category":"land","risk":"red"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"alerts", "GET", "/api/alerts", "", staffOnly},
+		{"ack alert", "POST", "/api/alerts/%a/ack", "", [7]int{un, un, fb, nf, fb, ok, ok}},
+		{"case loop", "GET", "/api/cases/%L/loop", "", visible},
+		{"departments", "GET", "/api/centres/east/departments", "", staffOnly},
+		{"add department", "POST", "/api/centres/east/departments", `{"kind":"court","name":"%n"}`, [7]int{un, un, fb, nf, fb, cr, cr}},
+		{"transfer", "POST", "/api/cases/%c/transfer", `{"centre":"west","reason":"r"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"transfers", "GET", "/api/transfers", "", staffOnly},
+		{"accept transfer", "POST", "/api/transfers/%t/accept", "", [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"return transfer", "POST", "/api/transfers/%t/return", `{"reason":"not ours"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"add supervision", "POST", "/api/cases/%c/supervisions", `{"unit":"u","deadline":"2099-01-01","note":"n"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"supervision done", "PATCH", "/api/supervisions/%v", `{"done":true,"note":"n"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"close", "POST", "/api/cases/%c/close", `{"outcome":"o","informed_by":"phone"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"reopen", "POST", "/api/cases/%x/reopen", `{"reason":"r"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"follow-up", "POST", "/api/cases/%c/followups", `{"method":"phone","note":"n"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
 	}
 	_ = all
 	for _, r := range rows {
@@ -135,6 +153,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 							out += ds.signingSHA
 						case 'P':
 							out += testSignatureB64()
+						case 'L':
+							out += fmt.Sprint(sc.loop.caseID)
+						case 'a':
+							out += fmt.Sprint(sc.loop.alertID)
+						case 't':
+							out += fmt.Sprint(sc.loop.transferID)
+						case 'v':
+							out += fmt.Sprint(sc.loop.supID)
+						case 'x':
+							out += fmt.Sprint(sc.loop.closedID)
+						case 'n':
+							out += randomCode(6)
 						default:
 							out += s[j : j+2]
 						}
