@@ -44,7 +44,10 @@ type DownTrack struct {
 	seenFlow atomic.Uint32 // up track flowing mask when the forwarder last ran; noFlow forces a run
 	seenGen  atomic.Uint32
 	curLayer atomic.Int32 // layer a subscriber PLI asks a keyframe of: cur, else target; -1 none
-	maxLayer atomic.Int32
+	maxLayer atomic.Int32 // effective cap: min(wish, limit), see downlimit.go
+
+	lim downLimits // the subscriber's wishes and the allocator's cap (downlimit.go)
+	rx  rxReports  // what the subscriber's receiver reports say (downlimit.go)
 
 	sender atomic.Pointer[webrtc.RTPSender]
 	closed atomic.Bool
@@ -64,6 +67,7 @@ func (t *UpTrack) NewDownTrack(id, streamID string) *DownTrack {
 	d.seenFlow.Store(noFlow)
 	d.curLayer.Store(-1)
 	d.maxLayer.Store(maxLayers - 1)
+	d.lim.init()
 	return d
 }
 
@@ -85,10 +89,8 @@ func (d *DownTrack) UpTrack() *UpTrack { return d.up }
 // SetMaxLayer caps the simulcast layer forwarded (0 = q, 1 = h, 2 = f), e.g.
 // for a small video tile. The switch happens at the next keyframe.
 func (d *DownTrack) SetMaxLayer(l int) {
-	l = max(0, min(l, maxLayers-1))
-	if d.maxLayer.Swap(int32(l)) != int32(l) {
-		d.seenFlow.Store(noFlow)
-	}
+	d.lim.wish.Store(int32(max(0, min(l, maxLayers-1))))
+	d.applyLimits()
 }
 
 // Bind is called by Pion when the subscriber's session is negotiated. It picks
@@ -204,12 +206,14 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				st.keyframeRequests.Add(1)
 				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
 			case *rtcp.TransportLayerNack:
 				st.nacksReceived.Add(1)
+			case *rtcp.ReceiverReport:
+				d.observeReceiverReport(p)
 			}
 		}
 	}
@@ -248,6 +252,9 @@ const (
 // packet (STYLE 9), and the write goes out with the shared payload.
 func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	bit := uint32(1) << p.layer
+	if d.lim.off.Load() {
+		return fwdSkipped, 0 // paused: hidden tile, or no room on the link (downlimit.go)
+	}
 	if d.want.Load()&bit == 0 && d.seenFlow.Load() == p.flowing && d.seenGen.Load() == p.gen {
 		return fwdSkipped, 0
 	}
@@ -257,6 +264,9 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	if w == nil {
 		d.mu.Unlock()
 		return fwdSkipped, 0
+	}
+	if d.lim.restart.Swap(false) {
+		d.fwd.restart() // after a pause: start again at a keyframe
 	}
 	v := d.fwd.process(p, int8(d.maxLayer.Load()))
 	d.want.Store(d.fwd.wantMask())
@@ -301,5 +311,6 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	if err != nil {
 		return fwdWriteError, 0
 	}
+	d.rx.sent.Add(uint64(n))
 	return fwdSent, n
 }

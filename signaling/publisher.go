@@ -145,6 +145,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 			DisableDtx: req.DisableDtx,
 			Stereo:     req.Stereo,
 			Stream:     req.Stream,
+			Codecs:     primaryCodec(req),
 		}
 		p.pending[req.Cid] = info
 	}

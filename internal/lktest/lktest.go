@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/livekit/protocol/livekit"
 	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
@@ -28,6 +29,7 @@ type Client struct {
 	unpub    map[string]bool // track SIDs seen unpublished
 	metadata string
 	closers  []func()
+	quality  map[string]livekit.ConnectionQuality // participant SID -> last connection quality heard
 }
 
 // Received counts the RTP of one subscribed track.
@@ -62,12 +64,18 @@ func init() {
 // Connect joins url (ws://host:port) with token and starts counting.
 func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 	c := &Client{
-		tracks: map[string]*Received{},
-		muted:  map[string]bool{},
-		gone:   map[string]bool{},
-		unpub:  map[string]bool{},
+		tracks:  map[string]*Received{},
+		muted:   map[string]bool{},
+		gone:    map[string]bool{},
+		unpub:   map[string]bool{},
+		quality: map[string]livekit.ConnectionQuality{},
 	}
 	cb := lksdk.NewRoomCallback()
+	cb.OnConnectionQualityChanged = func(q *livekit.ConnectionQualityInfo, _ lksdk.Participant) {
+		c.mu.Lock()
+		c.quality[q.ParticipantSid] = q.Quality
+		c.mu.Unlock()
+	}
 	cb.OnTrackSubscribed = c.onTrack
 	cb.OnDataPacket = func(d lksdk.DataPacket, p lksdk.DataReceiveParams) {
 		if u, ok := d.(*lksdk.UserDataPacket); ok {
@@ -101,6 +109,14 @@ func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 	c.Room = room
 	c.Identity = string(room.LocalParticipant.Identity())
 	return c, nil
+}
+
+// Quality is the last connection quality heard for the participant sid.
+func (c *Client) Quality(sid string) (q livekit.ConnectionQuality, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q, ok = c.quality[sid]
+	return q, ok
 }
 
 func (c *Client) setMuted(sid string, m bool) {
