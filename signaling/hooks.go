@@ -24,7 +24,7 @@ const (
 	EventMuted            = "muted"
 	EventUnmuted          = "unmuted"
 	EventActive           = "active"  // the participant's media connection is up
-	EventQuality          = "quality" // the participant's connection quality changed (Event.Quality)
+	EventQuality          = "quality" // connection quality changed: Event.Quality now, Event.Reason before ("" at first)
 )
 
 // Event is one thing that happened in a room.

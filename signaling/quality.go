@@ -63,6 +63,9 @@ func qualityName(q livekit.ConnectionQuality) string {
 func assess(now time.Time, v linkView, st *linkState) (qualityState, LinkInfo) {
 	rep := st.links[v.sid]
 	info := LinkInfo{EstimateKbps: int(rep.Estimate / 1000), SentKbps: int(rep.SentBps / 1000), Layers: rep.Layers}
+	if info.Layers == nil {
+		info.Layers = []int{}
+	}
 	for _, l := range rep.Layers {
 		if l < 0 {
 			info.VideoPaused++
@@ -120,11 +123,15 @@ func assess(now time.Time, v linkView, st *linkState) (qualityState, LinkInfo) {
 func (r *room) updateQuality(now time.Time, views []linkView, st *linkState) {
 	infos := map[string]LinkInfo{}
 	var changed []linkView
+	before := map[string]string{} // participant SID -> quality before the change
 	for _, v := range views {
 		q, info := assess(now, v, st)
 		infos[v.sid] = info
 		if old, ok := st.quality[v.sid]; !ok || old.q != q.q {
 			changed = append(changed, v)
+			if ok {
+				before[v.sid] = qualityName(old.q)
+			}
 		}
 		st.quality[v.sid] = q
 	}
@@ -149,7 +156,8 @@ func (r *room) updateQuality(now time.Time, views []linkView, st *linkState) {
 	}
 	for _, c := range changed {
 		if r.participants[c.p.identity] == c.p {
-			ev := Event{Kind: EventQuality, Room: r.name, Identity: c.p.identity, SID: c.sid, Quality: infos[c.sid].Quality, Participant: c.p.snapshotLocked()}
+			ev := Event{Kind: EventQuality, Room: r.name, Identity: c.p.identity, SID: c.sid, Quality: infos[c.sid].Quality,
+				Reason: before[c.sid], Participant: c.p.snapshotLocked()}
 			events = append(events, ev)
 		}
 	}
