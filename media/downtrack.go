@@ -37,6 +37,9 @@ type DownTrack struct {
 	ssrc   uint32
 	pt     uint8
 	alID   uint8 // audio-level extension id in the subscriber's session, 0 if none
+	// redStrip: the publisher sends RED and this subscriber did not negotiate
+	// it; it gets the primary Opus blocks (red.go).
+	redStrip bool
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -104,6 +107,10 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			break
 		}
 	}
+	strip := false
+	if chosen == nil && isRED(up.MimeType) {
+		chosen, strip = opusFallback(ctx.CodecParameters()), true // red.go
+	}
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind down track %s (%s): %w", d.id, up.MimeType, webrtc.ErrUnsupportedCodec)
 	}
@@ -120,6 +127,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.ssrc = uint32(ctx.SSRC())
 	d.pt = uint8(chosen.PayloadType)
 	d.alID = alID
+	d.redStrip = strip
 	if d.fwd.clockRate != chosen.ClockRate && chosen.ClockRate != 0 {
 		d.fwd.clockRate = chosen.ClockRate
 	}
@@ -278,7 +286,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		d.curLayer.Store(int32(d.fwd.target))
 	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
-	ssrc, pt, alID := d.ssrc, d.pt, d.alID
+	ssrc, pt, alID, strip := d.ssrc, d.pt, d.alID, d.redStrip
 	d.mu.Unlock()
 
 	if v.wantKF >= 0 {
@@ -306,7 +314,15 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 			_ = h.SetExtension(alID, level)
 		}
 	}
-	n, err := w.WriteRTP(h, p.pkt.Payload)
+	payload := p.pkt.Payload
+	if strip {
+		var ok bool
+		if payload, ok = redPrimary(payload); !ok {
+			h.Extensions = nil
+			return fwdSkipped, 0
+		}
+	}
+	n, err := w.WriteRTP(h, payload)
 	h.Extensions = nil // do not keep the shared packet's bytes reachable
 	if err != nil {
 		return fwdWriteError, 0

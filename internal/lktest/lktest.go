@@ -13,6 +13,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -45,8 +46,10 @@ type Received struct {
 	// (reordering or loss on loopback is rare; a broken rewriter makes many).
 	SeqJumps atomic.Int64
 	// Latency, when the publisher stamped its send time (Stamp), in microseconds.
-	latMu     sync.Mutex
-	Latencies []int64
+	latMu        sync.Mutex // guards Latencies, payloads, payloadTypes
+	Latencies    []int64
+	payloads     [][]byte
+	payloadTypes []uint8
 }
 
 // Data is one data packet received.
@@ -149,6 +152,7 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			r.LastSeq.Store(seq)
 			r.Packets.Add(1)
 			r.Bytes.Add(int64(n))
+			r.keepPayload(buf[:n])
 			if at, ok := stampIn(buf[:n]); ok {
 				r.latMu.Lock()
 				if len(r.Latencies) < 1<<20 {
@@ -158,6 +162,28 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			}
 		}
 	}()
+}
+
+// keepPayload keeps a copy of the first few payloads (tests look at what the
+// server made of them, e.g. RED stripped to Opus).
+func (r *Received) keepPayload(pkt []byte) {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	if len(r.payloads) >= 50 {
+		return
+	}
+	var p rtp.Packet
+	if p.Unmarshal(pkt) == nil {
+		r.payloads = append(r.payloads, append([]byte(nil), p.Payload...))
+		r.payloadTypes = append(r.payloadTypes, p.PayloadType)
+	}
+}
+
+// FirstPayloads returns copies of the first payloads received (up to 50) and their payload types.
+func (r *Received) FirstPayloads() ([][]byte, []uint8) {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	return append([][]byte(nil), r.payloads...), append([]uint8(nil), r.payloadTypes...)
 }
 
 // TakeLatencies returns and clears the latency samples of r.
