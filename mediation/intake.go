@@ -207,7 +207,7 @@ func checkPerson(name, phone string, phoneRequired bool) error {
 
 func (in *intake) request(w http.ResponseWriter, r *http.Request) error {
 	var req requestReq
-	if err := decodeLimit(w, r, &req, false, maxIntakeBody); err != nil {
+	if err := decodeMax(w, r, &req, false, maxIntakeBody); err != nil {
 		return err
 	}
 	ctx := r.Context()
