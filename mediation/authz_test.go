@@ -133,6 +133,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"duty", "GET", "/api/centres/east/duty", "", [7]int{un, un, ok, nf, ok, ok, ok}},
 		{"set duty", "POST", "/api/centres/east/duty", `{"on":true}`, [7]int{un, un, fb, nf, ok, ok, ok}},
 		{"photo", "GET", "/api/cases/%L/photos/%f", "", [7]int{un, un, ok, nf, ok, ok, ok}},
+		{"stats by centre", "GET", "/api/stats?by=centre&period=month", "", staffOnly},
+		{"stats of another tree", "GET", "/api/stats?by=centre&centre=east", "", [7]int{un, un, ok, nf, ok, ok, ok}},
+		{"stats export", "GET", "/api/stats/export.xlsx?by=board", "", staffOnly},
+		{"cases paged", "GET", "/api/cases?page=1&per_page=10&q=x&board=dispute", "", staffOnly},
+		{"qr code", "GET", "/api/centres/east/qr.svg", "", [7]int{ok, ok, ok, ok, ok, ok, ok}},
 	}
 	_ = all
 	for _, r := range rows {

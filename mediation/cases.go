@@ -173,31 +173,6 @@ func (s *Service) checkMediator(ctx context.Context, username, centre string) er
 	return nil
 }
 
-func (s *Service) listCases(w http.ResponseWriter, r *http.Request, a *actor) error {
-	q := r.URL.Query()
-	f := store.CaseFilter{Under: a.Centre, Centre: q.Get("centre"), Status: q.Get("status"), Risk: q.Get("risk")}
-	if f.Status != "" && !store.OneOf(f.Status, store.Statuses) {
-		return badRequest("status must be one of %s", strings.Join(store.Statuses, ", "))
-	}
-	if f.Risk != "" && !store.OneOf(f.Risk, store.Risks) {
-		return badRequest("risk must be red, yellow or blue")
-	}
-	cs, err := s.st.ListCases(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	n, err := s.names(r.Context(), cs...)
-	if err != nil {
-		return err
-	}
-	out := make([]caseJSON, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, caseView(c, n))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": out})
-	return nil
-}
-
 func (s *Service) getCase(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -302,49 +277,6 @@ func (s *Service) patchCase(w http.ResponseWriter, r *http.Request, a *actor) er
 		return err
 	}
 	writeJSON(w, http.StatusOK, caseView(c, n))
-	return nil
-}
-
-type statJSON struct {
-	Key         string  `json:"key"`
-	Accepted    int     `json:"accepted"`
-	Closed      int     `json:"closed"`
-	ClosureRate float64 `json:"closure_rate"`
-}
-
-func statView(r store.StatRow) statJSON {
-	v := statJSON{Key: r.Key, Accepted: r.Accepted, Closed: r.Closed}
-	if r.Accepted > 0 {
-		v.ClosureRate = float64(r.Closed) / float64(r.Accepted)
-	}
-	return v
-}
-
-func (s *Service) stats(w http.ResponseWriter, r *http.Request, a *actor) error {
-	by := r.URL.Query().Get("by")
-	if by == "" {
-		by = "tier"
-	}
-	if by != "tier" && by != "category" && by != "risk" {
-		return badRequest("by must be tier, category or risk")
-	}
-	rows, err := s.st.Stats(r.Context(), by, a.Centre)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		By    string     `json:"by"`
-		Rows  []statJSON `json:"rows"`
-		Total statJSON   `json:"total"`
-	}{By: by, Rows: []statJSON{}}
-	var total store.StatRow
-	for _, row := range rows {
-		out.Rows = append(out.Rows, statView(row))
-		total.Accepted += row.Accepted
-		total.Closed += row.Closed
-	}
-	out.Total = statView(total)
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

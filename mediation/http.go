@@ -248,7 +248,6 @@ func (s *Service) routes() {
 	m.Handle("GET /api/centres", s.staff(s.listCentres))
 
 	m.Handle("POST /api/cases", s.staff(s.createCase))
-	m.Handle("GET /api/cases", s.staff(s.listCases))
 	m.Handle("GET /api/cases/{id}", s.staff(s.getCase))
 	m.Handle("PATCH /api/cases/{id}", s.staff(s.patchCase))
 
@@ -276,10 +275,10 @@ func (s *Service) routes() {
 	s.caseFileRoutes(m)                        // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
 	m.Handle("GET /api/events", s.staff(s.eventStream))
-	m.Handle("GET /api/stats", s.staff(s.stats))
 	s.loop, s.intake = newCaseLoop(s), newIntake(s)
 	s.loop.routes(m)
-	s.intake.routes(m) // loop.go, intake.go: the case loop and the citizen's way in (issue 11)
+	s.intake.routes(m)                       // loop.go, intake.go: the case loop and the citizen's way in (issue 11)
+	(&dashboard{svc: s, st: s.st}).routes(m) // dashboard.go: the paged case list, statistics, export, QR (issue 11)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

@@ -293,8 +293,17 @@ func (fx *fixture) checkStatsOnce(t *testing.T, id int64) {
 		}
 		Total struct{ Accepted, Closed int }
 	}
-	fx.call("admin", "GET", "/api/stats?by=tier", "", 200, &stats)
-	if stats.Total.Accepted != 1 || stats.Total.Closed != 1 || len(stats.Rows) != 1 || stats.Rows[0].Key != "township" {
-		t.Fatalf("stats %+v", stats)
+	fx.call("admin", "GET", "/api/stats?by=centre", "", 200, &stats)
+	got := map[string][2]int{}
+	for _, r := range stats.Rows {
+		got[r.Key] = [2]int{r.Accepted, r.Closed}
+	}
+	want := map[string][2]int{"city": {1, 1}, "east": {0, 0}, "east-v": {0, 0}, "west": {1, 1}}
+	if stats.Total.Accepted != 1 || stats.Total.Closed != 1 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stats %+v, want by centre %v", stats, want)
+	}
+	c, _ := fx.st.Case(fx.ctx, id)
+	if c.Satisfaction != 5 || c.Centre != "west" {
+		t.Fatalf("case %+v", c)
 	}
 }
