@@ -53,19 +53,28 @@ func (s *SQLite) StatLines(ctx context.Context, by string, f StatsFilter) ([]Sta
 	if f.Now.IsZero() {
 		f.Now = time.Now()
 	}
-	q := underCTE + ` SELECT ` + key + `, ca.centre, COUNT(*),
+	// the few overdue supervision items and open red alerts are joined once, not looked up per case
+	q := `SELECT ` + key + `, ca.centre, COUNT(*),
 		COALESCE(SUM(ca.status = 'closed'), 0),
-		COALESCE(SUM(ca.status <> 'closed' AND (ca.due_at < ?2 OR EXISTS (SELECT 1 FROM supervision sv WHERE sv.case_id = ca.id AND sv.done = 0 AND sv.deadline < ?2))), 0),
+		COALESCE(SUM(ca.status <> 'closed' AND (ca.due_at < ?1 OR ov.case_id IS NOT NULL)), 0),
 		COALESCE(SUM(ca.status = 'closed' AND ca.closed_at <= ca.due_at), 0),
 		COALESCE(SUM(ca.satisfaction IS NOT NULL), 0), COALESCE(SUM(ca.satisfaction), 0),
-		COALESCE(SUM((SELECT COUNT(*) FROM alerts al WHERE al.case_id = ca.id AND al.kind = 'red' AND al.acked_at IS NULL)), 0)
+		COALESCE(SUM(red.n), 0)
 		FROM cases ca JOIN centres ce ON ce.code = ca.centre
-		WHERE ca.centre IN (SELECT code FROM sub) AND ca.kind = 'case' AND ca.created_at >= ?3 AND ca.created_at < ?4`
+		LEFT JOIN (SELECT DISTINCT case_id FROM supervision WHERE done = 0 AND deadline < ?1) ov ON ov.case_id = ca.id
+		LEFT JOIN (SELECT case_id, COUNT(*) AS n FROM alerts WHERE kind = 'red' AND acked_at IS NULL GROUP BY case_id) red ON red.case_id = ca.id
+		WHERE ca.kind = 'case' AND ca.created_at >= ?2 AND ca.created_at < ?3`
 	to := int64(math.MaxInt64)
 	if !f.To.IsZero() {
 		to = ms(f.To)
 	}
-	args := []any{f.Under, ms(f.Now), ms(f.From), to}
+	args := []any{ms(f.Now), ms(f.From), to}
+	in, inArgs, err := s.centresUnder(ctx, f.Under)
+	if err != nil {
+		return nil, err
+	}
+	q += strings.ReplaceAll(in, " centre IN", " ca.centre IN")
+	args = append(args, inArgs...)
 	rows, err := s.db.QueryContext(ctx, q+` GROUP BY 1, 2 ORDER BY 1, 2`, args...)
 	return scanAll(rows, err, func(sc interface{ Scan(...any) error }) (StatLine, error) {
 		var l StatLine
@@ -87,11 +96,13 @@ type CaseQuery struct {
 
 func (s *SQLite) FindCases(ctx context.Context, cq CaseQuery) ([]Case, int, error) {
 	where, args := ` WHERE 1=1`, []any{}
-	prefix := ""
 	if cq.Under != "" {
-		prefix = underCTE + " "
-		where += ` AND centre IN (SELECT code FROM sub)`
-		args = append(args, cq.Under)
+		in, inArgs, err := s.centresUnder(ctx, cq.Under)
+		if err != nil {
+			return nil, 0, err
+		}
+		where += in
+		args = append(args, inArgs...)
 	}
 	for _, kv := range [][2]string{{"centre", cq.Centre}, {"status", cq.Status}, {"risk", cq.Risk}, {"board", cq.Board},
 		{"category", cq.Category}, {"channel", cq.Channel}, {"kind", cq.Kind}} {
@@ -124,17 +135,39 @@ func (s *SQLite) FindCases(ctx context.Context, cq CaseQuery) ([]Case, int, erro
 		}
 	}
 	var total int
-	if err := s.db.QueryRowContext(ctx, prefix+`SELECT COUNT(*) FROM cases`+where, args...).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count cases: %w", err)
 	}
 	if cq.Limit <= 0 {
 		cq.Limit = 50
 	}
-	rows, err := s.db.QueryContext(ctx, prefix+`SELECT `+caseCols+` FROM cases`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+caseCols+` FROM cases`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
 		append(args, cq.Limit, max(cq.Offset, 0))...)
 	out, err := scanAll(rows, err, scanCase)
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, s.loadParties(ctx, out)
+}
+
+// centresUnder is a filter on column centre for root and every centre below it: nothing
+// when that is every centre (the city's view), else an IN list, which SQLite checks with
+// one lookup per row (the recursive CTE inside the query was re-read row by row).
+func (s *SQLite) centresUnder(ctx context.Context, root string) (string, []any, error) {
+	rows, err := s.db.QueryContext(ctx, underCTE+` SELECT code, (SELECT COUNT(*) FROM centres) FROM sub`, root)
+	var all int
+	codes, err := scanAll(rows, err, func(sc interface{ Scan(...any) error }) (any, error) {
+		var c string
+		return c, sc.Scan(&c, &all)
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("centres under %s: %w", root, err)
+	}
+	if len(codes) == all && all > 0 {
+		return "", nil, nil
+	}
+	if len(codes) == 0 {
+		return ` AND 0`, nil, nil
+	}
+	return ` AND centre IN (?` + strings.Repeat(",?", len(codes)-1) + `)`, codes, nil
 }

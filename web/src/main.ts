@@ -20,6 +20,13 @@ async function route(): Promise<void> {
     const { partyPage } = await import('./party');
     return partyPage(root, decodeURIComponent(path.slice(3)));
   }
+  if (path.startsWith('/q/') || path.startsWith('/t/')) {
+    const pub = await import('./public'); // the citizen's side (issue 11)
+    const [, kind, code, sub] = path.split('/');
+    if (kind === 't') return pub.trackPage(root, decodeURIComponent(code));
+    if (sub === 'poster') return pub.posterPage(root, decodeURIComponent(code));
+    return pub.centrePage(root, decodeURIComponent(code));
+  }
   if (path === '/console' || path.startsWith('/console/')) {
     const { consolePage } = await import('./console/console');
     return consolePage(root);

@@ -34,6 +34,8 @@ const routes: Route[] = [
   { re: /^\/console\/cases\/(\d+)$/, nav: 'cases', load: async () => (await import('./cases')).casePage },
   { re: /^\/console\/sessions\/(\d+)$/, nav: 'today', load: async () => (await import('./session')).sessionPage },
   { re: /^\/console\/sessions\/(\d+)\/file$/, nav: 'cases', load: async () => (await import('./casefile')).caseFilePage },
+  { re: /^\/console\/intake$/, nav: 'intake', load: async () => (await import('./intake')).intakePage },
+  { re: /^\/console\/alerts$/, nav: 'alerts', load: async () => (await import('./intake')).alertsPage },
   { re: /^\/console\/dashboard$/, nav: 'dashboard', load: async () => (await import('./dashboard')).dashboardPage },
   { re: /^\/console\/directory$/, nav: 'directory', load: async () => (await import('./dashboard')).directoryPage },
   { re: /^\/console\/documents\/(\d+)$/, nav: 'cases', load: async () => (await import('./documents')).documentPage },
@@ -45,6 +47,8 @@ const NAV: [string, string, IconName, Key][] = [
   ['today', '/console', 'calendar', 'nav_today'],
   ['cases', '/console/cases', 'folder', 'nav_cases'],
   ['new', '/console/cases/new', 'plus', 'nav_new_case'],
+  ['intake', '/console/intake', 'folder', 'nav_intake'],
+  ['alerts', '/console/alerts', 'alert', 'nav_alerts'],
   ['dashboard', '/console/dashboard', 'chart', 'nav_dashboard'],
   ['directory', '/console/directory', 'users', 'nav_directory'],
   ['confirmations', '/console/confirmations', 'shield', 'nav_confirmations'], // judges only, see shell

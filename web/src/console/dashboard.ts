@@ -40,12 +40,35 @@ function legend(): HTMLElement {
   return h('div', { class: 'row small muted' }, sw('#f4b4ae'), T('dash_accepted'), sw('#b3261e'), T('dash_closed'));
 }
 
+interface TreeRow extends StatRow { name: string; tier: string; parent: string; overdue: number; on_time_rate: number; satisfaction: number; rated: number; red_alerts_open: number }
+
+/** The centre tree (issue 11): every centre with the counts of its whole subtree. */
+function centreTree(rows: TreeRow[]): HTMLElement {
+  const depth: Record<string, number> = {};
+  for (const r of rows) depth[r.key] = r.parent && r.parent in depth ? depth[r.parent] + 1 : 0;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'list centre-tree' },
+    h('thead', null, h('tr', null, h('th', null, T('dir_centre')), h('th', null, T('dash_accepted')), h('th', null, T('dash_closed')), h('th', null, T('dash_rate')),
+      h('th', null, T('dash_overdue')), h('th', null, T('dash_on_time')), h('th', null, T('dash_satisfaction')), h('th', null, T('dash_red_open')), h('th', null))),
+    h('tbody', null, ...rows.map((r) => h('tr', { dataset: { centre: r.key, red: String(r.red_alerts_open) } },
+      h('td', { style: { paddingLeft: `${0.5 + depth[r.key] * 1.5}rem` } }, r.name),
+      h('td', null, String(r.accepted)), h('td', null, String(r.closed)), h('td', null, pct(r.closure_rate)),
+      h('td', null, String(r.overdue)), h('td', null, r.closed ? pct(r.on_time_rate) : '—'), h('td', null, r.rated ? r.satisfaction.toFixed(1) : '—'),
+      h('td', null, r.red_alerts_open ? h('span', { class: 'chip red' }, String(r.red_alerts_open)) : '0'),
+      h('td', null, h('a', { href: `/q/${encodeURIComponent(r.key)}/poster`, target: '_blank' }, T('dash_poster'))))))));
+}
+
 export async function dashboardPage(ctx: Ctx): Promise<void> {
-  const [tier, cat, risk, live] = await Promise.all([
-    get<Stats>('/api/stats?by=tier'),
-    get<Stats>('/api/stats?by=category'),
-    get<Stats>('/api/stats?by=risk'),
+  const period = ctx.query.get('period') ?? '';
+  const pq = period ? `&period=${encodeURIComponent(period)}` : '';
+  const periodSel = h('select', { name: 'period', onchange: (ev: Event) => ctx.go('/console/dashboard' + ((ev.target as HTMLSelectElement).value ? '?period=' + (ev.target as HTMLSelectElement).value : '')) },
+    ...['', 'day', 'week', 'month', 'year'].map((p) => h('option', { value: p, selected: p === period }, T(p ? (('dash_period_' + p) as 'dash_period_day') : 'dash_period_all'))));
+  const [tier, cat, risk, live, tree] = await Promise.all([
+    get<Stats>('/api/stats?by=tier' + pq),
+    get<Stats>('/api/stats?by=category' + pq),
+    get<Stats>('/api/stats?by=risk' + pq),
     get<{ sessions: Session[] }>('/api/sessions?state=live').catch(() => ({ sessions: [] as Session[] })),
+    get<{ rows: TreeRow[] }>('/api/stats?by=centre' + pq),
   ]);
   const total = tier.total;
   const chart = (title: Parameters<typeof T>[0], st: Stats, prefix: string) =>
@@ -53,6 +76,9 @@ export async function dashboardPage(ctx: Ctx): Promise<void> {
   mount(
     ctx.content,
     h('h1', null, icon('chart'), T('dash_title')),
+    h('div', { class: 'filters' }, h('label', null, T('dash_period'), ' ', periodSel),
+      h('a', { class: 'btn', href: '/api/stats/export.xlsx?by=centre' + pq, download: '', dataset: { action: 'export' } }, icon('download'), T('dash_export'))),
+    h('div', { class: 'card' }, h('h3', null, T('dash_tree')), centreTree(tree.rows)),
     h(
       'div',
       { class: 'cards' },
