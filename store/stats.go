@@ -63,7 +63,7 @@ func (s *SQLite) StatLines(ctx context.Context, by string, f StatsFilter) ([]Sta
 		FROM cases ca JOIN centres ce ON ce.code = ca.centre
 		LEFT JOIN (SELECT DISTINCT case_id FROM supervision WHERE done = 0 AND deadline < ?1) ov ON ov.case_id = ca.id
 		LEFT JOIN (SELECT case_id, COUNT(*) AS n FROM alerts WHERE kind = 'red' AND acked_at IS NULL GROUP BY case_id) red ON red.case_id = ca.id
-		WHERE ca.kind = 'case' AND ca.created_at >= ?2 AND ca.created_at < ?3`
+		WHERE ca.kind = 'case' AND +ca.created_at >= ?2 AND +ca.created_at < ?3` // +: a range over most rows reads faster in table order than through the index
 	to := int64(math.MaxInt64)
 	if !f.To.IsZero() {
 		to = ms(f.To)
@@ -112,11 +112,11 @@ func (s *SQLite) FindCases(ctx context.Context, cq CaseQuery) ([]Case, int, erro
 		}
 	}
 	if !cq.From.IsZero() {
-		where += ` AND created_at >= ?`
+		where += ` AND +created_at >= ?` // +: not through the index; most pages span most rows
 		args = append(args, ms(cq.From))
 	}
 	if !cq.To.IsZero() {
-		where += ` AND created_at < ?`
+		where += ` AND +created_at < ?`
 		args = append(args, ms(cq.To))
 	}
 	if cq.Overdue {

@@ -55,8 +55,9 @@ function assessForm(c: LoopCase, centres: { code: string; name: string }[], done
 }
 
 export async function intakePage(ctx: Ctx): Promise<void> {
-  const [list, duty, incoming, centres] = await Promise.all([
+  const [list, assessed, duty, incoming, centres] = await Promise.all([
     get<{ cases: LoopCase[]; total: number }>('/api/cases?status=accepted&kind=case&page=1&per_page=50'),
+    get<{ cases: LoopCase[]; total: number }>('/api/cases?status=assessed&kind=case&page=1&per_page=50'),
     get<Duty>(`/api/centres/${encodeURIComponent(ctx.me.centre)}/duty`).catch(() => null),
     get<{ transfers: Transfer[] }>('/api/transfers'),
     get<{ centres: { code: string; name: string }[] }>('/api/centres'),
@@ -79,19 +80,22 @@ export async function intakePage(ctx: Ctx): Promise<void> {
           h('button', { class: 'btn primary', dataset: { action: 'accept' }, onclick: async () => { await post(`/api/transfers/${tr.id}/accept`); reload(); } }, T('intake_accept')),
           h('button', { class: 'btn', dataset: { action: 'return' }, onclick: async () => { const r = prompt(t('intake_reason')); if (r) { await post(`/api/transfers/${tr.id}/return`, { reason: r }); reload(); } } }, T('intake_return')))))
     : null;
-  const rows = list.cases.map((c) =>
+  const item = (c: LoopCase) =>
     h('div', { class: 'card intake-item', dataset: { case: String(c.id), channel: c.channel } },
       h('div', { class: 'row' }, h('a', { class: 'mono', href: `/console/cases/${c.id}` }, c.number), riskChip(c.risk), h('span', { class: 'chip' }, tv('board', c.board)), h('span', { class: 'chip' }, tv('channel', c.channel)),
         h('span', { class: 'muted small' }, c.centre_name, ' · ', fmtTime(c.created_at))),
       h('p', null, c.description || c.title),
       h('p', { class: 'small muted' }, c.parties.map((p) => `${p.name} ${p.phone}`).join('；'), c.address ? ' · ' + c.address : ''),
-      assessForm(c, centres.centres, reload)));
+      assessForm(c, centres.centres, reload));
+  const rows = list.cases.map(item);
   mount(
     ctx.content,
     h('h1', null, icon('folder'), T('intake_title'), ' ', h('span', { class: 'chip', dataset: { total: String(list.total) } }, String(list.total))),
     dutyBox,
     transfers,
     ...(rows.length ? rows : [h('p', { class: 'muted' }, T('intake_none'))]),
+    assessed.cases.length ? h('h2', { class: 'to-dispatch' }, T('intake_to_dispatch'), ' ', h('span', { class: 'chip' }, String(assessed.total))) : null,
+    ...assessed.cases.map(item),
   );
   ctx.on('case', () => reload());
   ctx.on('transfer', () => reload());
