@@ -44,7 +44,7 @@ func TestVP8Frames(t *testing.T) {
 		seq += uint16(len(ps))
 		pkts = append(pkts, ps...)
 	}
-	pkts[1], pkts[2] = pkts[2], pkts[1] // reordered
+	pkts[1], pkts[2] = pkts[2], pkts[1]  // reordered
 	pkts = append(pkts[:7], pkts[8:]...) // the middle packet of frame two is lost
 
 	b := NewBuffer(4)
