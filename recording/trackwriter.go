@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -40,9 +41,11 @@ type TrackMeta struct {
 	MimeType    string // "video/VP8" or "audio/opus"
 	Sealed      bool   // caucus media: written under sealed/ and marked restricted
 
-	// RequestKeyframe, if set, asks the publisher for a keyframe (the SFU throttles it
-	// too). Called when a video track starts or loses packets: a VP8 stream cannot be
-	// decoded again until the next keyframe.
+	// RequestKeyframe, if set, asks the publisher for a keyframe. Called whenever a
+	// video track waits for one (it starts, or lost packets: a VP8 stream cannot be
+	// decoded again until the next keyframe), at most one call at a time. The SFU's up
+	// track is the one throttle: one PLI per layer per interval, a held one sent when
+	// the interval ends, so asking again while we wait is also the retry after a lost PLI.
 	RequestKeyframe func() `json:"-"`
 }
 
@@ -99,7 +102,7 @@ type TrackWriter struct {
 	pending    *Gap // a gap whose end we learn at the next written frame
 	gaps       []Gap
 	lastSync   time.Time
-	lastKeyReq time.Time
+	keyAsking  atomic.Bool // a RequestKeyframe call is on its way; not guarded by mu
 	stats      TrackStats
 	queueDrops int64 // dropped by the SFU's queue and not yet matched to a gap
 }
@@ -233,11 +236,13 @@ func (t *TrackWriter) onLostLocked(n uint64) {
 }
 
 func (t *TrackWriter) requestKeyframeLocked() {
-	if t.meta.RequestKeyframe == nil || time.Since(t.lastKeyReq) < time.Second {
+	if t.meta.RequestKeyframe == nil || !t.keyAsking.CompareAndSwap(false, true) {
 		return
 	}
-	t.lastKeyReq = time.Now()
-	go t.meta.RequestKeyframe() // never call out of the package with our lock held
+	go func() { // never call out of the package with our lock held
+		defer t.keyAsking.Store(false)
+		t.meta.RequestKeyframe()
+	}()
 }
 
 func (t *TrackWriter) onPacketLocked(s *framer.Packet) {
