@@ -76,7 +76,8 @@ type layer struct {
 	recv   *webrtc.RTPReceiver
 	pc     *webrtc.PeerConnection
 	ssrc   uint32
-	alID   uint8 // audio-level extension id in the publisher's session
+	alID   uint8        // audio-level extension id in the publisher's session
+	cache  *packetCache // video only: answers subscribers' NACKs; written by readLoop
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
@@ -125,6 +126,9 @@ func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 // ended is ignored.
 func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection) {
 	l := &layer{rid: remote.RID(), remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC())}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		l.cache = &packetCache{}
+	}
 	for _, x := range recv.GetParameters().HeaderExtensions {
 		if x.URI == sdp.AudioLevelURI {
 			l.alID = uint8(x.ID)
@@ -289,9 +293,13 @@ func (t *UpTrack) readLoop(l *layer) {
 			flowing = t.checkFlowing(now)
 		}
 
+		ext := seq.unwrap(pkt.SequenceNumber)
+		if l.cache != nil {
+			l.cache.put(ext, buf[:n])
+		}
 		p := inPacket{
 			pkt:      &pkt,
-			ext:      seq.unwrap(pkt.SequenceNumber),
+			ext:      ext,
 			arrival:  now,
 			flowing:  flowing,
 			gen:      t.gen.Load(),
