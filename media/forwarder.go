@@ -201,6 +201,10 @@ func (f *forwarder) reverse(seq uint16) (layer int8, ext uint64, tsAdd uint32, o
 	return 0, 0, 0, false
 }
 
+// restart forgets the forwarded layer: the next packet that starts a layer
+// (a keyframe for video) starts it again, numbering continued.
+func (f *forwarder) restart() { f.cur, f.target = -1, -1 }
+
 // switchTo makes p's layer the forwarded one, p being its switch point.
 func (f *forwarder) switchTo(p *inPacket) {
 	if !f.started {

@@ -37,7 +37,7 @@ func (d *DownTrack) retransmit(n *rtcp.TransportLayerNack, rs *resendScratch) {
 func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 	st := d.up.stats
 	d.mu.Lock()
-	w, ssrc, pt, alID := d.w, d.ssrc, d.pt, d.alID
+	w, ssrc, pt, alID, strip := d.w, d.ssrc, d.pt, d.alID, d.redStrip
 	layer, ext, tsAdd, ok := d.fwd.reverse(seq)
 	d.mu.Unlock()
 	if w == nil {
@@ -55,13 +55,21 @@ func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 		st.nackMisses.Add(1)
 		return
 	}
+	payload := rs.pkt.Payload
+	if strip {
+		if payload, ok = redPrimary(payload); !ok {
+			st.nackMisses.Add(1)
+			return
+		}
+	}
 	h := rs.hdr.rewrite(&rs.pkt, srcAlID, ssrc, pt, alID, seq, rs.pkt.Timestamp+tsAdd)
-	_, err := w.WriteRTP(h, rs.pkt.Payload)
+	sent, err := w.WriteRTP(h, payload)
 	h.Extensions = nil
 	if err != nil {
 		st.dropsWriteError.Add(1)
 		return
 	}
+	d.rx.sent.Add(uint64(sent))
 	st.retransmits.Add(1)
 }
 

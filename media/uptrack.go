@@ -64,6 +64,7 @@ type UpTrack struct {
 	gen     atomic.Uint32                    // bumped on unmute; subscribers resync at a keyframe
 	muted   atomic.Bool
 	level   audioLevel // speech detection from the audio-level extension
+	meter   upMeter    // layer rates and uplink loss (uplink.go)
 
 	done chan struct{} // closed when every layer's read loop has ended
 }
@@ -77,9 +78,10 @@ type layer struct {
 	pc     *webrtc.PeerConnection
 	ssrc   uint32
 	alID   uint8        // audio-level extension id in the publisher's session
-	cache  *packetCache // video only: answers subscribers' NACKs; written by readLoop
+	cache  *packetCache // answers subscribers' NACKs; written by readLoop
 
 	lastPacket atomic.Int64 // arrival of the newest packet
+	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
 	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
 	pliPending atomic.Bool  // a PLI was throttled: send it when the window ends
 }
@@ -127,7 +129,9 @@ func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection) {
 	l := &layer{rid: remote.RID(), remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC())}
 	if t.kind == webrtc.RTPCodecTypeVideo {
-		l.cache = &packetCache{}
+		l.cache = newPacketCache(videoCacheLen)
+	} else {
+		l.cache = newPacketCache(audioCacheLen)
 	}
 	for _, x := range recv.GetParameters().HeaderExtensions {
 		if x.URI == sdp.AudioLevelURI {
@@ -286,6 +290,8 @@ func (t *UpTrack) readLoop(l *layer) {
 		t.stats.bytesIn.Add(uint64(n))
 		l.lastPacket.Store(now)
 		flowing := t.flowing.Load()
+		ext := seq.unwrap(pkt.SequenceNumber)
+		l.rx.observe(n, ext)
 		if flowing&bit == 0 {
 			flowing = t.flowing.Or(bit) | bit
 		}
@@ -293,7 +299,6 @@ func (t *UpTrack) readLoop(l *layer) {
 			flowing = t.checkFlowing(now)
 		}
 
-		ext := seq.unwrap(pkt.SequenceNumber)
 		if l.cache != nil {
 			l.cache.put(ext, buf[:n])
 		}
