@@ -86,6 +86,9 @@ func (fx *fixture) loopScene() loopScene {
 
 // loopFingerprint: everything the loop's calls could change.
 func (fx *fixture) loopFingerprint(ls loopScene) string {
+	if ls.caseID == 0 {
+		return ""
+	}
 	ctx := fx.ctx
 	c, _ := fx.st.Case(ctx, ls.caseID)
 	x, _ := fx.st.Case(ctx, ls.closedID)

@@ -170,6 +170,7 @@ func TestVideoCallDutyQueue(t *testing.T) {
 	phone.waitJS("notice", `!!document.querySelector('.consent [data-action=consent]')`, 10*time.Second)
 	phone.click(`[data-action=consent]`)
 	phone.waitJS("lobby", `!!document.querySelector('.call.in-lobby .lobby-time')`, 20*time.Second)
+	phone.waitJS("place in the queue", `(() => { const p = document.querySelector('.queue-place'); return !!p && !p.classList.contains('hidden') && p.dataset.position === '1'; })()`, 15*time.Second)
 	phone.screenshot("call-2-lobby")
 
 	med.waitJS("the knock: a caller in the queue", `!!document.querySelector('.lobby .queue-item')`, 20*time.Second)

@@ -567,6 +567,7 @@ const dict = {
   intake_waiting: ['等候{n}人', '{n} waiting'],
   intake_none: ['没有待研判的诉求', 'Nothing to assess'],
   intake_to_dispatch: ['已研判，待分流', 'Assessed, to dispatch'],
+  lobby_place: ['您排在第{n}位，请稍候', 'You are number {n} in the queue'],
   intake_assess: ['研判', 'Assess'],
   intake_notes: ['研判意见', 'Assessment notes'],
   intake_major: ['重大信息直报', 'Major (report to the city)'],

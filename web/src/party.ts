@@ -207,7 +207,7 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
       audioDeviceId: c?.audioDeviceId,
       outputDeviceId: c?.outputDeviceId,
       confirmLeave: true,
-      lobbyNote: h('p', { class: 'muted small' }, info.session.title, info.centre ? ' · ' + info.centre.name : ''),
+      lobbyNote: h('div', null, h('p', { class: 'muted small' }, info.session.title, info.centre ? ' · ' + info.centre.name : ''), reception ? queuePlace(code) : null),
       onEnd: (reason) => ended(reason),
       // a lost connection comes back with a fresh token (the join token is short-lived)
       rejoin: async () => {
@@ -261,4 +261,26 @@ function roleText(role: string, side?: string): string {
   if (role === 'party' && side) return tv('role', side);
   const r = tv('role', role);
   return side ? `${r}（${tv('side', side)}）` : r;
+}
+
+/** A caller's place in a centre's duty queue (issue 11), polled while it is on the page;
+ * nothing for receptions that are not a duty queue (the server answers 404). */
+function queuePlace(code: string): HTMLElement {
+  const el = h('p', { class: 'queue-place hidden' });
+  let seen = false;
+  const poll = async () => {
+    if (seen && !el.isConnected) return; // the lobby is gone
+    seen = seen || el.isConnected;
+    try {
+      const r = await get<{ state: string; position: number }>(`/api/public/calls/${encodeURIComponent(code)}`);
+      el.classList.toggle('hidden', r.state !== 'waiting');
+      el.dataset.position = String(r.position);
+      el.textContent = t('lobby_place', { n: r.position });
+      if (r.state === 'waiting') setTimeout(() => void poll(), 5000);
+    } catch {
+      el.classList.add('hidden');
+    }
+  };
+  void poll();
+  return el;
 }

@@ -43,9 +43,15 @@ function legend(): HTMLElement {
 interface TreeRow extends StatRow { name: string; tier: string; parent: string; overdue: number; on_time_rate: number; satisfaction: number; rated: number; red_alerts_open: number }
 
 /** The centre tree (issue 11): every centre with the counts of its whole subtree. */
-function centreTree(rows: TreeRow[]): HTMLElement {
+function centreTree(all: TreeRow[]): HTMLElement {
   const depth: Record<string, number> = {};
-  for (const r of rows) depth[r.key] = r.parent && r.parent in depth ? depth[r.parent] + 1 : 0;
+  const rows: TreeRow[] = []; // depth first: each centre right above the centres below it
+  const walk = (r: TreeRow, d: number) => {
+    depth[r.key] = d;
+    rows.push(r);
+    for (const c of all) if (c.parent === r.key) walk(c, d + 1);
+  };
+  for (const r of all) if (!all.some((p) => p.key === r.parent)) walk(r, 0);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return h('div', { class: 'table-wrap' }, h('table', { class: 'list centre-tree' },
     h('thead', null, h('tr', null, h('th', null, T('dir_centre')), h('th', null, T('dash_accepted')), h('th', null, T('dash_closed')), h('th', null, T('dash_rate')),
