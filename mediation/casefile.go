@@ -25,14 +25,14 @@ import (
 // first: if that cannot be written, nothing is served.
 
 // caseFileRoutes registers the case-file endpoints on m.
-func (s *Service) caseFileRoutes(m *http.ServeMux) {
+func (s *caseFileAPI) caseFileRoutes(m *http.ServeMux) {
 	m.Handle("GET /api/signing-key", http.HandlerFunc(s.signingKey))
 	m.Handle("GET /api/cases/{id}/file", s.staff(s.caseFolderList))
 	m.Handle("GET /api/cases/{id}/file/{path...}", s.staff(s.caseFolderFile))
 	m.Handle("POST /api/cases/{id}/file/verify", s.staff(s.caseFolderVerify))
 }
 
-func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
+func (s *caseFileAPI) signingKey(w http.ResponseWriter, r *http.Request) {
 	cf := s.caseFiles()
 	if cf == nil || cf.cfg.Key == nil {
 		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "recording is not enabled on this server"))
@@ -46,7 +46,7 @@ func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // caseFolder resolves {id} to a case the actor can see and its folder on disk.
-func (s *Service) caseFolder(r *http.Request, a *actor) (store.Case, *CaseFiles, string, error) {
+func (s *caseFileAPI) caseFolder(r *http.Request, a *actor) (store.Case, *CaseFiles, string, error) {
 	cf := s.caseFiles()
 	if cf == nil {
 		return store.Case{}, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
@@ -89,7 +89,7 @@ type caseFolderJSON struct {
 	Restricted int                  `json:"restricted_hidden"` // restricted files not listed to this reader
 }
 
-func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderList(w http.ResponseWriter, r *http.Request, a *actor) error {
 	c, cf, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *acto
 	return nil
 }
 
-func (s *Service) caseFolderFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderFile(w http.ResponseWriter, r *http.Request, a *actor) error {
 	c, cf, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func serveCaseFile(w http.ResponseWriter, r *http.Request, a *actor, dataDir, fo
 	return nil
 }
 
-func (s *Service) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err

@@ -13,51 +13,25 @@ import (
 	"strings"
 
 	"yizhan/recording"
-	"yizhan/store"
 )
 
 // The case-file API: the sealed record of a session. Only staff who can see the case
 // (its centre or above) read it; restricted (sealed caucus) files only the case's
 // mediator and admins. Every read is logged in the case's custody log.
 
-func (s *Service) caseFiles() *CaseFiles {
+// caseFileAPI serves the case file (case folders, session folders, verify, export).
+type caseFileAPI struct {
+	*core
+	rooms *liveRooms // static after construction
+}
+
+func (s *caseFileAPI) caseFiles() *CaseFiles {
 	cf, _ := s.cfg.Recorder.(*CaseFiles)
 	return cf
 }
 
-// recordingFailed tells the hosts at once that a writer failed; the timeline keeps it.
-func (s *Service) recordingFailed(sessionID int64, err error) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, e := s.st.Session(ctx, sessionID)
-	if e != nil {
-		return
-	}
-	c, e := s.st.Case(ctx, se.CaseID)
-	if e != nil {
-		return
-	}
-	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "recording_failed", Actor: "system", SessionID: se.ID, Detail: err.Error()})
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: c.Centre,
-		data: map[string]any{"session_id": se.ID, "healthy": false, "error": err.Error()}})
-}
-
-// recordingChanged: recording started or stopped; the room's banner and the hosts follow.
-func (s *Service) recordingChanged(sessionID int64) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, err := s.st.Session(ctx, sessionID)
-	if err != nil {
-		return
-	}
-	s.syncRoomMeta(se, false)
-	st := s.recordingView(sessionID)
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: s.centreOfCase(ctx, se.CaseID),
-		data: map[string]any{"session_id": se.ID, "active": st.Active, "healthy": st.Healthy, "error": st.Error}})
-}
-
 // caseFileSession resolves {id} to a session the actor may read the case file of.
-func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *CaseFiles, string, error) {
+func (s *caseFileAPI) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *CaseFiles, string, error) {
 	cf := s.caseFiles()
 	if cf == nil {
 		return nil, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
@@ -82,7 +56,7 @@ func mayReadRestricted(a *actor, sc *sessionCtx) bool {
 	return mayOpenRestricted(a, sc.cas) && (a.Username == sc.cas.Mediator || sc.visible)
 }
 
-func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, cf, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
@@ -124,7 +98,7 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 	return nil
 }
 
-func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, cf, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
@@ -137,7 +111,7 @@ func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *ac
 	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayReadRestricted(a, sc))
 }
 
-func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -151,7 +125,7 @@ func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *acto
 
 // caseFileExport streams the session folder as a zip (restricted files only for those
 // who may read them); the export is logged first.
-func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, cf, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err

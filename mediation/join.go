@@ -12,14 +12,20 @@ import (
 	"yizhan/store"
 )
 
-const jointSpace = "joint"
+// joinAPI answers invitation links and hands out the tokens to join a room.
+type joinAPI struct {
+	*core
+	// static after construction
+	rooms    *liveRooms
+	joinAddr *limiter // failed invitation look-ups per client address
+}
 
 var errInvitation = errf(http.StatusNotFound, "invitation_invalid",
 	"this invitation link is unknown, was revoked or has expired; ask the mediator for a new link")
 
 // validInvitation resolves code to a usable invitation and its session. Every failure
 // counts against the caller's address; too many failures are refused before the look-up.
-func (s *Service) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
+func (s *joinAPI) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
 	var inv store.Invitation
 	var se store.Session
 	var c store.Case
@@ -49,7 +55,7 @@ func (s *Service) validInvitation(r *http.Request, code string) (store.Invitatio
 	return inv, se, c, nil
 }
 
-func (s *Service) consentNotice(se store.Session) string {
+func (s *joinAPI) consentNotice(se store.Session) string {
 	n := "本次" + map[string]string{"mediation": "调解", "reception": "接访", "consultation": "咨询"}[se.Kind] + "通过视频进行。"
 	if se.RecordOnOpen {
 		n += "联合会谈将全程录音录像并存入案卷，用作证据；录制前征得您的同意，您的选择会被记录。"
@@ -62,7 +68,7 @@ func (s *Service) consentNotice(se store.Session) string {
 	return n + "观察员可能在场，您会在参加人员名单中看到他们。"
 }
 
-func (s *Service) joinInfo(w http.ResponseWriter, r *http.Request) error {
+func (s *joinAPI) joinInfo(w http.ResponseWriter, r *http.Request) error {
 	inv, se, c, err := s.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return err
@@ -98,7 +104,7 @@ type joinJSON struct {
 	Session  sessionJSON `json:"session"`
 }
 
-func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error {
+func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error {
 	var req joinReq
 	if err := decode(w, r, &req, false); err != nil {
 		return err
@@ -152,7 +158,12 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "consent", Actor: ident, SessionID: se.ID, Subject: ident,
 		Detail: fmt.Sprintf("%s (%s) %s the recording notice", name, inv.Role, answer)})
 	if note != "" {
-		s.setNote(se.Room, ident, note)
+		if _, err := s.rooms.do(ctx, se.Room, func(_ context.Context, room *liveRoom) (any, error) {
+			room.setNote(ident, note)
+			return nil, nil
+		}); err != nil {
+			return err
+		}
 		s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "note", Actor: ident, SessionID: se.ID, Subject: ident, Detail: note})
 	}
 	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: ident, Session: sessionView(se, c)})
@@ -175,7 +186,7 @@ func staffSessionRole(a *actor, sc *sessionCtx) string {
 	return "observer"
 }
 
-func (s *Service) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -222,7 +233,7 @@ func cleanAttrs(m map[string]string) map[string]string {
 // what the token claimed: a revoked invitation or an ended session cannot join, whatever
 // the token says. Staff hosts go straight to the joint space; everyone else waits in the
 // lobby.
-func (s *Service) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
+func (s *liveRooms) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
 	if se.State == "ended" {
 		return "", errors.New("the session has ended")
 	}

@@ -37,6 +37,13 @@ func newLiveServer(t *testing.T) *liveServer {
 
 func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liveServer {
 	t.Helper()
+	return newLiveServerOn(t, config, nil)
+}
+
+// newLiveServerOn is newLiveServerWith whose service sees the store through wrap (nil:
+// the store itself).
+func newLiveServerOn(t *testing.T, config func(*signaling.Server) Config, wrap func(store.Store) store.Store) *liveServer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	log := testLogger(t)
@@ -48,7 +55,11 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 		RoomEmptyTimeout: time.Second}, eng)
 	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
 	cfg := config(sig)
-	fx.svc = New(cfg, fx.st, sig, log)
+	var st store.Store = fx.st
+	if wrap != nil {
+		st = wrap(st)
+	}
+	fx.svc = New(cfg, st, sig, log)
 	sig.SetHooks(fx.svc)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())

@@ -501,7 +501,7 @@ func TestRecorderWriteFailure(t *testing.T) {
 	if live.Recording.Healthy || live.Recording.Error == "" {
 		t.Errorf("live view after a failure: %+v", live.Recording)
 	}
-	if active, failed := ls.svc.caseFiles().Stats(); active != 1 || failed < 1 {
+	if active, failed := ls.svc.files.caseFiles().Stats(); active != 1 || failed < 1 {
 		t.Errorf("stats for the metrics: %d active, %d failed", active, failed)
 	}
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)

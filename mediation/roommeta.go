@@ -3,34 +3,11 @@ package mediation
 import (
 	"encoding/json"
 	"strings"
-
-	"yizhan/signaling"
-	"yizhan/store"
 )
 
-// Notes petitioners wrote on arrival, kept for the live view (the timeline has them too).
-
-func (s *Service) setNote(room, identity, note string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.notes[room] == nil {
-		s.notes[room] = map[string]string{}
-	}
-	s.notes[room][identity] = note
-}
-
-func (s *Service) noteOf(room, identity string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.notes[room][identity]
-}
-
-// view is the live-view JSON of p in room.
-func (s *Service) view(room string, p signaling.Participant) participantJSON {
-	v := participantView(p, s.knockedAt(room, p.Identity), s.now())
-	v.Note = s.noteOf(room, p.Identity)
-	return v
-}
+// The room metadata and the recording plan of a live room: both are derived from who is
+// where (signaling's state) and the session's policy, and recomputed by run after every
+// change.
 
 // roomMetaJSON is the room metadata every client reads (the in-room banner): whether
 // recording runs, what the session is, and a label per space in use.
@@ -56,75 +33,90 @@ func spaceLabel(space string) string {
 	return "单独会谈（" + name + "）"
 }
 
-// metaSync is the room-metadata state of one room: at most one caller computes and sets
-// it at a time; callers arriving meanwhile mark it dirty and the running one goes again,
-// so the last metadata set is computed after the last change (no lock across the call).
-type metaSync struct {
-	running, dirty, force bool
-	last                  string
-}
-
-// syncRoomMeta sets the room metadata of a live session when it changed (always when
-// force: a room recreated after it emptied has lost it).
-func (s *Service) syncRoomMeta(se store.Session, force bool) {
-	if se.State == "ended" {
+// syncMeta sets the room metadata of a live session when it changed (always when force:
+// a room recreated after it emptied has lost it). Run only.
+func (r *liveRoom) syncMeta(force bool) {
+	if r.sess.State == sessionEnded {
 		return
 	}
-	s.mu.Lock()
-	ms := s.roomMeta[se.Room]
-	if ms == nil {
-		ms = &metaSync{}
-		s.roomMeta[se.Room] = ms
-	}
-	ms.dirty, ms.force = true, ms.force || force
-	if ms.running {
-		s.mu.Unlock()
+	b := r.metaOf()
+	if b == r.metaLast && !force {
 		return
 	}
-	ms.running = true
-	s.mu.Unlock()
-	for {
-		s.mu.Lock()
-		if !ms.dirty {
-			ms.running = false
-			s.mu.Unlock()
-			return
-		}
-		f, last := ms.force, ms.last
-		ms.dirty, ms.force = false, false
-		s.mu.Unlock()
-		b := s.roomMetaOf(se)
-		if b != last || f {
-			if err := s.rc.SetRoomMetadata(se.Room, b); err != nil {
-				s.log.Debug("set room metadata", "room", se.Room, "err", err)
-			}
-		}
-		s.mu.Lock()
-		ms.last = b
-		s.mu.Unlock()
+	if err := r.rooms.rc.SetRoomMetadata(r.name, b); err != nil {
+		r.log.Debug("set room metadata", "err", err)
 	}
+	r.metaLast = b
 }
 
-func (s *Service) roomMetaOf(se store.Session) string {
+func (r *liveRoom) metaOf() string {
+	se := r.sess
 	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]map[string]string{}}
 	m.Spaces[jointSpace] = map[string]string{"label": spaceLabel(jointSpace)}
-	for _, p := range s.rc.Participants(se.Room) {
+	for _, p := range r.rooms.rc.Participants(r.name) {
 		if p.Space != "" {
 			m.Spaces[p.Space] = map[string]string{"label": spaceLabel(p.Space)}
 		}
 	}
-	if s.cfg.Recorder != nil {
-		m.Recording = s.cfg.Recorder.Status(se.ID).Active
+	if rec := r.rooms.cfg.Recorder; rec != nil {
+		m.Recording = rec.Status(se.ID).Active
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
 }
 
-// forgetRoom drops what was kept in memory for a room that ended.
-func (s *Service) forgetRoom(room string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.knocks, room)
-	delete(s.notes, room)
-	delete(s.roomMeta, room)
+// replan hands the current plan of a live session to the recorder. Run only.
+func (r *liveRoom) replan() {
+	rec := r.rooms.cfg.Recorder
+	if rec == nil || r.sess.State == sessionEnded {
+		return
+	}
+	ctx, cancel := bg()
+	defer cancel()
+	c, err := r.rooms.st.Case(ctx, r.sess.CaseID)
+	if err != nil {
+		return
+	}
+	rec.Plan(planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy()))
+}
+
+func (r *liveRoom) pausedBy() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.paused
+}
+
+// setPaused records why a host stopped recording ("" resumes it). Run only.
+func (r *liveRoom) setPaused(why string) {
+	r.mu.Lock()
+	r.paused = why
+	r.mu.Unlock()
+}
+
+type recordingJSON struct {
+	Active    bool    `json:"active"`
+	Healthy   bool    `json:"healthy"`
+	Error     string  `json:"error"`
+	StartedAt *string `json:"started_at"`
+	Stopped   string  `json:"stopped"` // why a host stopped it, "" if not
+}
+
+// recordingView is what the hosts are shown of the recording of session sessionID in
+// room. Any goroutine.
+func (rs *liveRooms) recordingView(room string, sessionID int64) recordingJSON {
+	stopped := ""
+	if r := rs.peek(room); r != nil {
+		stopped = r.pausedBy()
+	}
+	return recordingView(rs.cfg.Recorder, sessionID, stopped)
+}
+
+func recordingView(rec Recorder, sessionID int64, stopped string) recordingJSON {
+	var st RecordingStatus
+	if rec != nil {
+		st = rec.Status(sessionID)
+	} else {
+		st.Healthy = true
+	}
+	return recordingJSON{Active: st.Active, Healthy: st.Healthy, Error: st.Error, StartedAt: jsonTime(st.StartedAt), Stopped: stopped}
 }

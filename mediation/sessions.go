@@ -13,6 +13,12 @@ import (
 	"yizhan/store"
 )
 
+// sessionsAPI schedules sessions and invites to them.
+type sessionsAPI struct {
+	*core
+	rooms *liveRooms // static after construction
+}
+
 // sessionCtx is a session with its case and what the actor may do in it.
 type sessionCtx struct {
 	sess    store.Session
@@ -24,7 +30,7 @@ type sessionCtx struct {
 
 // loadSession resolves session id for a; 404 unless the actor is a host, was invited, or
 // can see the case.
-func (s *Service) loadSession(ctx context.Context, a *actor, id int64) (*sessionCtx, error) {
+func (s *core) loadSession(ctx context.Context, a *actor, id int64) (*sessionCtx, error) {
 	se, err := s.st.Session(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("session")
@@ -56,7 +62,7 @@ func (s *Service) loadSession(ctx context.Context, a *actor, id int64) (*session
 	return sc, nil
 }
 
-func (s *Service) hostSession(ctx context.Context, a *actor, r *http.Request) (*sessionCtx, error) {
+func (s *core) hostSession(ctx context.Context, a *actor, r *http.Request) (*sessionCtx, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ type createSessionReq struct {
 	RecordOnOpen *bool    `json:"record_on_open"`
 }
 
-func (s *Service) createSession(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) createSession(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req createSessionReq
 	c, err := s.editCase(w, r, a, &req)
 	if err != nil {
@@ -154,7 +160,7 @@ func (s *Service) createSession(w http.ResponseWriter, r *http.Request, a *actor
 	return nil
 }
 
-func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) listSessions(w http.ResponseWriter, r *http.Request, a *actor) error {
 	state := r.URL.Query().Get("state")
 	if state != "" && !store.OneOf(state, store.SessionStates) {
 		return badRequest("state must be scheduled, live or ended")
@@ -180,7 +186,7 @@ func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, a *actor)
 	return nil
 }
 
-func (s *Service) getSession(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) getSession(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -214,7 +220,7 @@ type createInvitationReq struct {
 	ExpiresIn int64  `json:"expires_in"`
 }
 
-func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
 	sc, err := s.hostSession(ctx, a, r)
 	if err != nil {
@@ -280,7 +286,7 @@ func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *ac
 	return nil
 }
 
-func (s *Service) listInvitations(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) listInvitations(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, err := s.hostSession(r.Context(), a, r)
 	if err != nil {
 		return err
@@ -297,7 +303,7 @@ func (s *Service) listInvitations(w http.ResponseWriter, r *http.Request, a *act
 	return nil
 }
 
-func (s *Service) revokeInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) revokeInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
 	inv, err := s.st.Invitation(ctx, r.PathValue("code"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -317,12 +323,16 @@ func (s *Service) revokeInvitation(w http.ResponseWriter, r *http.Request, a *ac
 		return err
 	}
 	ident := guestIdentity(inv.ID)
-	s.noRejoin(sc.sess.Room, ident)
-	if err := s.rc.RemoveParticipant(sc.sess.Room, ident); err == nil {
-		s.log.Info("revoked invitation: participant removed", "room", sc.sess.Room, "identity", ident)
+	if _, err := s.rooms.do(ctx, sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.sendAway(ident); err == nil {
+			room.log.Info("revoked invitation: participant removed", "identity", ident)
+		}
+		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "revoked", Actor: a.Username, SessionID: sc.sess.ID, Subject: ident,
+			Detail: "revoked the invitation of " + inv.Name})
+		return nil, nil
+	}); err != nil {
+		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "revoked", Actor: a.Username, SessionID: sc.sess.ID, Subject: ident,
-		Detail: "revoked the invitation of " + inv.Name})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
