@@ -183,8 +183,7 @@ func (s *Server) RemoveParticipant(roomName, identity string) error {
 	if err != nil {
 		return err
 	}
-	p.send(leaveMsg(livekit.DisconnectReason_PARTICIPANT_REMOVED))
-	p.leave(livekit.DisconnectReason_PARTICIPANT_REMOVED)
+	p.sendLeave(livekit.DisconnectReason_PARTICIPANT_REMOVED)
 	return nil
 }
 

@@ -186,8 +186,7 @@ func (p *participant) setupPeers(eng *media.Engine) error {
 			p.setActive()
 		case webrtc.PeerConnectionStateFailed:
 			p.log.Info("publisher connection failed")
-			p.send(leaveMsg(livekit.DisconnectReason_CONNECTION_TIMEOUT))
-			go p.leave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
+			go p.sendLeave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
 		}
 	})
 	return nil
@@ -218,6 +217,13 @@ func (p *participant) setActive() {
 }
 
 // leave ends p: unregisters it, closes its tracks, peer connections and socket. Idempotent.
+// sendLeave tells the client to go (a Leave it will not answer by reconnecting), then
+// leaves: the server's side of ending a participant.
+func (p *participant) sendLeave(reason livekit.DisconnectReason) {
+	p.send(leaveMsg(reason))
+	p.leave(reason)
+}
+
 func (p *participant) leave(reason livekit.DisconnectReason) {
 	p.leaveOnce.Do(func() {
 		close(p.left)
