@@ -272,7 +272,7 @@ func (s *Service) routes() {
 	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(cf.caseFileVerify))
 	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(cf.caseFileExport))
 
-	cf.caseFileRoutes(m) // casefile.go: /api/cases/{id}/file..., /api/signing-key
+	cf.caseFileRoutes(m) // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(cs.stats))
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

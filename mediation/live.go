@@ -321,7 +321,10 @@ func (s *liveAPI) recording(w http.ResponseWriter, r *http.Request, a *actor) er
 	default:
 		return badRequest("action must be start or stop")
 	}
-	_, err = s.onRoom(r.Context(), sc, func(ctx context.Context, room *liveRoom) (any, error) {
+	v, err := s.rooms.do(r.Context(), sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.hosted(); err != nil {
+			return nil, err
+		}
 		if req.Action == "stop" {
 			room.setPaused("stopped by " + a.Username + ": " + reason)
 		} else {
@@ -332,11 +335,13 @@ func (s *liveAPI) recording(w http.ResponseWriter, r *http.Request, a *actor) er
 			detail += ": " + reason
 		}
 		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "recording", Actor: a.Username, SessionID: sc.sess.ID, Detail: detail})
-		return nil, nil
+		awaitRecorder(room.replan()) // answer with the state after the call
+		room.syncMeta(false)
+		return s.rooms.recordingView(sc.sess.Room, sc.sess.ID), nil
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.rooms.recordingView(sc.sess.Room, sc.sess.ID))
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }

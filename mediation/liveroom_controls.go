@@ -70,12 +70,12 @@ func (r *liveRoom) linked(p signaling.Participant) []signaling.Participant {
 func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, space, kind string) ([]participantJSON, error) {
 	rs := r.rooms
 	group := append([]signaling.Participant{p}, r.linked(p)...)
-	if m, ok := rs.cfg.Recorder.(moveAware); ok {
+	if rs.cfg.Recorder != nil {
 		ids := make([]string, len(group))
 		for i, q := range group {
 			ids[i] = q.Identity
 		}
-		m.BeforeMove(sc.sess.ID, ids)
+		rs.cfg.Recorder.BeforeMove(sc.sess.ID, ids)
 	}
 	var out []participantJSON
 	for _, q := range group {
@@ -207,10 +207,4 @@ func (r *liveRoom) next(ctx context.Context, a *actor, sc *sessionCtx) (particip
 		}
 	}
 	return participantJSON{}, errf(http.StatusConflict, "queue_empty", "nobody is waiting")
-}
-
-// moveAware is a Recorder that must act before a participant changes space (CaseFiles
-// stops their writers, so the old space's files hold nothing of the new space).
-type moveAware interface {
-	BeforeMove(sessionID int64, identities []string)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"yizhan/recording"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -55,7 +56,15 @@ type Config struct {
 	// Default 5 s.
 	JoinTimeout time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
+	// Its failures and state changes come back through RecordingFailed and
+	// RecordingChanged, which the caller wires (cmd/yizhan).
 	Recorder Recorder
+	// CaseDir is the data folder whose cases/ the case-file API serves (the recorder's
+	// DataDir); "" = recording is not enabled on this server.
+	CaseDir string
+	// CaseKey is the public half of the key that seals the case files: served at
+	// /api/signing-key and trusted by the verify endpoints; nil = none.
+	CaseKey *recording.PublicKey
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
@@ -107,15 +116,7 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		join:  &joinAPI{core: c, rooms: rooms, joinAddr: newLimiter(20, 10*time.Minute)},
 		live:  &liveAPI{core: c, rooms: rooms},
 	}
-	s.files = &caseFileAPI{core: c, rooms: rooms}
-	if cf, ok := cfg.Recorder.(*CaseFiles); ok { // before any session starts: no race
-		if cf.cfg.OnError == nil {
-			cf.cfg.OnError = s.RecordingFailed
-		}
-		if cf.cfg.OnState == nil {
-			cf.cfg.OnState = s.RecordingChanged
-		}
-	}
+	s.files = &caseFileAPI{core: c}
 	s.routes()
 	return s
 }
@@ -123,8 +124,8 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 // Handler serves /api/ (mount it at "/api/").
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Close ends the event streams and the live rooms' goroutines. (A CaseFiles recorder is
-// closed by its owner, after.)
+// Close ends the event streams and the live rooms' goroutines. (The recorder is closed
+// by its owner, after.)
 func (s *Service) Close() {
 	s.rooms.close()
 	s.events.close()
@@ -139,14 +140,15 @@ func (s *Service) Joining(room string, p signaling.Participant) (string, error) 
 // Event implements signaling.Hooks: it only enqueues to the room's owner.
 func (s *Service) Event(ev signaling.Event) { s.rooms.event(ev) }
 
-// RecordingFailed tells the hosts at once that a writer of session sessionID failed; the
-// timeline keeps it. The recorder calls it (CaseFilesConfig.OnError).
+// RecordingFailed tells the hosts at once that recording failed in a session (a writer,
+// the case file's event log, the seal); the timeline keeps it. Wire it to the recorder's
+// OnError.
 func (s *Service) RecordingFailed(sessionID int64, err error) {
 	s.rooms.recordingFailed(sessionID, err)
 }
 
-// RecordingChanged: recording of session sessionID started or stopped; the room's banner
-// and the hosts follow. The recorder calls it (CaseFilesConfig.OnState).
+// RecordingChanged: recording started or stopped; the room's banner and the hosts
+// follow. Wire it to the recorder's OnState.
 func (s *Service) RecordingChanged(sessionID int64) { s.rooms.recordingChanged(sessionID) }
 
 // bg returns a context for work done on behalf of a room event (no request context).

@@ -3,6 +3,7 @@ package mediation
 import (
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // The room metadata and the recording plan of a live room: both are derived from who is
@@ -65,19 +66,32 @@ func (r *liveRoom) metaOf() string {
 	return string(b)
 }
 
-// replan hands the current plan of a live session to the recorder. Run only.
-func (r *liveRoom) replan() {
+// replan hands the current plan of a live session to the recorder. The channel is
+// closed once the recorder acted on it (nil: no plan was handed over). Run only.
+func (r *liveRoom) replan() <-chan struct{} {
 	rec := r.rooms.cfg.Recorder
 	if rec == nil || r.sess.State == sessionEnded {
-		return
+		return nil
 	}
 	ctx, cancel := bg()
 	defer cancel()
 	c, err := r.rooms.st.Case(ctx, r.sess.CaseID)
 	if err != nil {
+		return nil
+	}
+	return rec.Plan(planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy()))
+}
+
+// awaitRecorder waits until the recorder acted on a plan, so that an answer shows
+// the state after the call; a stuck disk holds the host up for at most 2 s.
+func awaitRecorder(applied <-chan struct{}) {
+	if applied == nil {
 		return
 	}
-	rec.Plan(planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy()))
+	select {
+	case <-applied:
+	case <-time.After(2 * time.Second):
+	}
 }
 
 func (r *liveRoom) pausedBy() string {

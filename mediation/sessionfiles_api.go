@@ -15,39 +15,27 @@ import (
 	"yizhan/recording"
 )
 
-// The case-file API: the sealed record of a session. Only staff who can see the case
+// The case file of one session (GET /api/sessions/{id}/casefile...): its sealed record. Only staff who can see the case
 // (its centre or above) read it; restricted (sealed caucus) files only the case's
 // mediator and admins. Every read is logged in the case's custody log.
 
-// caseFileAPI serves the case file (case folders, session folders, verify, export).
-type caseFileAPI struct {
-	*core
-	rooms *liveRooms // static after construction
-}
-
-func (s *caseFileAPI) caseFiles() *CaseFiles {
-	cf, _ := s.cfg.Recorder.(*CaseFiles)
-	return cf
-}
-
 // caseFileSession resolves {id} to a session the actor may read the case file of.
-func (s *caseFileAPI) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *CaseFiles, string, error) {
-	cf := s.caseFiles()
-	if cf == nil {
-		return nil, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
+func (s *caseFileAPI) caseFileSession(r *http.Request, a *actor) (*sessionCtx, string, error) {
+	if s.cfg.CaseDir == "" {
+		return nil, "", errRecordingOff
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	sc, err := s.loadSession(r.Context(), a, id)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	if !sc.visible && !sc.host {
-		return nil, nil, "", notFound("session")
+		return nil, "", notFound("session")
 	}
-	return sc, cf, CaseFolder(sc.cas.ID, sc.cas.Number), nil
+	return sc, recording.CaseFolder(sc.cas.ID, sc.cas.Number), nil
 }
 
 // mayReadRestricted: sealed caucus media is for the case's mediator and the admins who
@@ -57,12 +45,12 @@ func mayReadRestricted(a *actor, sc *sessionCtx) bool {
 }
 
 func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
-	dir := filepath.Join(cf.cfg.DataDir, "cases", folder, sess)
+	sess := recording.SessionFolder(sc.sess.ID)
+	dir := filepath.Join(s.cfg.CaseDir, "cases", folder, sess)
 	out := struct {
 		Manifest json.RawMessage      `json:"manifest"`
 		Events   []recording.Event    `json:"events"`
@@ -79,7 +67,7 @@ func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor)
 	if evs != nil {
 		out.Events = evs
 	}
-	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	files, err := recording.ListCase(s.cfg.CaseDir, folder)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -91,7 +79,7 @@ func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor)
 			}
 		}
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, recording.KindViewed, a, sess, nil); err != nil {
+	if err := logCustody(s.cfg.CaseDir, folder, recording.KindViewed, a, sess, nil); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -99,16 +87,16 @@ func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor)
 }
 
 func (s *caseFileAPI) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
+	sess := recording.SessionFolder(sc.sess.ID)
 	rel := sess + "/" + r.PathValue("path")
 	if strings.HasPrefix(r.PathValue("path"), sess+"-part") { // a session continued after a crash
 		rel = r.PathValue("path")
 	}
-	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayReadRestricted(a, sc))
+	return serveCaseFile(w, r, a, s.cfg.CaseDir, folder, rel, mayReadRestricted(a, sc))
 }
 
 func (s *caseFileAPI) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
@@ -116,26 +104,26 @@ func (s *caseFileAPI) caseFileVerify(w http.ResponseWriter, r *http.Request, a *
 	if err := decode(w, r, &req, true); err != nil {
 		return err
 	}
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	return writeVerify(w, cf, filepath.Join(cf.cfg.DataDir, "cases", folder, SessionFolder(sc.sess.ID)))
+	return s.writeVerify(w, filepath.Join(s.cfg.CaseDir, "cases", folder, recording.SessionFolder(sc.sess.ID)))
 }
 
 // caseFileExport streams the session folder as a zip (restricted files only for those
 // who may read them); the export is logged first.
 func (s *caseFileAPI) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
-	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	sess := recording.SessionFolder(sc.sess.ID)
+	files, err := recording.ListCase(s.cfg.CaseDir, folder)
 	if err != nil {
 		return notFound("case file (nothing was recorded)")
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, recording.KindExported, a, sess, nil); err != nil {
+	if err := logCustody(s.cfg.CaseDir, folder, recording.KindExported, a, sess, nil); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/zip")
@@ -148,7 +136,7 @@ func (s *caseFileAPI) caseFileExport(w http.ResponseWriter, r *http.Request, a *
 		if f.Restricted && !mayReadRestricted(a, sc) {
 			continue
 		}
-		src, _, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, f.Path)
+		src, _, err := recording.OpenCaseFile(s.cfg.CaseDir, folder, f.Path)
 		if err != nil {
 			continue
 		}
