@@ -16,7 +16,8 @@ import (
 type Recorder interface {
 	// Plan is called after every change of who is where in a live session (join, leave,
 	// admit, move, lobby, track published, mute, a host stopping or resuming recording).
-	Plan(p RecordingPlan)
+	// The channel is closed once the recorder acted on it (Status then shows the result).
+	Plan(p RecordingPlan) <-chan struct{}
 	// Log hands over every timeline event of the session, for the case file's own log
 	// (caseFileEvent puts it in the case file's words).
 	Log(sessionID int64, ev recording.Event)
