@@ -82,7 +82,8 @@ type Service struct {
 	sess  *sessionsAPI // sessions and invitations (sessions.go)
 	join  *joinAPI     // invitation links and tokens (join.go)
 	live  *liveAPI     // the live view and host controls (live.go, reception.go)
-	files *caseFileAPI // the case file (casefile.go, casefile_api.go)
+	files *caseFileAPI // the case file (casefolder_api.go, sessionfiles_api.go)
+	loop  *caseLoop    // the case loop (issue 11, loop.go); its timer ends in Close
 }
 
 // New builds the service. rc is normally the *signaling.Server; call sig.SetHooks(svc).
@@ -129,6 +130,7 @@ func (s *Service) Handler() http.Handler { return s.mux }
 func (s *Service) Close() {
 	s.rooms.close()
 	s.events.close()
+	s.loop.close()
 }
 
 // Joining implements signaling.Hooks: the room's owner decides where a participant lands
