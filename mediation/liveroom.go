@@ -225,6 +225,19 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 		rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "leave", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
 			Detail: fmt.Sprintf("%s left (%s)", p.Name, ev.Reason)})
 		live("left")
+	case signaling.EventQuality:
+		// The case file notes a lost link (and its return) while it records:
+		// a party who heard nothing for a while may say so later.
+		switch {
+		case ev.Quality == "lost":
+			rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_lost", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
+				Detail: fmt.Sprintf("%s's connection was lost", p.Name)})
+		case ev.Reason == "lost":
+			rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_restored", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
+				Detail: fmt.Sprintf("%s's connection came back (%s)", p.Name, ev.Quality)})
+		}
+		live("quality")
+		return
 	default: // tracks published, unpublished, muted, unmuted
 		live("track")
 	}

@@ -168,7 +168,7 @@ func (rs *liveRooms) joining(room string, p signaling.Participant) (string, erro
 func (rs *liveRooms) event(ev signaling.Event) {
 	switch ev.Kind {
 	case signaling.EventJoined, signaling.EventLeft, signaling.EventTrackPublished, signaling.EventTrackUnpublished,
-		signaling.EventMuted, signaling.EventUnmuted:
+		signaling.EventMuted, signaling.EventUnmuted, signaling.EventQuality:
 	default:
 		return // nothing of ours follows from it
 	}

@@ -9,6 +9,7 @@ import { h, T, fmtTime, mount, toast } from '../dom';
 import { t, tv } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
+import { docsSection } from './documents';
 import { drawInvitations } from './session_invitations';
 import { lobbyPanel } from './session_lobby';
 import { currentPanel, outcomeForm } from './session_outcome';
@@ -62,7 +63,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
 
   const invBox = h('div', { class: 'card invitations' });
   const liveBox = h('div', { class: 'live-box' });
-  mount(ctx.content, head, liveBox, invBox);
+  mount(ctx.content, head, liveBox, invBox, docsSection(ctx, s.case_id, s.id)); // documents.ts (issue 10)
   await drawInvitations(pg, invBox);
 
   // ---- live ----
