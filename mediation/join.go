@@ -124,7 +124,7 @@ func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if se.State == "ended" {
+	if se.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "this session has ended")
 	}
 	if name == "" {
@@ -136,17 +136,12 @@ func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ident := guestIdentity(inv.ID)
-	consent := "0"
-	if *req.Consent {
-		consent = "1"
-	}
-	attrs := map[string]string{"role": inv.Role, "side": inv.Side, "centre": centre.Code, "tier": centre.Tier,
-		"session": strconv.FormatInt(se.ID, 10), "consent": consent, "lobby": "1"}
+	guest := who{Role: role(inv.Role), Side: inv.Side, Centre: centre.Code, Tier: centre.Tier, Session: se.ID, Consent: *req.Consent}
 	if inv.PartyID != 0 {
-		attrs["party"] = strconv.FormatInt(inv.PartyID, 10)
+		guest.Party = strconv.FormatInt(inv.PartyID, 10)
 	}
-	pub := inv.Role != "observer"
-	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: se.Room, Identity: ident, Name: name, Attributes: cleanAttrs(attrs),
+	pub := guest.Role != roleObserver
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: se.Room, Identity: ident, Name: name, Attributes: guest.attributes(),
 		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
 	if err != nil {
 		return err
@@ -172,18 +167,18 @@ func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 
 // staffSessionRole is the role attribute of staff joining sc: host, the role they were
 // invited with, or what their own roles make them (observers cannot publish).
-func staffSessionRole(a *actor, sc *sessionCtx) string {
+func staffSessionRole(a *actor, sc *sessionCtx) role {
 	switch {
 	case sc.host:
-		return "host"
+		return roleHost
 	case sc.invited != "":
-		return sc.invited
-	case a.Has("clerk"):
-		return "clerk"
-	case a.Has("mediator"):
-		return "mediator"
+		return role(sc.invited)
+	case a.Has(string(roleClerk)):
+		return roleClerk
+	case a.Has(string(roleMediator)):
+		return roleMediator
 	}
-	return "observer"
+	return roleObserver
 }
 
 func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
@@ -200,17 +195,12 @@ func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	if err != nil {
 		return err
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "this session has ended")
 	}
-	role := staffSessionRole(a, sc)
-	attrs := map[string]string{"role": role, "centre": a.Centre, "tier": a.centre.Tier,
-		"session": strconv.FormatInt(sc.sess.ID, 10), "consent": "1", "lobby": "1"}
-	if sc.host {
-		attrs["host"], attrs["space"], attrs["lobby"] = "1", jointSpace, ""
-	}
-	pub := role != "observer"
-	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: sc.sess.Room, Identity: a.identity(), Name: a.Name, Attributes: cleanAttrs(attrs),
+	staff := who{Role: staffSessionRole(a, sc), Centre: a.Centre, Tier: a.centre.Tier, Session: sc.sess.ID, Consent: true, Host: sc.host}
+	pub := staff.Role != roleObserver
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: sc.sess.Room, Identity: a.identity(), Name: a.Name, Attributes: staff.attributes(),
 		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
 	if err != nil {
 		return err
@@ -219,22 +209,13 @@ func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-// cleanAttrs drops empty values (LiveKit treats "" as delete).
-func cleanAttrs(m map[string]string) map[string]string {
-	for k, v := range m {
-		if v == "" {
-			delete(m, k)
-		}
-	}
-	return m
-}
 
 // landing decides where a participant of session se lands, re-checking from the database
 // what the token claimed: a revoked invitation or an ended session cannot join, whatever
 // the token says. Staff hosts go straight to the joint space; everyone else waits in the
 // lobby.
 func (s *liveRooms) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
-	if se.State == "ended" {
+	if se.State == sessionEnded {
 		return "", errors.New("the session has ended")
 	}
 	if rest, ok := strings.CutPrefix(identity, "guest-"); ok {

@@ -219,7 +219,7 @@ func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kin
 			return nil, err
 		}
 		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: kind, Actor: a.Username, SessionID: sc.sess.ID, Subject: req.Identity,
-			Detail: fmt.Sprintf("%s %s (%s)", map[string]string{"deny": "denied entry to", "remove": "removed"}[kind], p.Name, p.Attributes["role"])})
+			Detail: fmt.Sprintf("%s %s (%s)", map[string]string{"deny": "denied entry to", "remove": "removed"}[kind], p.Name, whoOf(p).Role)})
 		room.liveEvent(sc, kind, req.Identity, "")
 		return nil, nil
 	})

@@ -180,21 +180,13 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 	defer cancel()
 	rs, se := r.rooms, r.sess
 	p := ev.Participant
-	attrs := p.Attributes
+	w := whoOf(p)
 	live := func(kind string) {
 		rs.emit(event{name: "live", to: rs.sessionStaffNames(se), adminsOf: rs.centreOfCase(ctx, se.CaseID),
 			data: map[string]any{"session_id": se.ID, "kind": kind, "identity": ev.Identity, "space": p.Space}})
 	}
 	switch ev.Kind {
 	case signaling.EventJoined:
-		lobby := ""
-		if p.Space == "" {
-			lobby = "1"
-		}
-		// the attributes say where everyone is, whatever the token carried
-		if err := rs.rc.SetAttributes(r.name, ev.Identity, map[string]string{"space": p.Space, "lobby": lobby}); err != nil {
-			r.log.Warn("set attributes", "identity", ev.Identity, "err", err)
-		}
 		r.replan() // opens the case file before the join is logged into it
 		if se.State == sessionScheduled {
 			if err := rs.st.SetSessionState(ctx, se.ID, sessionLive); err == nil {
@@ -207,14 +199,14 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 		if p.Space == "" {
 			where = "into the lobby"
 			r.knock(p, ev.SID)
-			if se.Kind == kindReception && attrs["role"] == "party" {
+			if se.Kind == kindReception && w.Role == roleParty {
 				if _, err := rs.st.Arrive(ctx, store.ReceptionEntry{SessionID: se.ID, Identity: ev.Identity, Name: p.Name, ArrivedAt: rs.now()}); err != nil {
 					r.log.Error("reception arrival", "err", err)
 				}
 			}
 		}
 		rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "join", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
-			Detail: fmt.Sprintf("%s (%s %s) joined %s", p.Name, attrs["role"], attrs["side"], where)})
+			Detail: fmt.Sprintf("%s (%s %s) joined %s", p.Name, w.Role, w.Side, where)})
 		live("joined")
 	case signaling.EventLeft:
 		if r.present(ev.Identity, ev.SID) {
@@ -292,7 +284,7 @@ func (r *liveRoom) knock(p signaling.Participant, sid string) {
 	defer cancel()
 	rs.emit(event{name: "knock", to: rs.hostNames(se), adminsOf: rs.centreOfCase(ctx, se.CaseID), data: map[string]any{
 		"session_id": se.ID, "room": se.Room, "identity": p.Identity, "name": p.Name,
-		"role": p.Attributes["role"], "side": p.Attributes["side"], "at": now.Format(time.RFC3339)}})
+		"role": whoOf(p).Role, "side": whoOf(p).Side, "at": now.Format(time.RFC3339)}})
 }
 
 // unknock forgets a lobby arrival (admitted, or gone). sid "" matches any connection.

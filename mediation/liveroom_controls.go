@@ -39,10 +39,10 @@ func (r *liveRoom) find(identity string) (signaling.Participant, error) {
 // partySpace is where p's party is, for an agent or interpreter linked to a party who
 // is admitted late; otherwise the joint space.
 func (r *liveRoom) partySpace(p signaling.Participant) string {
-	role, party := p.Attributes["role"], p.Attributes["party"]
-	if (role == "agent" || role == "interpreter") && party != "" {
+	w := whoOf(p)
+	if w.Role.followsParty() && w.Party != "" {
 		for _, q := range r.rooms.rc.Participants(r.name) {
-			if q.Attributes["role"] == "party" && q.Attributes["party"] == party && q.Space != "" {
+			if qw := whoOf(q); qw.Role == roleParty && qw.Party == w.Party && q.Space != lobbySpace {
 				return q.Space
 			}
 		}
@@ -52,13 +52,13 @@ func (r *liveRoom) partySpace(p signaling.Participant) string {
 
 // linked are the agents and interpreters linked to p's party: they go where p goes.
 func (r *liveRoom) linked(p signaling.Participant) []signaling.Participant {
-	party := p.Attributes["party"]
-	if p.Attributes["role"] != "party" || party == "" {
+	w := whoOf(p)
+	if w.Role != roleParty || w.Party == "" {
 		return nil
 	}
 	var out []signaling.Participant
 	for _, q := range r.rooms.rc.Participants(r.name) {
-		if q.Identity != p.Identity && q.Attributes["party"] == party && (q.Attributes["role"] == "agent" || q.Attributes["role"] == "interpreter") {
+		if q.Identity != p.Identity && whoOf(q).linkedTo(w.Party) {
 			out = append(out, q)
 		}
 	}
@@ -85,13 +85,6 @@ func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p si
 			}
 			return nil, err
 		}
-		lobby := ""
-		if space == "" {
-			lobby = "1"
-		}
-		if err := rs.rc.SetAttributes(r.name, q.Identity, map[string]string{"space": space, "lobby": lobby}); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-			return nil, err
-		}
 		if space == "" {
 			r.knock(q, q.SID)
 		} else {
@@ -106,7 +99,7 @@ func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p si
 		}
 		rs.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: kind, Actor: a.Username, SessionID: sc.sess.ID, Subject: q.Identity,
 			Detail: fmt.Sprintf("%s %s (%s %s) %s", map[string]string{"admit": "admitted", "move": "moved", "lobby": "sent"}[kind],
-				q.Name, q.Attributes["role"], q.Attributes["side"], where)})
+				q.Name, whoOf(q).Role, whoOf(q).Side, where)})
 		r.liveEvent(sc, kind, q.Identity, space)
 		if now, ok := rs.participant(r.name, q.Identity); ok {
 			out = append(out, r.view(now, rs.now()))
@@ -186,10 +179,10 @@ func (r *liveRoom) next(ctx context.Context, a *actor, sc *sessionCtx) (particip
 	rs := r.rooms
 	inLobby := map[string]signaling.Participant{}
 	for _, p := range rs.rc.Participants(r.name) {
-		if p.Space == jointSpace && p.Attributes["role"] == "party" {
+		if p.Space == jointSpace && whoOf(p).Role == roleParty {
 			return participantJSON{}, errf(http.StatusConflict, "petitioner_present", "%s is still in the conversation: file the outcome first", p.Name)
 		}
-		if p.Space == "" && p.Attributes["role"] == "party" {
+		if p.Space == lobbySpace && whoOf(p).Role == roleParty {
 			inLobby[p.Identity] = p
 		}
 	}

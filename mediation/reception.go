@@ -155,7 +155,7 @@ func (s *liveAPI) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "the session has ended")
 	}
 	st, err := s.st.Staff(ctx, req.Username)
@@ -166,7 +166,7 @@ func (s *liveAPI) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 		return err
 	}
 	if req.Role == "" {
-		req.Role = "observer"
+		req.Role = string(roleObserver)
 		for _, r := range staffSessionRoles {
 			if st.Has(r) {
 				req.Role = r

@@ -59,9 +59,9 @@ func planFor(se store.Session, c store.Case, ps []signaling.Participant, stopped
 		var missing []string
 		sort.Slice(bySpace[sp], func(i, j int) bool { return bySpace[sp][i].Identity < bySpace[sp][j].Identity })
 		for _, p := range bySpace[sp] {
-			a := p.Attributes
-			pp := PlanParticipant{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Centre: a["centre"],
-				Consent: a["consent"] == "1", Tracks: planTracks(p.Tracks)}
+			w := whoOf(p)
+			pp := PlanParticipant{Identity: p.Identity, Name: p.Name, Role: string(w.Role), Side: w.Side, Centre: w.Centre,
+				Consent: w.Consent, Tracks: planTracks(p.Tracks)}
 			sps.Participants = append(sps.Participants, pp)
 			if !pp.Consent {
 				missing = append(missing, p.Name)

@@ -236,7 +236,7 @@ func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a
 	if req.Side != "" && !store.OneOf(req.Side, store.Sides) {
 		return badRequest("side must be applicant or respondent")
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "the session has ended")
 	}
 	if req.Party != 0 {
@@ -254,11 +254,11 @@ func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a
 		} else if req.Side != party.Side {
 			return badRequest("side %s does not match party %d (%s)", req.Side, req.Party, party.Side)
 		}
-		if req.Name == "" && req.Role == "party" {
+		if req.Name == "" && req.Role == string(roleParty) {
 			req.Name = party.Name
 		}
 	}
-	if (req.Role == "party" || req.Role == "agent") && req.Side == "" {
+	if (req.Role == string(roleParty) || req.Role == string(roleAgent)) && req.Side == "" {
 		return badRequest("a %s invitation needs a side or a party", req.Role)
 	}
 	req.Name = strings.TrimSpace(req.Name)

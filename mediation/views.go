@@ -218,11 +218,11 @@ type participantJSON struct {
 }
 
 func participantView(p signaling.Participant, knockedAt time.Time, now time.Time) participantJSON {
-	a := p.Attributes
-	party, _ := strconv.ParseInt(a["party"], 10, 64)
-	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Party: party, Space: p.Space,
+	w := whoOf(p)
+	party, _ := strconv.ParseInt(w.Party, 10, 64)
+	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: string(w.Role), Side: w.Side, Party: party, Space: p.Space,
 		Lobby: p.Space == "", Connected: p.State != "disconnected", JoinedAt: jsonTime(p.JoinedAt),
-		Consent: a["consent"] == "1", Host: a["host"] == "1", Tracks: []trackJSON{}, Link: p.Link}
+		Consent: w.Consent, Host: w.Host, Tracks: []trackJSON{}, Link: p.Link}
 	if v.Lobby {
 		since := knockedAt
 		if since.IsZero() {

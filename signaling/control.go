@@ -56,6 +56,7 @@ func (s *Server) SetSpace(roomName, identity, space string) error {
 	}
 	from := p.space
 	p.space = space
+	p.publishSpaceLocked()
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, true)
 	// What p sees changed: the lobby sees only itself, a space sees everyone.

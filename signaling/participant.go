@@ -3,6 +3,7 @@ package signaling
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -105,6 +106,24 @@ func (p *participant) infoLocked() *livekit.ParticipantInfo {
 
 // snapshotUnlocked is for the handler before p is shared.
 func (p *participant) snapshotUnlocked() Participant { return p.snapshotLocked() }
+
+// publishSpaceLocked writes p's space into its attributes, where clients read it:
+// "space" is the space ("" deleted), "lobby" is "1" while p waits in the lobby. The map
+// is replaced, not changed: snapshots share it.
+func (p *participant) publishSpaceLocked() {
+	next := maps.Clone(p.attributes)
+	if next == nil {
+		next = map[string]string{}
+	}
+	delete(next, AttrSpace)
+	delete(next, AttrLobby)
+	if p.space != "" {
+		next[AttrSpace] = p.space
+	} else {
+		next[AttrLobby] = "1"
+	}
+	p.attributes = next
+}
 
 func (p *participant) snapshotLocked() Participant {
 	s := Participant{

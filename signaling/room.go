@@ -105,6 +105,7 @@ func (r *room) join(p *participant) error {
 	p.joinedAt = time.Now()
 	p.refreshedAt = p.joinedAt
 	p.state = livekit.ParticipantInfo_JOINED
+	p.publishSpaceLocked()
 	p.version = r.nextVersionLocked()
 	r.participants[p.identity] = p
 

@@ -79,7 +79,8 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       next = undefined;
     }
     // redraw only on a change: a button must not vanish under the pointer every poll
-    const sig = JSON.stringify(next ?? null, (k, v) => (k === 'waiting_seconds' ? undefined : v)) + (pg.call ? '1' : '0');
+    // (wait times tick here; of the link figures only the quality is shown)
+    const sig = JSON.stringify(next ?? null, (k, v) => (k === 'waiting_seconds' ? undefined : k === 'link' ? (v?.quality ?? '') : v)) + (pg.call ? '1' : '0');
     if (next) {
       const keepTimes = pg.live && sig === drawn;
       if (!keepTimes) pg.fetchedAt = Date.now();
