@@ -209,7 +209,6 @@ func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-
 // landing decides where a participant of session se lands, re-checking from the database
 // what the token claimed: a revoked invitation or an ended session cannot join, whatever
 // the token says. Staff hosts go straight to the joint space; everyone else waits in the
@@ -244,4 +243,14 @@ func (s *liveRooms) landing(ctx context.Context, se store.Session, identity stri
 		return "", nil
 	}
 	return "", errors.New("unknown participant")
+}
+
+// cleanAttrs drops empty values (LiveKit treats "" as delete).
+func cleanAttrs(m map[string]string) map[string]string {
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
 }

@@ -77,15 +77,16 @@ type Service struct {
 	*core // shared dependencies and helpers (core.go)
 
 	// static after construction
-	rooms *liveRooms // every live room's owner (liverooms.go)
-	mux   *http.ServeMux
-	auth  *authAPI     // login, logout, me, staff, centres (auth.go)
-	cases *casesAPI    // cases and statistics (cases.go)
-	sess  *sessionsAPI // sessions and invitations (sessions.go)
-	join  *joinAPI     // invitation links and tokens (join.go)
-	live  *liveAPI     // the live view and host controls (live.go, reception.go)
-	files *caseFileAPI // the case file (casefolder_api.go, sessionfiles_api.go)
-	loop  *caseLoop    // the case loop (issue 11, loop.go); its timer ends in Close
+	rooms  *liveRooms // every live room's owner (liverooms.go)
+	mux    *http.ServeMux
+	auth   *authAPI     // login, logout, me, staff, centres (auth.go)
+	cases  *casesAPI    // cases and statistics (cases.go)
+	sess   *sessionsAPI // sessions and invitations (sessions.go)
+	join   *joinAPI     // invitation links and tokens (join.go)
+	live   *liveAPI     // the live view and host controls (live.go, reception.go)
+	files  *caseFileAPI // the case file (casefolder_api.go, sessionfiles_api.go)
+	loop   *caseLoop    // the case loop (issue 11, loop.go); its timer ends in Close
+	intake *intake      // the citizen's way in (issue 11, intake.go)
 }
 
 // New builds the service. rc is normally the *signaling.Server; call sig.SetHooks(svc).
@@ -154,6 +155,14 @@ func (s *Service) RecordingFailed(sessionID int64, err error) {
 // RecordingChanged: recording started or stopped; the room's banner and the hosts
 // follow. Wire it to the recorder's OnState.
 func (s *Service) RecordingChanged(sessionID int64) { s.rooms.recordingChanged(sessionID) }
+
+// setNote keeps what a guest wrote on arrival for the live view of room (the timeline
+// has it too). It only enqueues to the room's owner, ahead of the guest's join.
+func (s *Service) setNote(room, identity, note string) {
+	if _, ok := s.rooms.enqueue(room, func(r *liveRoom) { r.setNote(identity, note) }); !ok {
+		s.log.Warn("note not kept for the live view: room busy", "room", room, "identity", identity)
+	}
+}
 
 // bg returns a context for work done on behalf of a room event (no request context).
 func bg() (context.Context, context.CancelFunc) {

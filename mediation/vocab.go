@@ -106,5 +106,7 @@ func (w who) attributes() map[string]string {
 	return m
 }
 
-// partyOf: p belongs to party (and is not the party itself).
-func (w who) linkedTo(party string) bool { return party != "" && w.Party == party && w.Role.followsParty() }
+// linkedTo: w follows party (an agent or interpreter of it).
+func (w who) linkedTo(party string) bool {
+	return party != "" && w.Party == party && w.Role.followsParty()
+}
