@@ -3,7 +3,6 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -150,8 +149,7 @@ func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	if *req.Consent {
 		answer = "accepted"
 	}
-	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "consent", Actor: ident, SessionID: se.ID, Subject: ident,
-		Detail: fmt.Sprintf("%s (%s) %s the recording notice", name, inv.Role, answer)})
+	s.caseEvent(ctx, evConsent.of(c.ID, se.ID, ident, ident, fields{"name": name, "role": inv.Role, "answer": answer}))
 	if note != "" {
 		if _, err := s.rooms.do(ctx, se.Room, func(_ context.Context, room *liveRoom) (any, error) {
 			room.setNote(ident, note)
@@ -159,7 +157,7 @@ func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 		}); err != nil {
 			return err
 		}
-		s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "note", Actor: ident, SessionID: se.ID, Subject: ident, Detail: note})
+		s.caseEvent(ctx, evNote.of(c.ID, se.ID, ident, ident, fields{"note": note}))
 	}
 	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: ident, Session: sessionView(se, c)})
 	return nil

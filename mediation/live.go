@@ -3,7 +3,6 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -115,15 +114,15 @@ func (s *liveAPI) onRoom(ctx context.Context, sc *sessionCtx, fn func(ctx contex
 
 // admit lets someone in from the lobby: into space, or where their party is.
 func (s *liveAPI) admit(w http.ResponseWriter, r *http.Request, a *actor) error {
-	return s.moveControl(w, r, a, "admit")
+	return s.moveControl(w, r, a, evAdmit)
 }
 
 // move puts someone (and those linked to them) into another space.
 func (s *liveAPI) move(w http.ResponseWriter, r *http.Request, a *actor) error {
-	return s.moveControl(w, r, a, "move")
+	return s.moveControl(w, r, a, evMove)
 }
 
-func (s *liveAPI) moveControl(w http.ResponseWriter, r *http.Request, a *actor, kind string) error {
+func (s *liveAPI) moveControl(w http.ResponseWriter, r *http.Request, a *actor, kind timelineKind) error {
 	var req controlReq
 	sc, err := s.hostRequest(w, r, a, &req, false)
 	if err != nil {
@@ -136,7 +135,7 @@ func (s *liveAPI) moveControl(w http.ResponseWriter, r *http.Request, a *actor, 
 		}
 		space := req.Space
 		if space == "" {
-			if kind == "move" {
+			if kind == evMove {
 				return nil, badRequest("space is required (joint or a caucus name); use lobby to send back")
 			}
 			space = room.partySpace(p) // an interpreter joins their party where it is
@@ -148,7 +147,7 @@ func (s *liveAPI) moveControl(w http.ResponseWriter, r *http.Request, a *actor, 
 		if err != nil {
 			return nil, err
 		}
-		if kind == "admit" {
+		if kind == evAdmit {
 			return moved[0], nil
 		}
 		return map[string]any{"moved": moved}, nil
@@ -172,7 +171,7 @@ func (s *liveAPI) lobby(w http.ResponseWriter, r *http.Request, a *actor) error 
 		if err != nil {
 			return nil, err
 		}
-		moved, err := room.moveGroup(ctx, a, sc, p, "", "lobby")
+		moved, err := room.moveGroup(ctx, a, sc, p, lobbySpace, evLobby)
 		if err != nil {
 			return nil, err
 		}
@@ -187,15 +186,15 @@ func (s *liveAPI) lobby(w http.ResponseWriter, r *http.Request, a *actor) error 
 
 // deny turns someone in the lobby away; with revoke their invitation too.
 func (s *liveAPI) deny(w http.ResponseWriter, r *http.Request, a *actor) error {
-	return s.sendAway(w, r, a, "deny")
+	return s.sendAway(w, r, a, evDeny)
 }
 
 // remove takes someone out of the session (they may come back through the lobby).
 func (s *liveAPI) remove(w http.ResponseWriter, r *http.Request, a *actor) error {
-	return s.sendAway(w, r, a, "remove")
+	return s.sendAway(w, r, a, evRemove)
 }
 
-func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kind string) error {
+func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kind timelineKind) error {
 	var req controlReq
 	sc, err := s.hostRequest(w, r, a, &req, false)
 	if err != nil {
@@ -206,7 +205,7 @@ func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kin
 		if err != nil {
 			return nil, err
 		}
-		if kind == "deny" && req.Revoke {
+		if kind == evDeny && req.Revoke {
 			inv, err := s.invitationOf(ctx, sc, req.Identity)
 			if err != nil {
 				return nil, err
@@ -218,9 +217,8 @@ func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kin
 		if err := room.sendAway(req.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 			return nil, err
 		}
-		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: kind, Actor: a.Username, SessionID: sc.sess.ID, Subject: req.Identity,
-			Detail: fmt.Sprintf("%s %s (%s)", map[string]string{"deny": "denied entry to", "remove": "removed"}[kind], p.Name, whoOf(p).Role)})
-		room.liveEvent(sc, kind, req.Identity, "")
+		s.caseEvent(ctx, kind.of(sc.cas.ID, sc.sess.ID, a.Username, req.Identity, fields{"name": p.Name, "role": string(whoOf(p).Role)}))
+		room.liveEvent(sc, string(kind), req.Identity, "")
 		return nil, nil
 	})
 	if err != nil {
@@ -313,11 +311,7 @@ func (s *liveAPI) recording(w http.ResponseWriter, r *http.Request, a *actor) er
 	}
 	reason := strings.TrimSpace(req.Reason)
 	switch req.Action {
-	case "stop":
-		if reason == "" {
-			reason = "no reason given"
-		}
-	case "start":
+	case "stop", "start":
 	default:
 		return badRequest("action must be start or stop")
 	}
@@ -326,15 +320,11 @@ func (s *liveAPI) recording(w http.ResponseWriter, r *http.Request, a *actor) er
 			return nil, err
 		}
 		if req.Action == "stop" {
-			room.setPaused("stopped by " + a.Username + ": " + reason)
+			room.setPaused(pause{by: a.Username, reason: reason})
 		} else {
-			room.setPaused("")
+			room.setPaused(pause{})
 		}
-		detail := "recording " + map[string]string{"stop": "stopped", "start": "resumed"}[req.Action]
-		if reason != "" {
-			detail += ": " + reason
-		}
-		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "recording", Actor: a.Username, SessionID: sc.sess.ID, Detail: detail})
+		s.caseEvent(ctx, evRecording.of(sc.cas.ID, sc.sess.ID, a.Username, "", fields{"action": req.Action, "reason": reason}))
 		awaitRecorder(room.replan()) // answer with the state after the call
 		room.syncMeta(false)
 		return s.rooms.recordingView(sc.sess.Room, sc.sess.ID), nil

@@ -32,12 +32,13 @@ type liveRoom struct {
 	rejoin   map[string]rejoinRec
 	removed  map[string]bool // identity -> a host sent them away: their "left" leaves no grace
 	metaLast string          // the room metadata last set
+	recorded map[string]bool // space -> the last plan records it
 
 	// guarded by mu: written by run, read by the live view on HTTP goroutines
 	mu     sync.Mutex
 	knocks map[string]knockRec // identity -> arrival in the lobby
 	notes  map[string]string   // identity -> what a petitioner wrote on arrival
-	paused string              // why a host stopped recording, "" if not
+	paused pause               // a host's stop of the recording; zero if none
 
 	// set by any goroutine, read by run
 	resync atomic.Bool // an event for this room was dropped: rebuild from signaling's state
@@ -57,7 +58,7 @@ type knockRec struct {
 
 func newLiveRoom(rs *liveRooms, name string) *liveRoom {
 	return &liveRoom{name: name, rooms: rs, log: rs.log.With("room", name), q: make(chan func(*liveRoom), roomQueueLen),
-		members: map[string]string{}, rejoin: map[string]rejoinRec{}, removed: map[string]bool{},
+		members: map[string]string{}, rejoin: map[string]rejoinRec{}, removed: map[string]bool{}, recorded: map[string]bool{},
 		knocks: map[string]knockRec{}, notes: map[string]string{}}
 }
 
@@ -99,7 +100,7 @@ func (r *liveRoom) idle() bool {
 		return false
 	}
 	r.mu.Lock()
-	keeps := len(r.knocks) > 0 || len(r.notes) > 0 || r.paused != ""
+	keeps := len(r.knocks) > 0 || len(r.notes) > 0 || r.paused != pause{}
 	r.mu.Unlock()
 	if keeps {
 		return false
@@ -195,9 +196,7 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 					data: map[string]any{"session_id": se.ID, "case_id": se.CaseID, "state": sessionLive}})
 			}
 		}
-		where := "into " + p.Space
-		if p.Space == "" {
-			where = "into the lobby"
+		if p.Space == lobbySpace {
 			r.knock(p, ev.SID)
 			if se.Kind == kindReception && w.Role == roleParty {
 				if _, err := rs.st.Arrive(ctx, store.ReceptionEntry{SessionID: se.ID, Identity: ev.Identity, Name: p.Name, ArrivedAt: rs.now()}); err != nil {
@@ -205,8 +204,7 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 				}
 			}
 		}
-		rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "join", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
-			Detail: fmt.Sprintf("%s (%s %s) joined %s", p.Name, w.Role, w.Side, where)})
+		rs.caseEvent(ctx, evJoin.of(se.CaseID, se.ID, ev.Identity, ev.Identity, moved(p, p.Space)))
 		live("joined")
 	case signaling.EventLeft:
 		if r.present(ev.Identity, ev.SID) {
@@ -214,19 +212,16 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 		}
 		r.unknock(ev.Identity, ev.SID)
 		r.leftFrom(ev.Identity, p.Space)
-		rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "leave", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
-			Detail: fmt.Sprintf("%s left (%s)", p.Name, ev.Reason)})
+		rs.caseEvent(ctx, evLeave.of(se.CaseID, se.ID, ev.Identity, ev.Identity, fields{"name": p.Name, "reason": ev.Reason}))
 		live("left")
 	case signaling.EventQuality:
 		// The case file notes a lost link (and its return) while it records:
 		// a party who heard nothing for a while may say so later.
 		switch {
 		case ev.Quality == "lost":
-			rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_lost", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
-				Detail: fmt.Sprintf("%s's connection was lost", p.Name)})
+			rs.caseEvent(ctx, evLinkLost.of(se.CaseID, se.ID, ev.Identity, ev.Identity, fields{"name": p.Name}))
 		case ev.Reason == "lost":
-			rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_restored", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
-				Detail: fmt.Sprintf("%s's connection came back (%s)", p.Name, ev.Quality)})
+			rs.caseEvent(ctx, evLinkRestored.of(se.CaseID, se.ID, ev.Identity, ev.Identity, fields{"name": p.Name, "quality": ev.Quality}))
 		}
 		live("quality")
 		return
@@ -309,7 +304,7 @@ func (r *liveRoom) forget() {
 	r.mu.Lock()
 	clear(r.knocks)
 	clear(r.notes)
-	r.paused = ""
+	r.paused = pause{}
 	r.mu.Unlock()
 	clear(r.rejoin)
 	clear(r.removed)

@@ -3,8 +3,8 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 
 	"yizhan/signaling"
 	"yizhan/store"
@@ -67,7 +67,7 @@ func (r *liveRoom) linked(p signaling.Participant) []signaling.Participant {
 
 // moveGroup puts p (and those linked to it) into space ("" = lobby), says so in their
 // attributes and on the case timeline.
-func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, space, kind string) ([]participantJSON, error) {
+func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, space string, kind timelineKind) ([]participantJSON, error) {
 	rs := r.rooms
 	group := append([]signaling.Participant{p}, r.linked(p)...)
 	if rs.cfg.Recorder != nil {
@@ -93,14 +93,8 @@ func (r *liveRoom) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p si
 				_ = rs.st.MarkAdmitted(ctx, sc.sess.ID, q.Identity, rs.now())
 			}
 		}
-		where := "into " + space
-		if space == "" {
-			where = "back to the lobby"
-		}
-		rs.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: kind, Actor: a.Username, SessionID: sc.sess.ID, Subject: q.Identity,
-			Detail: fmt.Sprintf("%s %s (%s %s) %s", map[string]string{"admit": "admitted", "move": "moved", "lobby": "sent"}[kind],
-				q.Name, whoOf(q).Role, whoOf(q).Side, where)})
-		r.liveEvent(sc, kind, q.Identity, space)
+		rs.caseEvent(ctx, kind.of(sc.cas.ID, sc.sess.ID, a.Username, q.Identity, moved(q, space)))
+		r.liveEvent(sc, string(kind), q.Identity, space)
 		if now, ok := rs.participant(r.name, q.Identity); ok {
 			out = append(out, r.view(now, rs.now()))
 		}
@@ -143,12 +137,11 @@ func (r *liveRoom) mute(ctx context.Context, a *actor, sc *sessionCtx, p signali
 			return participantJSON{}, err
 		}
 	}
-	verb := "muted"
-	if !muted {
-		verb = "unmuted"
+	on := "0"
+	if muted {
+		on = "1"
 	}
-	rs.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "mute", Actor: a.Username, SessionID: sc.sess.ID, Subject: p.Identity,
-		Detail: fmt.Sprintf("%s %s (%d tracks)", verb, p.Name, len(sids))})
+	rs.caseEvent(ctx, evMute.of(sc.cas.ID, sc.sess.ID, a.Username, p.Identity, fields{"name": p.Name, "muted": on, "tracks": strconv.Itoa(len(sids))}))
 	r.liveEvent(sc, "mute", p.Identity, p.Space)
 	now, _ := rs.participant(r.name, p.Identity)
 	return r.view(now, rs.now()), nil
@@ -165,7 +158,7 @@ func (r *liveRoom) end(ctx context.Context, a *actor, sc *sessionCtx) (store.Ses
 		r.log.Warn("close room", "err", err)
 	}
 	r.forget()
-	rs.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "end", Actor: a.Username, SessionID: sc.sess.ID, Detail: "ended the session " + sc.sess.Title})
+	rs.caseEvent(ctx, evEnd.of(sc.cas.ID, sc.sess.ID, a.Username, "", fields{"title": sc.sess.Title}))
 	rs.emit(event{name: "session", to: rs.sessionStaffNames(sc.sess), caseCentre: sc.cas.Centre,
 		data: map[string]any{"session_id": sc.sess.ID, "case_id": sc.cas.ID, "state": sessionEnded}})
 	if rs.cfg.Recorder != nil {
@@ -192,7 +185,7 @@ func (r *liveRoom) next(ctx context.Context, a *actor, sc *sessionCtx) (particip
 	}
 	for _, e := range queue {
 		if p, ok := inLobby[e.Identity]; ok {
-			moved, err := r.moveGroup(ctx, a, sc, p, jointSpace, "admit")
+			moved, err := r.moveGroup(ctx, a, sc, p, jointSpace, evAdmit)
 			if err != nil {
 				return participantJSON{}, err
 			}

@@ -187,7 +187,7 @@ func (rs *liveRooms) event(ev signaling.Event) {
 // any more (the session ended), to a goroutine of their own.
 func (rs *liveRooms) recordingFailed(sessionID int64, err error) {
 	rs.toSession(sessionID, func(ctx context.Context, se store.Session) {
-		rs.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "recording_failed", Actor: "system", SessionID: se.ID, Detail: err.Error()})
+		rs.caseEvent(ctx, evRecordingFailed.of(se.CaseID, se.ID, "system", "", fields{"error": err.Error()}))
 		rs.emit(event{name: "recording", to: rs.sessionStaffNames(se), adminsOf: rs.centreOfCase(ctx, se.CaseID),
 			data: map[string]any{"session_id": se.ID, "healthy": false, "error": err.Error()}})
 	})

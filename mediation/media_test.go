@@ -454,14 +454,14 @@ func TestRecordingCaseFile(t *testing.T) {
 		t.Errorf("stop answer %+v", rj)
 	}
 	waitFor(t, "stopped by the host", func() bool { return !recStatus().Active })
-	waitFor(t, "the room says so", func() bool { return strings.Contains(app.Metadata(), `"recording":false`) })
+	waitFor(t, "the room says so", func() bool { m := recMeta(app); return !m.Recording && !m.Spaces[jointSpace].Recording })
 	rj = recordingJSON{}
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, &rj)
 	if !rj.Active || rj.Stopped != "" {
 		t.Errorf("start answer %+v", rj)
 	}
 	waitFor(t, "resumed", func() bool { return recStatus().Active })
-	waitFor(t, "the room says recording", func() bool { return strings.Contains(app.Metadata(), `"recording":true`) })
+	waitFor(t, "the room says recording, in the joint space", func() bool { m := recMeta(app); return m.Recording && m.Spaces[jointSpace].Recording })
 	time.Sleep(time.Second)
 
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)

@@ -3,7 +3,6 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,8 +121,7 @@ func (s *liveAPI) outcome(w http.ResponseWriter, r *http.Request, a *actor) erro
 			}
 		}
 		if c.ID != sc.cas.ID {
-			s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "outcome", Actor: a.Username, SessionID: sc.sess.ID, Subject: req.Identity,
-				Detail: fmt.Sprintf("outcome for %s filed into case %s", inv.Name, c.Number)})
+			s.caseEvent(ctx, evOutcome.of(sc.cas.ID, sc.sess.ID, a.Username, req.Identity, fields{"name": inv.Name, "case": c.Number}))
 		}
 		room.liveEvent(sc, "remove", req.Identity, "")
 		return filed{c, sup}, nil
@@ -186,8 +184,7 @@ func (s *liveAPI) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	if err := s.st.AddSessionStaff(ctx, store.SessionStaff{SessionID: sc.sess.ID, Username: st.Username, Role: req.Role, InvitedBy: a.Username, InvitedAt: s.now()}); err != nil {
 		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "staff_invited", Actor: a.Username, SessionID: sc.sess.ID, Subject: "staff-" + st.Username,
-		Detail: fmt.Sprintf("pulled %s (%s, %s) into the session", st.Name, req.Role, st.Centre)})
+	s.caseEvent(ctx, evStaffInvited.of(sc.cas.ID, sc.sess.ID, a.Username, "staff-"+st.Username, fields{"name": st.Name, "role": req.Role, "centre": st.Centre}))
 	s.emit(event{name: "invited", to: []string{st.Username}, data: map[string]any{
 		"session_id": sc.sess.ID, "case_id": sc.cas.ID, "title": sc.sess.Title, "role": req.Role, "by": a.Username}})
 	writeJSON(w, http.StatusOK, map[string]string{"username": st.Username, "role": req.Role})

@@ -1,6 +1,8 @@
 package mediation
 
 import (
+	"maps"
+
 	"yizhan/recording"
 	"yizhan/recording/recorder"
 	"yizhan/signaling"
@@ -18,8 +20,14 @@ func caseFileEvent(ev store.Event) recording.Event {
 	if k, ok := caseFileKinds[kind]; ok {
 		kind = k
 	}
-	return recording.Event{Time: ev.Time, Kind: kind, Actor: ev.Actor, Subject: ev.Subject,
-		Detail: map[string]string{"detail": ev.Detail}}
+	detail := maps.Clone(ev.Fields)
+	if ev.Detail != "" {
+		if detail == nil {
+			detail = map[string]string{}
+		}
+		detail["detail"] = ev.Detail
+	}
+	return recording.Event{Time: ev.Time, Kind: kind, Actor: ev.Actor, Subject: ev.Subject, Detail: detail}
 }
 
 var caseFileKinds = map[string]string{

@@ -2,7 +2,6 @@ package mediation
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 )
 
@@ -10,28 +9,20 @@ import (
 // where (signaling's state) and the session's policy, and recomputed by run after every
 // change.
 
-// roomMetaJSON is the room metadata every client reads (the in-room banner): whether
-// recording runs, what the session is, and a label per space in use.
+// roomMetaJSON is the room metadata every client reads (web/src/meta.ts, RoomMeta): what
+// the session is and, for the joint space and every space with someone in it, whether it
+// is being recorded. No words: the reader's app names the spaces.
 type roomMetaJSON struct {
-	Recording    bool                         `json:"recording"`
-	Title        string                       `json:"title"`
-	Kind         string                       `json:"kind"`
-	CaucusPolicy string                       `json:"caucus_policy"`
-	Spaces       map[string]map[string]string `json:"spaces"`
+	Title        string                   `json:"title"`
+	Kind         string                   `json:"kind"`
+	CaucusPolicy string                   `json:"caucus_policy"`
+	Recording    bool                     `json:"recording"` // some space is being recorded
+	Spaces       map[string]spaceMetaJSON `json:"spaces"`
 }
 
-func spaceLabel(space string) string {
-	if space == jointSpace {
-		return "联合会谈"
-	}
-	name := strings.TrimPrefix(space, "caucus-")
-	switch name {
-	case "applicant":
-		name = "申请人"
-	case "respondent":
-		name = "被申请人"
-	}
-	return "单独会谈（" + name + "）"
+// spaceMetaJSON is one space of roomMetaJSON.
+type spaceMetaJSON struct {
+	Recording bool `json:"recording"` // its tracks are being written
 }
 
 // syncMeta sets the room metadata of a live session when it changed (always when force:
@@ -52,15 +43,16 @@ func (r *liveRoom) syncMeta(force bool) {
 
 func (r *liveRoom) metaOf() string {
 	se := r.sess
-	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]map[string]string{}}
-	m.Spaces[jointSpace] = map[string]string{"label": spaceLabel(jointSpace)}
-	for _, p := range r.rooms.rc.Participants(r.name) {
-		if p.Space != "" {
-			m.Spaces[p.Space] = map[string]string{"label": spaceLabel(p.Space)}
-		}
-	}
+	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]spaceMetaJSON{}}
 	if rec := r.rooms.cfg.Recorder; rec != nil {
 		m.Recording = rec.Status(se.ID).Active
+	}
+	// the writers' state is the session's; which spaces they write is the last plan's
+	m.Spaces[jointSpace] = spaceMetaJSON{Recording: m.Recording && r.recorded[jointSpace]}
+	for _, p := range r.rooms.rc.Participants(r.name) {
+		if p.Space != lobbySpace {
+			m.Spaces[p.Space] = spaceMetaJSON{Recording: m.Recording && r.recorded[p.Space]}
+		}
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
@@ -79,7 +71,12 @@ func (r *liveRoom) replan() <-chan struct{} {
 	if err != nil {
 		return nil
 	}
-	return rec.Plan(planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy()))
+	plan := planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy())
+	clear(r.recorded)
+	for _, sp := range plan.Spaces {
+		r.recorded[sp.Space] = sp.Record
+	}
+	return rec.Plan(plan)
 }
 
 // awaitRecorder waits until the recorder acted on a plan, so that an answer shows
@@ -94,43 +91,64 @@ func awaitRecorder(applied <-chan struct{}) {
 	}
 }
 
-func (r *liveRoom) pausedBy() string {
+// pause is a host's stop of the recording: by whom, and the reason they gave.
+type pause struct{ by, reason string }
+
+// String is the stop as the recorder logs it (the plan's reason) and API clients that
+// predate stopped_by read it; "" while recording follows the policy.
+func (p pause) String() string {
+	if p.by == "" {
+		return ""
+	}
+	reason := p.reason
+	if reason == "" {
+		reason = "no reason given"
+	}
+	return "stopped by " + p.by + ": " + reason
+}
+
+func (r *liveRoom) pausedBy() string { return r.pauseOf().String() }
+
+func (r *liveRoom) pauseOf() pause {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.paused
 }
 
-// setPaused records why a host stopped recording ("" resumes it). Run only.
-func (r *liveRoom) setPaused(why string) {
+// setPaused records a host's stop (pause{} resumes). Run only.
+func (r *liveRoom) setPaused(p pause) {
 	r.mu.Lock()
-	r.paused = why
+	r.paused = p
 	r.mu.Unlock()
 }
 
 type recordingJSON struct {
-	Active    bool    `json:"active"`
-	Healthy   bool    `json:"healthy"`
-	Error     string  `json:"error"`
-	StartedAt *string `json:"started_at"`
-	Stopped   string  `json:"stopped"` // why a host stopped it, "" if not
+	Active        bool    `json:"active"`
+	Healthy       bool    `json:"healthy"`
+	Error         string  `json:"error"`
+	StartedAt     *string `json:"started_at"`
+	Stopped       string  `json:"stopped"`        // a host's stop in one line, "" if none (older clients)
+	StoppedBy     string  `json:"stopped_by"`     // the host who stopped it, "" if none
+	StoppedReason string  `json:"stopped_reason"` // the reason they gave, "" if none
 }
 
 // recordingView is what the hosts are shown of the recording of session sessionID in
 // room. Any goroutine.
 func (rs *liveRooms) recordingView(room string, sessionID int64) recordingJSON {
-	stopped := ""
+	var stopped pause
 	if r := rs.peek(room); r != nil {
-		stopped = r.pausedBy()
+		stopped = r.pauseOf()
 	}
 	return recordingView(rs.cfg.Recorder, sessionID, stopped)
 }
 
-func recordingView(rec Recorder, sessionID int64, stopped string) recordingJSON {
+func recordingView(rec Recorder, sessionID int64, stopped pause) recordingJSON {
 	var st RecordingStatus
 	if rec != nil {
 		st = rec.Status(sessionID)
 	} else {
 		st.Healthy = true
 	}
-	return recordingJSON{Active: st.Active, Healthy: st.Healthy, Error: st.Error, StartedAt: jsonTime(st.StartedAt), Stopped: stopped}
+	return recordingJSON{Active: st.Active, Healthy: st.Healthy, Error: st.Error, StartedAt: jsonTime(st.StartedAt),
+		Stopped: stopped.String(), StoppedBy: stopped.by, StoppedReason: stopped.reason}
 }

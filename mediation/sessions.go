@@ -280,8 +280,8 @@ func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a
 	if err != nil {
 		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "invited", Actor: a.Username, SessionID: sc.sess.ID, Subject: guestIdentity(inv.ID),
-		Detail: fmt.Sprintf("invited %s as %s %s, expires %s", inv.Name, inv.Role, inv.Side, inv.ExpiresAt.Format(time.RFC3339))})
+	s.caseEvent(ctx, evInvited.of(sc.cas.ID, sc.sess.ID, a.Username, guestIdentity(inv.ID),
+		fields{"name": inv.Name, "role": inv.Role, "side": inv.Side, "expires": inv.ExpiresAt.UTC().Format(time.RFC3339)}))
 	writeJSON(w, http.StatusCreated, invitationView(inv, s.linkURL(r, inv.Code)))
 	return nil
 }
@@ -327,8 +327,7 @@ func (s *sessionsAPI) revokeInvitation(w http.ResponseWriter, r *http.Request, a
 		if err := room.sendAway(ident); err == nil {
 			room.log.Info("revoked invitation: participant removed", "identity", ident)
 		}
-		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "revoked", Actor: a.Username, SessionID: sc.sess.ID, Subject: ident,
-			Detail: "revoked the invitation of " + inv.Name})
+		s.caseEvent(ctx, evRevoked.of(sc.cas.ID, sc.sess.ID, a.Username, ident, fields{"name": inv.Name}))
 		return nil, nil
 	}); err != nil {
 		return err

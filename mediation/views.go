@@ -117,17 +117,18 @@ func caseView(c store.Case, n names) caseJSON {
 }
 
 type eventJSON struct {
-	ID        int64   `json:"id"`
-	Time      *string `json:"time"`
-	Kind      string  `json:"kind"`
-	Actor     string  `json:"actor"`
-	SessionID int64   `json:"session_id"`
-	Subject   string  `json:"subject"`
-	Detail    string  `json:"detail"`
+	ID        int64             `json:"id"`
+	Time      *string           `json:"time"`
+	Kind      string            `json:"kind"`
+	Actor     string            `json:"actor"`
+	SessionID int64             `json:"session_id"`
+	Subject   string            `json:"subject"`
+	Detail    string            `json:"detail"`
+	Fields    map[string]string `json:"fields"` // what happened as data; the app words it
 }
 
 func eventView(e store.Event) eventJSON {
-	return eventJSON{ID: e.ID, Time: jsonTime(e.Time), Kind: e.Kind, Actor: e.Actor, SessionID: e.SessionID, Subject: e.Subject, Detail: e.Detail}
+	return eventJSON{ID: e.ID, Time: jsonTime(e.Time), Kind: e.Kind, Actor: e.Actor, SessionID: e.SessionID, Subject: e.Subject, Detail: e.Detail, Fields: e.Fields}
 }
 
 type sessionJSON struct {

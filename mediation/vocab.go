@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"yizhan/signaling"
+	"yizhan/store"
 )
 
 // The words of the domain, as the store and the wire spell them. The store keeps plain
@@ -109,4 +110,45 @@ func (w who) attributes() map[string]string {
 // linkedTo: w follows party (an agent or interpreter of it).
 func (w who) linkedTo(party string) bool {
 	return party != "" && w.Party == party && w.Role.followsParty()
+}
+
+// timelineKind is what happened on a case's timeline in a session (store.Event.Kind). The
+// event carries its fields as data (listed with each kind); the reader's app words them
+// (web/src/events.ts), and the case file's event log gets the same fields.
+type timelineKind string
+
+const (
+	evJoin            timelineKind = "join"             // name, role, side, space ("" the lobby)
+	evLeave           timelineKind = "leave"            // name, reason (signaling's disconnect reason)
+	evAdmit           timelineKind = "admit"            // name, role, side, space
+	evMove            timelineKind = "move"             // name, role, side, space
+	evLobby           timelineKind = "lobby"            // name, role, side, space ("")
+	evDeny            timelineKind = "deny"             // name, role
+	evRemove          timelineKind = "remove"           // name, role
+	evMute            timelineKind = "mute"             // name, muted ("1" or "0"), tracks (how many)
+	evEnd             timelineKind = "end"              // title
+	evRecording       timelineKind = "recording"        // action (stop, start), reason
+	evRecordingFailed timelineKind = "recording_failed" // error
+	evConsent         timelineKind = "consent"          // name, role, answer (accepted, declined)
+	evNote            timelineKind = "note"             // note (the guest's own words)
+	evInvited         timelineKind = "invited"          // name, role, side, expires (RFC 3339)
+	evRevoked         timelineKind = "revoked"          // name
+	evOutcome         timelineKind = "outcome"          // name, case (its number)
+	evStaffInvited    timelineKind = "staff_invited"    // name, role, centre
+	evLinkLost        timelineKind = "link_lost"        // name
+	evLinkRestored    timelineKind = "link_restored"    // name, quality
+)
+
+// fields are an event's data: names to values.
+type fields map[string]string
+
+// of is the timeline event k in session sessionID of case caseID, by actor about subject.
+func (k timelineKind) of(caseID, sessionID int64, actor, subject string, f fields) store.Event {
+	return store.Event{CaseID: caseID, SessionID: sessionID, Kind: string(k), Actor: actor, Subject: subject, Fields: f}
+}
+
+// moved are the fields of an event that puts someone somewhere.
+func moved(p signaling.Participant, space string) fields {
+	w := whoOf(p)
+	return fields{"name": p.Name, "role": string(w.Role), "side": w.Side, "space": space}
 }

@@ -46,7 +46,7 @@ export function recordingPanel(pg: SessionPage, L: Live): HTMLElement {
       ),
     ),
     missing.length && !planRows.length ? h('div', { class: 'check-line warn' }, icon('alert'), t('live_consent_missing', { names: joinNames(missing.map((p) => p.name)) })) : null,
-    rec?.stopped ? h('div', { class: 'check-line warn', dataset: { stopped: '1' } }, icon('alert'), T('live_rec_stopped'), '：', rec.stopped) : null,
+    rec?.stopped ? h('div', { class: 'check-line warn', dataset: { stopped: '1' } }, icon('alert'), T('live_rec_stopped'), '：', rec.stopped_by ? t('live_rec_stopped_by', { by: rec.stopped_by, reason: rec.stopped_reason || t('live_rec_no_reason') }) : rec.stopped) : null,
     isHost && rec && s.state === 'live'
       ? h(
           'div',
