@@ -104,7 +104,7 @@ func newStore(t *testing.T) *store.SQLite {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the authorization matrix alone takes over a minute on a busy machine
 	t.Cleanup(cancel)
 	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx}
 	key, err := recording.LoadOrCreateKey(t.TempDir())
