@@ -138,8 +138,12 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 		t.toWorkers(f, p, raw)
 	}
 	var c tally
-	for _, d := range f.inline {
-		c.add(d.forward(p, scratch))
+	if len(f.inline) > 0 {
+		t.out.beginPass()
+		for _, d := range f.inline {
+			c.add(d.forward(p, scratch))
+		}
+		t.out.endPass()
 	}
 	c.flush(t.stats)
 	for _, s := range *t.sinks.Load() {
@@ -201,9 +205,11 @@ func (w *fanWorker) loop() {
 		f := w.t.downs.Load()
 		if w.idx < len(f.shards) {
 			var c tally
+			w.t.out.beginPass()
 			for _, d := range f.shards[w.idx] {
 				c.add(d.forward(&sp.in, &scratch))
 			}
+			w.t.out.endPass()
 			c.flush(w.t.stats)
 		}
 		sp.release()
