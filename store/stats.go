@@ -140,11 +140,13 @@ func (s *SQLite) FindCases(ctx context.Context, cq CaseQuery) ([]Case, int, erro
 		args = append(args, ms(cq.Now))
 	}
 	if q := strings.TrimSpace(cq.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-		where += ` AND (number LIKE ? ESCAPE '\' OR title LIKE ? ESCAPE '\' OR description LIKE ? ESCAPE '\' OR address LIKE ? ESCAPE '\'
-			OR id IN (SELECT case_id FROM parties WHERE name LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\'))`
+		// instr, not LIKE: a plain substring search, several times faster per row and
+		// nothing to escape
+		where += ` AND (instr(number, ?1q) OR instr(title, ?1q) OR instr(description, ?1q) OR instr(address, ?1q)
+			OR id IN (SELECT case_id FROM parties WHERE instr(name, ?1q) OR instr(phone, ?1q)))`
+		where = strings.ReplaceAll(where, "?1q", "?")
 		for i := 0; i < 6; i++ {
-			args = append(args, like)
+			args = append(args, q)
 		}
 	}
 	var total int
