@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/net/ipv4"
 )
 
 // batchLen is how many datagrams one sendmmsg(2) carries at most. A frame of
@@ -29,7 +27,7 @@ const batchLen = 64
 type batchConn struct {
 	*net.UDPConn // reads, deadlines, LocalAddr, Close
 
-	pc *ipv4.PacketConn // the same socket, for WriteBatch
+	sys batchSys // how batches reach the kernel (sendmmsg_*.go)
 
 	mu    sync.Mutex // guards open, cur and free; never held across a send
 	open  int        // passes begun and not ended
@@ -39,19 +37,10 @@ type batchConn struct {
 	sent  atomic.Uint64 // datagrams sent through sendmmsg
 }
 
-// sendBatch is one sendmmsg's worth of datagrams, with its own buffers and
-// addresses so that queuing allocates nothing.
-type sendBatch struct {
-	n     int
-	msgs  [batchLen]ipv4.Message
-	bufs  [batchLen][readBufSize + 64]byte // room for SRTP's auth tag
-	iov   [batchLen][1][]byte
-	addrs [batchLen]net.UDPAddr
-	ips   [batchLen][16]byte
-}
-
 func newBatchConn(c *net.UDPConn) *batchConn {
-	return &batchConn{UDPConn: c, pc: ipv4.NewPacketConn(c)}
+	bc := &batchConn{UDPConn: c}
+	bc.initSend()
+	return bc
 }
 
 // beginPass opens a fan-out pass: writes are queued until endPass. A nil
@@ -92,11 +81,7 @@ func (c *batchConn) getLocked() *sendBatch {
 		c.free = c.free[:n-1]
 		return b
 	}
-	b := &sendBatch{}
-	for i := range b.msgs {
-		b.msgs[i].Buffers = b.iov[i][:]
-	}
-	return b
+	return newSendBatch()
 }
 
 // WriteToAddrPort is how the ICE mux writes (pion/ice uses it when the
@@ -109,27 +94,17 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		c.calls.Add(1)
 		return c.UDPConn.WriteToUDPAddrPort(p, addr)
 	}
+	if !b.fits(addr) {
+		c.mu.Unlock()
+		c.calls.Add(1)
+		return c.UDPConn.WriteToUDPAddrPort(p, addr)
+	}
 	var full *sendBatch
 	if b.n == batchLen {
 		full, b = b, c.getLocked()
 		c.cur = b
 	}
-	i := b.n
-	b.n++
-	n := copy(b.bufs[i][:], p)
-	b.iov[i][0] = b.bufs[i][:n]
-	ip := addr.Addr().Unmap()
-	a := &b.addrs[i]
-	if ip.Is4() {
-		v4 := ip.As4()
-		copy(b.ips[i][:], v4[:])
-		a.IP = b.ips[i][:4]
-	} else {
-		b.ips[i] = ip.As16()
-		a.IP = b.ips[i][:16]
-	}
-	a.Port = int(addr.Port())
-	b.msgs[i].Addr = a
+	b.put(p, addr)
 	c.mu.Unlock()
 	if full != nil {
 		c.send(full)
@@ -149,21 +124,15 @@ func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 func (c *batchConn) send(b *sendBatch) {
 	for off := 0; off < b.n; {
 		c.calls.Add(1)
-		n, err := c.pc.WriteBatch(b.msgs[off:b.n], 0)
+		n := c.sys.write(b, off)
 		if n > 0 {
 			c.sent.Add(uint64(n))
-		}
-		if n <= 0 {
+		} else {
 			n = 1 // skip the one refused
 		}
 		off += n
-		_ = err
 	}
-	for i := range b.n {
-		b.msgs[i].Addr = nil
-		b.iov[i][0] = nil
-	}
-	b.n = 0
+	b.reset()
 	c.mu.Lock()
 	c.free = append(c.free, b)
 	c.mu.Unlock()
