@@ -112,12 +112,6 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	return len(p), nil
 }
 
-// ReadFromAddrPort lets the ICE mux read without allocating, as it does on a
-// plain *net.UDPConn.
-func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(p)
-}
-
 // send writes b with as few sendmmsg calls as the kernel allows and returns b
 // to the free list. A datagram the kernel refuses is dropped, as a failed
 // sendto would drop it; its subscriber NACKs it.
