@@ -11,19 +11,24 @@ import (
 // 1.5 Mbit/s video is about 6 packets; to 25 subscribers that is 150.
 const batchLen = 64
 
+// maxDatagram is the largest datagram a batch holds: an RTP packet read from a
+// publisher plus SRTP's auth tag. Bigger ones (none in practice) go alone.
+const maxDatagram = readBufSize + 64
+
 // batchConn is the UDP socket under the ICE mux. Everything the engine
 // forwards reaches it synchronously (DownTrack.forward -> SRTP -> ICE ->
 // mux -> WriteToAddrPort), in the goroutine doing a fan-out pass. Between
 // beginPass and endPass, datagrams are copied into a batch instead of sent,
-// and endPass sends the batch with one sendmmsg (golang.org/x/net/ipv4
-// WriteBatch): one system call per pass instead of one per subscriber. Nothing
-// waits on a timer: the batch goes when the pass ends, or when it is full.
+// and endPass sends the batch with one sendmmsg (a raw system call on 64-bit
+// Linux, golang.org/x/net/ipv4 WriteBatch elsewhere): one system call per
+// pass instead of one per subscriber. Nothing waits on a timer: the batch
+// goes when the pass ends, or when it is full.
 //
 // Passes of several read loops may overlap (several publishers, several
 // cores): the batch is shared and whichever pass ends first sends what is
 // queued. Writes from elsewhere (RTCP, ICE, DTLS, retransmissions) that come
-// during a pass are queued too and leave with it; outside passes they go
-// straight out.
+// during a pass are queued too and leave with it; outside passes they go out
+// at once, as a batch of one.
 type batchConn struct {
 	*net.UDPConn // reads, deadlines, LocalAddr, Close
 
@@ -33,8 +38,8 @@ type batchConn struct {
 	open  int        // passes begun and not ended
 	cur   *sendBatch // what the open passes queued; nil when none is open
 	free  []*sendBatch
-	calls atomic.Uint64 // send system calls made (sendmmsg or sendto), for Stats
-	sent  atomic.Uint64 // datagrams sent through sendmmsg
+	calls atomic.Uint64 // send system calls made, for Stats
+	sent  atomic.Uint64 // datagrams sent through batches (of one outside passes)
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
@@ -87,17 +92,20 @@ func (c *batchConn) getLocked() *sendBatch {
 // WriteToAddrPort is how the ICE mux writes (pion/ice uses it when the
 // socket has it). During a pass it queues a copy of p.
 func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	c.mu.Lock()
-	b := c.cur
-	if b == nil || len(p) > len(b.bufs[0]) {
-		c.mu.Unlock()
+	if len(p) > maxDatagram || !fits(addr) {
 		c.calls.Add(1)
 		return c.UDPConn.WriteToUDPAddrPort(p, addr)
 	}
-	if !b.fits(addr) {
+	c.mu.Lock()
+	b := c.cur
+	if b == nil {
+		// No pass open: a batch of one, sent now the same way (on Linux a
+		// raw system call, see sendmmsg_linux.go).
+		one := c.getLocked()
 		c.mu.Unlock()
-		c.calls.Add(1)
-		return c.UDPConn.WriteToUDPAddrPort(p, addr)
+		one.put(p, addr)
+		c.send(one)
+		return len(p), nil
 	}
 	var full *sendBatch
 	if b.n == batchLen {

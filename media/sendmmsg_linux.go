@@ -53,7 +53,7 @@ type sendBatch struct {
 	hdrs [batchLen]mmsghdr
 	iovs [batchLen]unix.Iovec
 	sas  [batchLen]unix.RawSockaddrInet4
-	bufs [batchLen][readBufSize + 64]byte // room for SRTP's auth tag
+	bufs [batchLen][maxDatagram]byte
 
 	// The raw call's arguments and results, and the function RawConn.Write
 	// runs, made once per batch (a closure per call would allocate).
@@ -78,7 +78,7 @@ func newSendBatch() *sendBatch {
 }
 
 // fits: the ICE socket is udp4; anything else goes out on its own.
-func (b *sendBatch) fits(addr netip.AddrPort) bool { return addr.Addr().Unmap().Is4() }
+func fits(addr netip.AddrPort) bool { return addr.Addr().Unmap().Is4() }
 
 func (b *sendBatch) put(p []byte, addr netip.AddrPort) {
 	i := b.n

@@ -22,7 +22,7 @@ func (c *batchConn) initSend() { c.sys.pc = ipv4.NewPacketConn(c.UDPConn) }
 type sendBatch struct {
 	n     int
 	msgs  [batchLen]ipv4.Message
-	bufs  [batchLen][readBufSize + 64]byte // room for SRTP's auth tag
+	bufs  [batchLen][maxDatagram]byte
 	iov   [batchLen][1][]byte
 	addrs [batchLen]net.UDPAddr
 	ips   [batchLen][16]byte
@@ -36,7 +36,7 @@ func newSendBatch() *sendBatch {
 	return b
 }
 
-func (b *sendBatch) fits(addr netip.AddrPort) bool { return true }
+func fits(netip.AddrPort) bool { return true }
 
 func (b *sendBatch) put(p []byte, addr netip.AddrPort) {
 	i := b.n
