@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-2AIKXTB2.js";import"./c-RSDQ3PL2.js";import"./c-R44PCZZK.js";import"./c-AOK6RYBL.js";import"./c-Z6SMJ3PX.js";export{a as sessionRows,b as sessionTable,c as todayPage};
