@@ -25,8 +25,8 @@ import (
 // socket is non-blocking, so the call never blocks: it either sends or says
 // EAGAIN, and then the poller waits for room as usual (RawConn.Write).
 type batchSys struct {
-	raw syscall.RawConn
-	rd  rawReader
+	raw   syscall.RawConn
+	reads sync.Pool // of *rawRead
 }
 
 func (c *batchConn) initSend() {
@@ -35,7 +35,11 @@ func (c *batchConn) initSend() {
 		panic("media: UDP socket without a file descriptor: " + err.Error()) // never for *net.UDPConn
 	}
 	c.sys.raw = raw
-	c.sys.rd.fn = c.sys.rd.recvfrom
+	c.sys.reads.New = func() any {
+		r := &rawRead{}
+		r.fn = r.recvfrom
+		return r
+	}
 }
 
 // mmsghdr is struct mmsghdr of sendmmsg(2) on 64-bit Linux.
@@ -113,14 +117,15 @@ func (s *batchSys) write(b *sendBatch, off int) int {
 	return b.sent
 }
 
-// rawReader receives with recvfrom(2) as a raw system call, for the same
+// rawRead receives with recvfrom(2) as a raw system call, for the same
 // reason sends are raw: a syscall.Syscall from the mux's read loop wakes the
 // scheduler's sysmon out of its deep sleep after every idle gap (every burst
 // of packets), and sysmon then polls every 20 µs for a millisecond before it
 // backs off again. The socket is non-blocking: recvfrom returns at once, and
-// on EAGAIN the poller waits for the next datagram (RawConn.Read).
-type rawReader struct {
-	mu    sync.Mutex // one read at a time: the fields below are its arguments and results
+// on EAGAIN the poller waits for the next datagram (RawConn.Read). One
+// rawRead is the arguments and results of one read; they are pooled, so that
+// reading allocates nothing and no lock is held while waiting.
+type rawRead struct {
 	buf   []byte
 	n     int
 	from  unix.RawSockaddrInet4
@@ -128,7 +133,7 @@ type rawReader struct {
 	fn    func(fd uintptr) bool
 }
 
-func (r *rawReader) recvfrom(fd uintptr) bool {
+func (r *rawRead) recvfrom(fd uintptr) bool {
 	salen := uint32(unix.SizeofSockaddrInet4)
 	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.buf))), uintptr(len(r.buf)), 0,
 		uintptr(unsafe.Pointer(&r.from)), uintptr(unsafe.Pointer(&salen)))
@@ -142,9 +147,8 @@ func (r *rawReader) recvfrom(fd uintptr) bool {
 // ReadFromAddrPort lets the ICE mux read without allocating and without
 // waking sysmon.
 func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	r := &c.sys.rd
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r := c.sys.reads.Get().(*rawRead)
+	defer c.sys.reads.Put(r)
 	r.buf, r.n, r.errno = p, 0, 0
 	err := c.sys.raw.Read(r.fn)
 	r.buf = nil
