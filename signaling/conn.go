@@ -36,7 +36,8 @@ type conn struct {
 	ws  *websocket.Conn
 	log *slog.Logger
 
-	send      chan []byte   // frames for writeLoop; closed never, see done
+	sent      *signalCounter // the server's count of queued frames; set once before use, may be nil
+	send      chan []byte    // frames for writeLoop; closed never, see done
 	done      chan struct{} // closed by close()
 	closeOnce sync.Once
 	closeErr  error // set once before done is closed
@@ -58,9 +59,17 @@ func (c *conn) Send(msg *livekit.SignalResponse) {
 		c.log.Error("marshal signal response", "err", err)
 		return
 	}
+	c.sendFrame(b)
+}
+
+// sendFrame queues an already marshalled message (shared by a broadcast: read-only).
+func (c *conn) sendFrame(b []byte) {
 	select {
 	case <-c.done:
 	case c.send <- b:
+		if c.sent != nil {
+			c.sent.sent.Add(1)
+		}
 	default:
 		c.close(errSendQueueFull)
 	}

@@ -34,6 +34,7 @@ type Event struct {
 	SID         string
 	TrackSID    string
 	Reason      string
+	Count       int // EventAudience: hidden participants in the room now
 	Time        time.Time
 	Participant Participant // snapshot at the time of the event
 }

@@ -19,6 +19,9 @@ func (r *room) loop() {
 	refresh := time.NewTicker(r.srv.cfg.TokenRefresh / 5)
 	defer refresh.Stop()
 	speaking := map[string]bool{} // participant SID -> speaking at the last look; owned here
+	audience := time.NewTicker(audienceEvery)
+	defer audience.Stop()
+	viewers := 0 // the audience count last reported; owned here
 	for {
 		select {
 		case <-r.stop:
@@ -27,6 +30,8 @@ func (r *room) loop() {
 			r.updateSpeakers(speaking)
 		case now := <-refresh.C:
 			r.refreshTokens(now)
+		case <-audience.C:
+			r.reportAudience(&viewers)
 		}
 	}
 }
@@ -78,9 +83,13 @@ func (r *room) updateSpeakers(speaking map[string]bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	to := map[string][]*participant{} // by space
 	for _, p := range r.participants {
-		if sp := changed[p.space]; len(sp) > 0 && p.space != "" {
-			p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_SpeakersChanged{SpeakersChanged: &livekit.SpeakersChanged{Speakers: sp}}})
+		if len(changed[p.space]) > 0 && p.space != "" {
+			to[p.space] = append(to[p.space], p)
 		}
+	}
+	for space, ps := range to {
+		r.sendEachLocked(ps, &livekit.SignalResponse{Message: &livekit.SignalResponse_SpeakersChanged{SpeakersChanged: &livekit.SpeakersChanged{Speakers: changed[space]}}})
 	}
 }

@@ -268,4 +268,6 @@ type Store interface {
 	MarkAdmitted(ctx context.Context, sessionID int64, identity string, at time.Time) error
 	FileOutcome(ctx context.Context, o Outcome) (Case, *Supervision, error)
 	Supervisions(ctx context.Context, caseID int64) ([]Supervision, error)
+
+	Lectures // lectures.go (issue 15)
 }

@@ -1,0 +1,141 @@
+package signaling
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/proto"
+)
+
+// Large audiences (lectures): a viewer joins hidden. Nobody is told about it (no
+// ParticipantUpdate to the room), it subscribes to what its space publishes, and the
+// room counts such viewers instead of listing them: at most once per audienceEvery the
+// hooks learn the new count (EventAudience) and may put it in the room metadata. So a
+// viewer's join costs the same number of signal messages in a room of 10 or of 5,000,
+// and every broadcast that does reach the room is marshalled once.
+
+// audienceEvery is how often a room reports a changed audience count. A count a second
+// old is fresh enough for a screen; a storm of joins costs one report per second.
+const audienceEvery = time.Second
+
+// EventAudience reports the number of hidden participants of a room (Event.Count).
+const EventAudience = "audience"
+
+// signalCounter counts the signal frames queued to clients, for benchmarks and tests.
+type signalCounter struct {
+	sent atomic.Uint64
+}
+
+// SignalMessagesSent is how many signal messages the server has queued to clients so
+// far (every message to every participant counts once).
+func (s *Server) SignalMessagesSent() uint64 { return s.signals.sent.Load() }
+
+// AudienceCount is the number of hidden participants in a room now (0 for no room).
+func (s *Server) AudienceCount(roomName string) int {
+	r := s.getRoom(roomName)
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.audienceLocked()
+}
+
+func (r *room) audienceLocked() int {
+	n := 0
+	for _, p := range r.participants {
+		if p.hidden {
+			n++
+		}
+	}
+	return n
+}
+
+// reportAudience emits EventAudience when the count changed since last; called by the
+// room's loop, which owns last.
+func (r *room) reportAudience(last *int) {
+	r.mu.Lock()
+	n := r.audienceLocked()
+	r.mu.Unlock()
+	if n == *last {
+		return
+	}
+	*last = n
+	r.srv.emit(Event{Kind: EventAudience, Room: r.name, Count: n})
+}
+
+// SetHidden shows a hidden participant to the room (a viewer brought on stage) or hides
+// it again (taken off). Shown, it is announced to everyone in its space like any
+// participant; hidden again, they see it leave while it stays connected and watching.
+// Publishing is a separate permission (SetPermission).
+func (s *Server) SetHidden(roomName, identity string, hidden bool) error {
+	r, p, err := s.find(roomName, identity)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.hidden == hidden {
+		return nil
+	}
+	if !hidden {
+		p.hidden = false
+		p.version = r.nextVersionLocked()
+		r.broadcastLocked(p, true)
+		return nil
+	}
+	p.version = r.nextVersionLocked()
+	gone := p.infoLocked()
+	gone.State = livekit.ParticipantInfo_DISCONNECTED
+	seen := make([]*participant, 0, len(r.participants))
+	for _, a := range r.participants {
+		if a != p && sees(a, p) {
+			seen = append(seen, a)
+		}
+	}
+	p.hidden = true
+	r.sendEachLocked(seen, &livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
+		Participants: []*livekit.ParticipantInfo{gone},
+	}}})
+	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
+		Participants: []*livekit.ParticipantInfo{p.infoLocked()},
+	}}})
+	return nil
+}
+
+// frame is a signal message marshalled once for many recipients.
+type frame []byte
+
+func marshalFrame(msg *livekit.SignalResponse) (frame, error) {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("marshal signal response: %w", err)
+	}
+	return b, nil
+}
+
+// sendEachLocked sends msg to every participant in to, marshalling it once.
+func (r *room) sendEachLocked(to []*participant, msg *livekit.SignalResponse) {
+	if len(to) == 0 {
+		return
+	}
+	f, err := marshalFrame(msg)
+	if err != nil {
+		r.log.Error("broadcast", "err", err)
+		return
+	}
+	for _, a := range to {
+		a.signal().sendFrame(f)
+	}
+}
+
+// reconcileSpace reconciles the subscribers of one space only: a track published or
+// unpublished there changes nobody else's subscriptions.
+func (r *room) reconcileSpace(space string) {
+	if space == "" {
+		return // the lobby receives nothing
+	}
+	r.reconcileWhere(func(s *participant) bool { return s.space == space })
+}
