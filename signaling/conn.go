@@ -38,7 +38,7 @@ type conn struct {
 
 	sent      *signalCounter // the server's count of queued frames; set once before use, may be nil
 	send      chan []byte    // frames for writeLoop; closed never, see done
-	done      chan struct{} // closed by close()
+	done      chan struct{}  // closed by close()
 	closeOnce sync.Once
 	closeErr  error // set once before done is closed
 }
