@@ -12,6 +12,9 @@ import (
 // Joining implements signaling.Hooks: it decides where a participant lands. Rooms that
 // are not sessions (tokens minted by `yizhan token`) are plain rooms.
 func (s *Service) Joining(room string, p signaling.Participant) (string, error) {
+	if isLectureRoom(room) {
+		return s.lectures.joining(room)
+	}
 	ctx, cancel := bg()
 	defer cancel()
 	se, err := s.st.SessionByRoom(ctx, room)
@@ -84,6 +87,10 @@ func (s *Service) takeRejoin(room, identity string) string {
 // Event implements signaling.Hooks: it records joins and leaves on the case timeline,
 // knocks for arrivals in the lobby, keeps the reception queue and the recording plan.
 func (s *Service) Event(ev signaling.Event) {
+	if isLectureRoom(ev.Room) {
+		s.lectures.event(ev)
+		return
+	}
 	ctx, cancel := bg()
 	defer cancel()
 	se, err := s.st.SessionByRoom(ctx, ev.Room)

@@ -52,6 +52,8 @@ type Config struct {
 	RejoinGrace time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
 	Recorder Recorder
+	// Lectures configures the lecture part (issue 15).
+	Lectures LectureConfig
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
@@ -77,6 +79,8 @@ type Service struct {
 	paused   map[int64]string               // session -> why a host stopped recording
 	rejoin   map[string]rejoinRec           // room+"\x00"+identity -> where they were when they dropped
 	removed  map[string]bool                // room+"\x00"+identity -> a host removed them: no rejoin
+
+	lectures *lectures // lecture*.go: a part of the domain of its own (issue 15)
 }
 
 type rejoinRec struct {
@@ -130,6 +134,7 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 			cf.cfg.OnState = s.recordingChanged
 		}
 	}
+	s.lectures = newLectures(s, cfg.Lectures)
 	s.routes()
 	return s
 }
@@ -140,6 +145,7 @@ func (s *Service) Handler() http.Handler { return s.mux }
 // Close ends the event streams. (A CaseFiles recorder is closed by its owner, after.)
 func (s *Service) Close() {
 	s.events.close()
+	s.lectures.close()
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

@@ -23,14 +23,34 @@ const audienceEvery = time.Second
 // EventAudience reports the number of hidden participants of a room (Event.Count).
 const EventAudience = "audience"
 
-// signalCounter counts the signal frames queued to clients, for benchmarks and tests.
+// signalCounter counts the signal messages queued to clients, for benchmarks and tests.
 type signalCounter struct {
-	sent atomic.Uint64
+	sent        atomic.Uint64
+	roomUpdates atomic.Uint64 // of which room updates (metadata, with the audience count)
+	pongs       atomic.Uint64 // of which answers to the clients' pings
 }
 
-// SignalMessagesSent is how many signal messages the server has queued to clients so
-// far (every message to every participant counts once).
-func (s *Server) SignalMessagesSent() uint64 { return s.signals.sent.Load() }
+func (c *signalCounter) count(msg *livekit.SignalResponse, n int) {
+	c.sent.Add(uint64(n))
+	switch msg.Message.(type) {
+	case *livekit.SignalResponse_RoomUpdate:
+		c.roomUpdates.Add(uint64(n))
+	case *livekit.SignalResponse_Pong, *livekit.SignalResponse_PongResp:
+		c.pongs.Add(uint64(n))
+	}
+}
+
+// SignalCounts is how many signal messages the server queued to clients so far (every
+// message to every participant counts once), with two kinds that are driven by time
+// rather than by joins: room updates (throttled) and pongs (the clients ping).
+type SignalCounts struct {
+	Sent, RoomUpdates, Pongs uint64
+}
+
+// SignalCounts returns the counts so far.
+func (s *Server) SignalCounts() SignalCounts {
+	return SignalCounts{Sent: s.signals.sent.Load(), RoomUpdates: s.signals.roomUpdates.Load(), Pongs: s.signals.pongs.Load()}
+}
 
 // AudienceCount is the number of hidden participants in a room now (0 for no room).
 func (s *Server) AudienceCount(roomName string) int {
@@ -76,15 +96,32 @@ func (s *Server) SetHidden(roomName, identity string, hidden bool) error {
 		return err
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if p.hidden == hidden {
+		r.mu.Unlock()
 		return nil
 	}
+	space := p.space
+	r.setHiddenLocked(p, hidden)
+	var sids []string
+	if hidden {
+		for sid := range p.tracks {
+			sids = append(sids, sid)
+		}
+	}
+	r.mu.Unlock()
+	for _, sid := range sids {
+		p.unpublish(sid, true) // off stage: what it published reaches nobody; the client is told
+	}
+	r.reconcileSpace(space) // its tracks now reach its space, or no longer do
+	return nil
+}
+
+func (r *room) setHiddenLocked(p *participant, hidden bool) {
 	if !hidden {
 		p.hidden = false
 		p.version = r.nextVersionLocked()
 		r.broadcastLocked(p, true)
-		return nil
+		return
 	}
 	p.version = r.nextVersionLocked()
 	gone := p.infoLocked()
@@ -102,7 +139,6 @@ func (s *Server) SetHidden(roomName, identity string, hidden bool) error {
 	p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
 		Participants: []*livekit.ParticipantInfo{p.infoLocked()},
 	}}})
-	return nil
 }
 
 // frame is a signal message marshalled once for many recipients.
@@ -126,9 +162,13 @@ func (r *room) sendEachLocked(to []*participant, msg *livekit.SignalResponse) {
 		r.log.Error("broadcast", "err", err)
 		return
 	}
+	n := 0
 	for _, a := range to {
-		a.signal().sendFrame(f)
+		if a.signal().sendFrame(f) {
+			n++
+		}
 	}
+	r.srv.signals.count(msg, n)
 }
 
 // reconcileSpace reconciles the subscribers of one space only: a track published or

@@ -59,20 +59,22 @@ func (c *conn) Send(msg *livekit.SignalResponse) {
 		c.log.Error("marshal signal response", "err", err)
 		return
 	}
-	c.sendFrame(b)
+	if c.sendFrame(b) && c.sent != nil {
+		c.sent.count(msg, 1)
+	}
 }
 
 // sendFrame queues an already marshalled message (shared by a broadcast: read-only).
-func (c *conn) sendFrame(b []byte) {
+// It reports whether the frame was queued.
+func (c *conn) sendFrame(b []byte) bool {
 	select {
 	case <-c.done:
 	case c.send <- b:
-		if c.sent != nil {
-			c.sent.sent.Add(1)
-		}
+		return true
 	default:
 		c.close(errSendQueueFull)
 	}
+	return false
 }
 
 // Read returns the next request. Binary frames are protobuf; text frames are protojson.

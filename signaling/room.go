@@ -273,8 +273,8 @@ func (r *room) desiredLocked(s *participant) map[string]*pubTrack {
 		return want
 	}
 	for _, q := range r.participants {
-		if q == s || q.space != s.space {
-			continue
+		if q == s || q.space != s.space || q.hidden {
+			continue // a hidden participant is nobody's to receive (a viewer off stage)
 		}
 		for sid, t := range q.tracks {
 			if on, ok := s.subOverride[sid]; ok && !on {

@@ -49,6 +49,8 @@ type serveConfig struct {
 
 	Metrics     bool   // serve Prometheus metrics
 	MetricsAddr string // separate listener for /metrics; "" = /metrics on the HTTP port
+
+	LectureMaxWebRTC int // lecture viewers over WebRTC; the next get HLS (issue 15)
 }
 
 // Dev credentials: fixed and printed so that a newcomer can mint tokens at once.
@@ -96,6 +98,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.NodeIP, "node-ip", envOr("YIZHAN_NODE_IP", ""), "IP address announced in ICE candidates (env YIZHAN_NODE_IP)")
 	fs.BoolVar(&c.Dev, "dev", false, "development mode: fixed printed key, demo data, a link to open")
 	fs.BoolVar(&c.LogJSON, "log-json", envBoolOr("YIZHAN_LOG_JSON", false), "log JSON lines (env YIZHAN_LOG_JSON)")
+	fs.IntVar(&c.LectureMaxWebRTC, "lecture-max-webrtc", envIntOr("YIZHAN_LECTURE_MAX_WEBRTC", 1000), "viewers of a lecture over WebRTC; the next watch the HLS stream (env YIZHAN_LECTURE_MAX_WEBRTC)")
 	c.LogLevel = slog.LevelInfo
 	if v, ok := os.LookupEnv("YIZHAN_LOG_LEVEL"); ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
