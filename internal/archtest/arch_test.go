@@ -13,7 +13,7 @@ import (
 // web and turn are leaves.
 var allowed = map[string][]string{
 	"yizhan/signaling":       {"yizhan/media"},
-	"yizhan/mediation":       {"yizhan/signaling", "yizhan/store", "yizhan/recording"},
+	"yizhan/mediation":       {"yizhan/signaling", "yizhan/store", "yizhan/recording", "yizhan/recording/hls"},
 	"yizhan/metrics":         {"yizhan/media", "yizhan/signaling"},
 	"yizhan/bench":           {"yizhan/internal/lktest", "yizhan/signaling"},
 	"yizhan/cmd/sfubench":    {"yizhan/bench"},
