@@ -18,6 +18,7 @@ import (
 	"yizhan/internal/lktest"
 	"yizhan/media"
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -49,6 +50,7 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
 	cfg := config(sig)
 	fx.svc = New(cfg, fx.st, sig, log)
+	wireRecorder(fx.svc, cfg)
 	sig.SetHooks(fx.svc)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
@@ -56,8 +58,8 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 	fx.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		sig.Close()
-		if cf, ok := cfg.Recorder.(*CaseFiles); ok {
-			cf.Close()
+		if r, ok := cfg.Recorder.(*recorder.Recorder); ok {
+			r.Close() // seals what is open
 		}
 		fx.svc.Close()
 		fx.srv.Close()
@@ -384,7 +386,7 @@ func TestReceptionQueue(t *testing.T) {
 	}
 }
 
-// TestRecordingCaseFile: with CaseFiles as the recorder, the joint space is recorded once
+// TestRecordingCaseFile: with the case-file recorder (recording/recorder), the joint space is recorded once
 // everyone in it consented, not while someone declined, not in an unrecorded caucus, not
 // while a host stopped it; ending the session seals a case file that verifies, whose
 // files download (ranges work) and export, every read in the custody log.
@@ -395,7 +397,8 @@ func TestRecordingCaseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := newLiveServerWith(t, func(sig *signaling.Server) Config {
-		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: dataDir, Key: key, Rooms: sig, Logger: testLogger(t)})}
+		cfg, _ := withRecorder(t, dataDir, key, sig)
+		return cfg
 	})
 	var c caseJSON
 	ls.call("mediator", "POST", "/api/cases", `{"title":"录像","category":"contracts","risk":"blue","mediator":"med",
@@ -436,12 +439,16 @@ func TestRecordingCaseFile(t *testing.T) {
 	// a host stops recording with a reason, then resumes
 	var rj recordingJSON
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"当事人要求休息"}`, 200, &rj)
-	if !strings.Contains(rj.Stopped, "当事人要求休息") {
+	if !strings.Contains(rj.Stopped, "当事人要求休息") || rj.Active {
 		t.Errorf("stop answer %+v", rj)
 	}
 	waitFor(t, "stopped by the host", func() bool { return !recStatus().Active })
 	waitFor(t, "the room says so", func() bool { return strings.Contains(app.Metadata(), `"recording":false`) })
-	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, nil)
+	rj = recordingJSON{}
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, &rj)
+	if !rj.Active || rj.Stopped != "" {
+		t.Errorf("start answer %+v", rj)
+	}
 	waitFor(t, "resumed", func() bool { return recStatus().Active })
 	waitFor(t, "the room says recording", func() bool { return strings.Contains(app.Metadata(), `"recording":true`) })
 	time.Sleep(time.Second)
@@ -504,7 +511,7 @@ func TestRecordingCaseFile(t *testing.T) {
 	if st != 200 || err != nil || len(zr.File) < len(webm)+2 {
 		t.Fatalf("export: %d %v", st, err)
 	}
-	custody, err := recording.ReadEvents(filepath.Join(dataDir, "cases", CaseFolder(c.ID, c.Number), "custody.jsonl"))
+	custody, err := recording.ReadEvents(filepath.Join(dataDir, "cases", recording.CaseFolder(c.ID, c.Number), "custody.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -331,7 +332,7 @@ func (t *TrackWriter) startLocked(ts uint32, arrival int64, width, height int) e
 		t.frameDur = 33
 	}
 	start := time.Unix(0, arrival).UTC()
-	j, err := os.OpenFile(t.path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	j, err := os.OpenFile(t.path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
@@ -359,7 +360,7 @@ func (t *TrackWriter) failLocked(err error) {
 	t.failed = err
 	t.log.Error("recording track failed", "file", t.rel, "err", err)
 	// the case file names its own files relatively, never the server's folders
-	t.journalLocked(journalEntry{K: "failed", Error: strings.ReplaceAll(err.Error(), t.path, t.rel)})
+	t.journalLocked(journalEntry{K: "failed", Error: HidePaths(err, strings.TrimSuffix(t.path, filepath.FromSlash(t.rel)))})
 }
 
 func (t *TrackWriter) journalLocked(e journalEntry) {
