@@ -68,7 +68,7 @@ func (l *lectures) view(r *http.Request, lec store.Lecture, moderator bool) lect
 		State: lec.State, ScheduledAt: jsonTime(lec.ScheduledAt), StartedAt: jsonTime(lec.StartedAt), EndedAt: jsonTime(lec.EndedAt),
 		Speakers: lec.Speakers, CreatedBy: lec.CreatedBy, Peak: lec.Peak, HLS: l.hlsURL(lec), Moderator: moderator}
 	if lec.Archive != "" {
-		v.Archive = "/live/" + strconv.FormatInt(lec.ID, 10) + "/archive/index.m3u8"
+		v.Archive = "/live/" + strconv.FormatInt(lec.ID, 10) + "/archive.m3u8"
 	}
 	if ll := l.peek(lec.Room); ll != nil {
 		v.Viewers = int(ll.viewers.Load())

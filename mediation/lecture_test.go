@@ -3,11 +3,19 @@ package mediation
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"yizhan/internal/lktest"
+	"yizhan/signaling"
 )
 
 type lectureJoin struct {
@@ -258,5 +266,88 @@ func TestLectureSignalPerJoin(t *testing.T) {
 	}
 	if perJoin[10] != perJoin[40] {
 		t.Errorf("signal messages per join: %.1f with 10 viewers, %.1f with 40", perJoin[10], perJoin[40])
+	}
+}
+
+// TestLectureHLS: a speaker publishes real VP8/Opus; the lecture's program appears as
+// HLS at /live/{id}/index.m3u8; viewers past --lecture-max-webrtc get the HLS stream
+// instead of a token; a viewer brought on stage is mixed into the program (one stream,
+// after a discontinuity); the end leaves an archive that plays to its end.
+func TestLectureHLS(t *testing.T) {
+	var prog *LectureProgram
+	liveDir := filepath.Join(t.TempDir(), "live")
+	ls := newLiveServerWith(t, func(sig *signaling.Server) Config {
+		prog = NewLectureProgram(LectureProgramConfig{Dir: liveDir, Rooms: sig, Logger: testLogger(t)})
+		return Config{Lectures: LectureConfig{MaxWebRTC: 2, Program: prog}}
+	})
+	t.Cleanup(prog.Close)
+	edge := httptest.NewServer(prog.Handler())
+	t.Cleanup(edge.Close)
+	clip := lktest.MustClip(t)
+
+	lec := ls.newLecture()
+	var j lectureJoin
+	ls.call("mediator", "POST", fmt.Sprintf("/api/lectures/%d/join", lec.ID), "", 200, &j)
+	spk := ls.connect(joinJSON{URL: j.URL, Token: j.Token, Identity: j.Identity})
+	spk.MustPublishClip(t, clip)
+
+	playlist := func(name string) string {
+		resp, err := http.Get(edge.URL + fmt.Sprintf("/live/%d/%s", lec.ID, name))
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return ""
+		}
+		return string(b)
+	}
+	waitFor(t, "the live playlist lists segments", func() bool { return strings.Count(playlist("index.m3u8"), ".ts\n") >= 2 })
+
+	vs, _ := ls.viewers(lec, 2)
+	_ = vs
+	var full lectureJoin
+	ls.call("anonymous", "POST", fmt.Sprintf("/api/public/lectures/%d/join", lec.ID), `{"name":"第三位"}`, 200, &full)
+	if full.Token != "" || full.HLS != fmt.Sprintf("/live/%d/index.m3u8", lec.ID) {
+		t.Fatalf("past the WebRTC seats: %+v, want only the HLS stream", full)
+	}
+
+	// A viewer on stage speaks: the program mixes both microphones, in the same stream.
+	var more lectureJoin
+	ls.call("mediator", "POST", fmt.Sprintf("/api/lectures/%d/join", lec.ID), `{"screen":true,"people":30}`, 200, &more)
+	if more.Token == "" {
+		t.Fatalf("a centre's screen joins even when the seats are taken: %+v", more)
+	}
+	V := vs[0].Identity
+	ls.call("mediator", "POST", fmt.Sprintf("/api/lectures/%d/stage", lec.ID), fmt.Sprintf(`{"identity":%q,"on":true}`, V), 200, nil)
+	waitFor(t, "the viewer on stage may publish", func() bool { return vs[0].Room.LocalParticipant.Permissions().GetCanPublish() })
+	vs[0].MustPublishClip(t, clip)
+	waitFor(t, "the program goes on with both voices after a discontinuity", func() bool {
+		a := playlist("archive.m3u8")
+		i := strings.Index(a, "#EXT-X-DISCONTINUITY")
+		return i > 0 && strings.Count(a[i:], ".ts\n") >= 2
+	})
+	arch := playlist("archive.m3u8")
+	segs := strings.Split(strings.TrimSpace(arch), "\n")
+	last := filepath.Join(liveDir, strconv.FormatInt(lec.ID, 10), segs[len(segs)-1])
+	if out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", last).Output(); err != nil ||
+		!strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("%s: %q %v", last, out, err)
+	}
+
+	var ended lectureJSON
+	ls.call("mediator", "POST", fmt.Sprintf("/api/lectures/%d/end", lec.ID), "", 200, &ended)
+	if ended.Archive != fmt.Sprintf("/live/%d/archive.m3u8", lec.ID) || ended.HLS != "" {
+		t.Fatalf("ended lecture: archive %q hls %q", ended.Archive, ended.HLS)
+	}
+	arch = playlist("archive.m3u8")
+	if !strings.HasSuffix(arch, "#EXT-X-ENDLIST\n") || !strings.Contains(arch, "#EXT-X-PLAYLIST-TYPE:VOD") {
+		t.Fatalf("archive after the end:\n%s", arch)
+	}
+	// The archive plays from start to end.
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", filepath.Join(liveDir, strconv.FormatInt(lec.ID, 10), "program.m3u8"), "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		t.Errorf("decoding the archive: %v\n%s", err, out)
 	}
 }
