@@ -373,15 +373,25 @@ func (l *lectures) viewerJoin(w http.ResponseWriter, r *http.Request, lec store.
 		return errf(http.StatusConflict, "conflict", "this lecture has ended")
 	}
 	if ll.seats(now) >= l.cfg.MaxWebRTC && kind == "viewer" {
-		if hls := l.hlsURL(lec); hls != "" {
-			writeJSON(w, http.StatusOK, map[string]string{"hls": hls})
-			return nil
+		hls := l.hlsURL(lec)
+		if hls == "" {
+			return errf(http.StatusServiceUnavailable, "full", "the lecture is full; try again later")
 		}
-		return errf(http.StatusServiceUnavailable, "full", "the lecture is full; try again later")
+		// The HLS viewer may still ask questions: ask_token proves its identity (it is
+		// not a LiveKit token). It counts as attending now: a cache serves it.
+		ask := randomToken(24)
+		v := store.Viewer{LectureID: lec.ID, Identity: identity, Name: orDefault(name, "观众"), Centre: centre, Kind: kind, People: people,
+			TokenHash: tokenHash(ask), IssuedAt: now}
+		if err := l.st.AddViewer(r.Context(), v); err != nil {
+			return err
+		}
+		if err := l.st.ViewerJoined(r.Context(), lec.ID, identity, now); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"hls": hls, "identity": identity, "ask_token": ask})
+		return nil
 	}
-	if name == "" {
-		name = "观众"
-	}
+	name = orDefault(name, "观众")
 	tok, err := l.rc.MintToken(signaling.TokenSpec{Room: lec.Room, Identity: identity, Name: name,
 		Attributes: viewerAttrs(kind, centre, people), TTL: l.svc.cfg.TokenTTL,
 		CanSubscribe: true, Hidden: true})
@@ -546,6 +556,13 @@ func (l *lectures) stage(w http.ResponseWriter, r *http.Request, a *actor) error
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"identity": req.Identity, "on": on})
 	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func stageErr(err error) error {

@@ -23,6 +23,7 @@ type lectureJoin struct {
 	Token    string `json:"token"`
 	Identity string `json:"identity"`
 	HLS      string `json:"hls"`
+	AskToken string `json:"ask_token"`
 }
 
 // newLecture creates and starts a lecture of centre east with the mediator speaking.
@@ -309,9 +310,11 @@ func TestLectureHLS(t *testing.T) {
 	_ = vs
 	var full lectureJoin
 	ls.call("anonymous", "POST", fmt.Sprintf("/api/public/lectures/%d/join", lec.ID), `{"name":"第三位"}`, 200, &full)
-	if full.Token != "" || full.HLS != fmt.Sprintf("/live/%d/index.m3u8", lec.ID) {
-		t.Fatalf("past the WebRTC seats: %+v, want only the HLS stream", full)
+	if full.Token != "" || full.HLS != fmt.Sprintf("/live/%d/index.m3u8", lec.ID) || full.AskToken == "" {
+		t.Fatalf("past the WebRTC seats: %+v, want the HLS stream and a question token", full)
 	}
+	ls.call("anonymous", "POST", fmt.Sprintf("/api/public/lectures/%d/questions", lec.ID),
+		fmt.Sprintf(`{"identity":%q,"token":%q,"text":"HLS 观众也能提问吗？"}`, full.Identity, full.AskToken), 201, nil)
 
 	// A viewer on stage speaks: the program mixes both microphones, in the same stream.
 	var more lectureJoin
