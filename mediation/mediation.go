@@ -76,10 +76,11 @@ type Service struct {
 	mux *http.ServeMux
 
 	events    *broker
-	loginUser *limiter // failed logins per username
-	loginAddr *limiter // failed logins per client address
-	joinAddr  *limiter // failed invitation look-ups per client address
-	hashDummy string   // compared against for unknown usernames (constant work)
+	loop      *caseLoop // the case loop (issue 11); its timer ends in Close
+	loginUser *limiter  // failed logins per username
+	loginAddr *limiter  // failed logins per client address
+	joinAddr  *limiter  // failed invitation look-ups per client address
+	hashDummy string    // compared against for unknown usernames (constant work)
 
 	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
@@ -146,6 +147,7 @@ func (s *Service) Handler() http.Handler { return s.mux }
 // Close ends the event streams. (The recorder is closed by its owner, after.)
 func (s *Service) Close() {
 	s.events.close()
+	s.loop.close()
 	s.lectures.close()
 }
 
