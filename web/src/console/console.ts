@@ -36,12 +36,15 @@ const routes: Route[] = [
   { re: /^\/console\/sessions\/(\d+)\/file$/, nav: 'cases', load: async () => (await import('./casefile')).caseFilePage },
   { re: /^\/console\/dashboard$/, nav: 'dashboard', load: async () => (await import('./dashboard')).dashboardPage },
   { re: /^\/console\/directory$/, nav: 'directory', load: async () => (await import('./dashboard')).directoryPage },
+  { re: /^\/console\/lectures\/?$/, nav: 'lectures', load: async () => (await import('./lectures')).lecturesPage },
+  { re: /^\/console\/lectures\/(\d+)$/, nav: 'lectures', load: async () => (await import('./lectures')).lecturePage },
 ];
 
 const NAV: [string, string, IconName, Key][] = [
   ['today', '/console', 'calendar', 'nav_today'],
   ['cases', '/console/cases', 'folder', 'nav_cases'],
   ['new', '/console/cases/new', 'plus', 'nav_new_case'],
+  ['lectures', '/console/lectures', 'play', 'nav_lectures'],
   ['dashboard', '/console/dashboard', 'chart', 'nav_dashboard'],
   ['directory', '/console/directory', 'users', 'nav_directory'],
 ];
@@ -116,7 +119,7 @@ function shell(root: HTMLElement, me: Staff): void {
   let es: EventSource | null = null;
   const connect = () => {
     es = new EventSource('/api/events');
-    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording']) {
+    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording', 'lecture_question']) {
       es.addEventListener(ev, (m) => {
         let data: Record<string, unknown> = {};
         try {
