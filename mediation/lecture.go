@@ -44,6 +44,7 @@ type Program interface {
 type lectureRooms interface {
 	SetHidden(room, identity string, hidden bool) error
 	AudienceCount(room string) int
+	SetMaxLayer(room, identity string, layer int) error
 }
 
 const (

@@ -248,6 +248,10 @@ func (l *lectures) end(w http.ResponseWriter, r *http.Request, a *actor) error {
 		return err
 	}
 	l.retire(lec.Room)
+	// The metadata says "ended" before the room closes: a viewer's page then shows the
+	// end instead of falling back to the stream.
+	lec.State = "ended"
+	l.setMeta(lec.Room, lec, 0, nil)
 	if err := l.rc.CloseRoom(lec.Room); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 		l.log.Warn("close lecture room", "room", lec.Room, "err", err)
 	}

@@ -119,6 +119,12 @@ func (ll *liveLecture) handle(ev signaling.Event) {
 			}
 		}
 		ll.sids[ev.Identity] = ev.SID
+		// A centre's screen fills a hall's wall: the best layer, not a phone's.
+		if p.Attributes["kind"] == "screen" && ll.l.ctl != nil {
+			if err := ll.l.ctl.SetMaxLayer(ll.room, ev.Identity, 2); err != nil {
+				ll.l.log.Warn("lecture screen layer", "lecture", ll.id, "err", err)
+			}
+		}
 		if err := st.ViewerJoined(ctx, ll.id, ev.Identity, ev.Time.UTC()); err != nil {
 			ll.l.log.Warn("lecture viewer joined", "lecture", ll.id, "err", err)
 		}

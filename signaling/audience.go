@@ -141,6 +141,40 @@ func (r *room) setHiddenLocked(p *participant, hidden bool) {
 	}}})
 }
 
+// Until subscribers choose their layer by their link and screen (adaptive stream), a
+// hidden viewer (a phone, mostly) gets the lowest simulcast layer; the policy layer
+// raises it for a big screen with SetMaxLayer.
+const viewerMaxLayer = 0
+
+// defaultMaxLayer is the layer cap a new participant starts with (p.hidden is read
+// before join, by the handler goroutine that owns it then).
+func defaultMaxLayer(p *participant) int {
+	if p.hidden {
+		return viewerMaxLayer
+	}
+	return 2
+}
+
+// SetMaxLayer caps the simulcast layer a participant receives (0 lowest, 2 highest), on
+// what it receives now and on what it subscribes to later.
+func (s *Server) SetMaxLayer(roomName, identity string, layer int) error {
+	_, p, err := s.find(roomName, identity)
+	if err != nil {
+		return err
+	}
+	p.subs.setMaxLayer(layer)
+	return nil
+}
+
+func (s *subscriber) setMaxLayer(layer int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxLayer = max(0, min(layer, 2))
+	for _, e := range s.down {
+		e.dt.SetMaxLayer(s.maxLayer)
+	}
+}
+
 // frame is a signal message marshalled once for many recipients.
 type frame []byte
 

@@ -25,6 +25,7 @@ type subscriber struct {
 	renegotiate bool // something changed while inFlight
 	iceRestart  bool // the next offer restarts ICE (after a resume)
 	closed      bool
+	maxLayer    int // simulcast layer cap of new down tracks (audience.go)
 }
 
 type downEntry struct {
@@ -34,7 +35,7 @@ type downEntry struct {
 }
 
 func newSubscriber(p *participant, pc *webrtc.PeerConnection) *subscriber {
-	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{}}
+	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{}, maxLayer: defaultMaxLayer(p)}
 }
 
 // apply makes the down tracks match want, then offers if anything changed.
@@ -61,6 +62,7 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 			continue
 		}
 		dt := t.up.NewDownTrack(sid, t.streamID)
+		dt.SetMaxLayer(s.maxLayer)
 		sender, err := s.pc.AddTrack(dt)
 		if err != nil {
 			s.p.log.Warn("add down track", "track", sid, "err", err)

@@ -42,11 +42,14 @@ func (a *app) mountParts() error {
 	pub := key.Public()
 	// Lectures: the program (HLS and archive) under --data/live, served at /live/ for an
 	// HTTP cache or CDN in front.
-	program := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: filepath.Join(a.cfg.Data, "live"), Rooms: a.sig,
-		Logger: a.log.With("part", "lectures")})
-	a.drain = append(a.drain, program.Close)
-	a.mux.Handle("/live/", program.Handler())
-	lectures := mediation.LectureConfig{MaxWebRTC: a.cfg.LectureMaxWebRTC, Program: program}
+	lectures := mediation.LectureConfig{MaxWebRTC: a.cfg.LectureMaxWebRTC}
+	if a.cfg.LectureHLS {
+		program := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: filepath.Join(a.cfg.Data, "live"), Rooms: a.sig,
+			Logger: a.log.With("part", "lectures")})
+		a.drain = append(a.drain, program.Close)
+		a.mux.Handle("/live/", program.Handler())
+		lectures.Program = program
+	}
 	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Lectures: lectures}, st, a.sig, a.log)
 	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
 	rec.OnState(svc.RecordingChanged)

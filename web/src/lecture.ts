@@ -2,7 +2,7 @@
 // (subscribe only, hidden from everyone) or, when the lecture's WebRTC seats are taken or
 // WebRTC fails, the HLS stream (hls.js, or the browser's own player on iOS). Viewers may
 // ask a question or raise a hand; one brought on stage may turn on microphone and camera.
-import { Room, RoomEvent, Track, type RemoteTrack, type RemoteTrackPublication, type Participant } from 'livekit-client';
+import { DisconnectReason, Room, RoomEvent, Track, type RemoteTrack, type RemoteTrackPublication, type Participant } from 'livekit-client';
 import { ApiError, get, post } from './api';
 import { h, T, setT, mount, toast } from './dom';
 import { t } from './i18n';
@@ -158,10 +158,10 @@ class WebRTCViewer {
     r.on(RoomEvent.ParticipantPermissionsChanged, (_prev: unknown, p: Participant) => {
       if (p === r.localParticipant) void this.stage();
     });
-    r.on(RoomEvent.Disconnected, () => {
+    r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
       if (this.closed) return;
       const m = this.lectureMeta();
-      if (m?.state === 'ended') this.onEnded();
+      if (m?.state === 'ended' || reason === DisconnectReason.ROOM_DELETED || reason === DisconnectReason.ROOM_CLOSED) this.onEnded();
       else this.onFailed();
     });
   }
