@@ -61,6 +61,8 @@ type Config struct {
 	// CaseKey is the public half of the key that seals the case files: served at
 	// /api/signing-key and trusted by the verify endpoints; nil = none.
 	CaseKey *recording.PublicKey
+	// Documents: drafting, signing, sealing and confirmation (issue 10, documents.go).
+	Documents DocumentsConfig
 	// Lectures configures the lecture part (issue 15).
 	Lectures LectureConfig
 	// Now is the clock (tests); nil = time.Now.
@@ -77,6 +79,7 @@ type Service struct {
 
 	events    *broker
 	loop      *caseLoop // the case loop (issue 11); its timer ends in Close
+	intake    *intake   // the citizen's way in (issue 11)
 	loginUser *limiter  // failed logins per username
 	loginAddr *limiter  // failed logins per client address
 	joinAddr  *limiter  // failed invitation look-ups per client address

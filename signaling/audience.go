@@ -170,8 +170,10 @@ func (s *subscriber) setMaxLayer(layer int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.maxLayer = max(0, min(layer, 2))
-	for _, e := range s.down {
-		e.dt.SetMaxLayer(s.maxLayer)
+	for sid, e := range s.down {
+		if _, wish := s.settings[sid]; !wish { // the client's own wish (adaptive stream) wins
+			e.dt.SetMaxLayer(s.maxLayer)
+		}
 	}
 }
 

@@ -23,7 +23,8 @@ const (
 	EventTrackUnpublished = "track_unpublished"
 	EventMuted            = "muted"
 	EventUnmuted          = "unmuted"
-	EventActive           = "active" // the participant's media connection is up
+	EventActive           = "active"  // the participant's media connection is up
+	EventQuality          = "quality" // connection quality changed: Event.Quality now, Event.Reason before ("" at first)
 )
 
 // Event is one thing that happened in a room.
@@ -34,7 +35,8 @@ type Event struct {
 	SID         string
 	TrackSID    string
 	Reason      string
-	Count       int // EventAudience: hidden participants in the room now
+	Quality     string // EventQuality: excellent, good, poor or lost
+	Count       int    // EventAudience: hidden participants in the room now
 	Time        time.Time
 	Participant Participant // snapshot at the time of the event
 }
@@ -52,6 +54,7 @@ type Participant struct {
 	State      string // joining, joined, active, disconnected
 	Permission Permission
 	Hidden     bool
+	Link       LinkInfo // connection quality and link figures (quality.go)
 }
 
 // Track is a snapshot of one published track.

@@ -25,7 +25,10 @@ type subscriber struct {
 	renegotiate bool // something changed while inFlight
 	iceRestart  bool // the next offer restarts ICE (after a resume)
 	closed      bool
-	maxLayer    int // simulcast layer cap of new down tracks (audience.go)
+	settings    map[string]downSettings // adaptive stream wishes by track SID (tracksettings.go)
+	maxLayer    int                     // layer cap of new down tracks without a wish (audience.go)
+
+	link *media.Downlink // bandwidth estimate and layer caps; ticked by the room loop (linkloop.go)
 }
 
 type downEntry struct {
@@ -35,7 +38,8 @@ type downEntry struct {
 }
 
 func newSubscriber(p *participant, pc *webrtc.PeerConnection) *subscriber {
-	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{}, maxLayer: defaultMaxLayer(p)}
+	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{},
+		settings: map[string]downSettings{}, link: media.NewDownlink(), maxLayer: defaultMaxLayer(p)}
 }
 
 // apply makes the down tracks match want, then offers if anything changed.
@@ -54,6 +58,7 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 			s.p.log.Debug("remove down track", "track", sid, "err", err)
 		}
 		e.dt.Close()
+		s.link.Remove(e.dt)
 		delete(s.down, sid)
 		changed = true
 	}
@@ -63,10 +68,15 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 		}
 		dt := t.up.NewDownTrack(sid, t.streamID)
 		dt.SetMaxLayer(s.maxLayer)
+		if w, ok := s.settings[sid]; ok {
+			applySettings(dt, w)
+		}
+		s.link.Add(dt)
 		sender, err := s.pc.AddTrack(dt)
 		if err != nil {
 			s.p.log.Warn("add down track", "track", sid, "err", err)
 			dt.Close()
+			s.link.Remove(dt)
 			continue
 		}
 		dt.Attach(sender)
@@ -182,6 +192,7 @@ func (s *subscriber) close() {
 	s.mu.Unlock()
 	for _, e := range down {
 		e.dt.Close()
+		s.link.Remove(e.dt)
 	}
 }
 

@@ -50,7 +50,8 @@ func (a *app) mountParts() error {
 		a.mux.Handle("/live/", program.Handler())
 		lectures.Program = program
 	}
-	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Lectures: lectures}, st, a.sig, a.log)
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Documents: a.cfg.documentsConfig(key, a.log),
+		Lectures: lectures}, st, a.sig, a.log)
 	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
 	rec.OnState(svc.RecordingChanged)
 	a.sig.SetHooks(svc)

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-AIOPHSYK.js";import"./c-DPQ6SVXG.js";import"./c-SS7CWCWL.js";import"./c-U3GEH6YA.js";import"./c-JSOI5OIE.js";import"./c-YW27SF7G.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
