@@ -135,7 +135,8 @@ class WebRTCViewer {
     private stageBox: HTMLElement,
     private onCount: (n: number) => void,
   ) {
-    this.room = new Room({ adaptiveStream: false, dynacast: false });
+    // adaptive stream: the server sends the layer that fits this phone's picture
+    this.room = new Room({ adaptiveStream: true, dynacast: false });
     mount(screen, h('div', { class: 'lecture-main' }, this.main, this.sound), this.strip, this.audio);
     this.sound.addEventListener('click', () => void this.room.startAudio().then(() => this.refreshSound()));
     const r = this.room;
