@@ -67,8 +67,8 @@ func (l *lectures) view(r *http.Request, lec store.Lecture, moderator bool) lect
 	v := lectureJSON{ID: lec.ID, Room: lec.Room, PublicURL: l.publicURL(r, lec.ID), Title: lec.Title, Centre: lec.Centre,
 		State: lec.State, ScheduledAt: jsonTime(lec.ScheduledAt), StartedAt: jsonTime(lec.StartedAt), EndedAt: jsonTime(lec.EndedAt),
 		Speakers: lec.Speakers, CreatedBy: lec.CreatedBy, Peak: lec.Peak, HLS: l.hlsURL(lec), Moderator: moderator}
-	if lec.Archive != "" {
-		v.Archive = "/live/" + strconv.FormatInt(lec.ID, 10) + "/archive.m3u8"
+	if lec.Archive != "" && l.cfg.Program != nil {
+		v.Archive = strings.TrimSuffix(l.cfg.Program.PlaylistURL(lec.ID), "index.m3u8") + "archive.m3u8"
 	}
 	if ll := l.peek(lec.Room); ll != nil {
 		v.Viewers = int(ll.viewers.Load())

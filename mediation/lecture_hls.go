@@ -35,7 +35,10 @@ type LectureProgramConfig struct {
 	Dir    string // one directory per lecture under it (the data dir's live/)
 	Rooms  ProgramRooms
 	FFmpeg string // default "ffmpeg"
-	Logger *slog.Logger
+	// PublicBase is where viewers fetch /live/ from: an HTTP cache or CDN in front of
+	// this server ("https://live.example.cn"); "" = this server.
+	PublicBase string
+	Logger     *slog.Logger
 }
 
 // LectureProgram implements Program with ffmpeg.
@@ -68,7 +71,7 @@ func (lp *LectureProgram) dir(id int64) string {
 
 // PlaylistURL is the live playlist of a lecture (served by Handler at /live/).
 func (lp *LectureProgram) PlaylistURL(id int64) string {
-	return fmt.Sprintf("/live/%d/index.m3u8", id)
+	return fmt.Sprintf("%s/live/%d/index.m3u8", strings.TrimSuffix(lp.cfg.PublicBase, "/"), id)
 }
 
 // Handler serves /live/{lecture}/... (mount it at /live/).

@@ -45,7 +45,7 @@ func (a *app) mountParts() error {
 	lectures := mediation.LectureConfig{MaxWebRTC: a.cfg.LectureMaxWebRTC}
 	if a.cfg.LectureHLS {
 		program := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: filepath.Join(a.cfg.Data, "live"), Rooms: a.sig,
-			Logger: a.log.With("part", "lectures")})
+			PublicBase: a.cfg.LectureHLSBase, Logger: a.log.With("part", "lectures")})
 		a.drain = append(a.drain, program.Close)
 		a.mux.Handle("/live/", program.Handler())
 		lectures.Program = program
