@@ -108,7 +108,8 @@ func (r *run) connectLecture(ctx context.Context) error {
 		stormS:             storm.Seconds(),
 	}
 	r.log.Info("join storm", "viewers", n, "took", storm.Round(time.Millisecond),
-		"signal_per_join", round(r.signal.perJoin, 2), "room_updates", after["room_update"]-before["room_update"], "pongs", after["pong"]-before["pong"])
+		"signal_per_join", round(r.signal.perJoin, 2), "room_updates", after["room_update"]-before["room_update"], "pongs", after["pong"]-before["pong"],
+		"link_reports", after["link"]-before["link"])
 	return nil
 }
 

@@ -230,8 +230,9 @@ func TestLectureSpeakerAndFiftyViewers(t *testing.T) {
 
 // TestLectureSignalPerJoin: the signal messages a viewer's join causes (to itself and to
 // everyone else) are the same in a room of 10 viewers as in one of 40. Counted, not
-// timed. Room updates (the audience count, at most one a second) and pongs (the clients
-// ping) are driven by the clock, not by joins, and are reported apart.
+// timed. Room updates (the audience count, at most one a second), pongs (the clients
+// ping) and link reports (a publisher's connection quality changing, told to those who
+// see it) are driven by the clock, not by joins, and are reported apart.
 func TestLectureSignalPerJoin(t *testing.T) {
 	const joins = 5
 	perJoin := map[int]float64{}
@@ -261,9 +262,10 @@ func TestLectureSignalPerJoin(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond)
 		after := ls.sig.SignalCounts()
 		d := func(a, b uint64) float64 { return float64(a - b) }
-		perJoin[n] = (d(after.Sent, before.Sent) - d(after.RoomUpdates, before.RoomUpdates) - d(after.Pongs, before.Pongs)) / joins
-		t.Logf("N=%d: %.1f signal messages per join (room updates %v to %d participants over %v, pongs %v)",
-			n, perJoin[n], after.RoomUpdates-before.RoomUpdates, n+joins+1, time.Since(start).Round(100*time.Millisecond), after.Pongs-before.Pongs)
+		perJoin[n] = (d(after.Sent, before.Sent) - d(after.RoomUpdates, before.RoomUpdates) - d(after.Pongs, before.Pongs) - d(after.Links, before.Links)) / joins
+		t.Logf("N=%d: %.1f signal messages per join (room updates %v to %d participants over %v, pongs %v, link reports %v)",
+			n, perJoin[n], after.RoomUpdates-before.RoomUpdates, n+joins+1, time.Since(start).Round(100*time.Millisecond),
+			after.Pongs-before.Pongs, after.Links-before.Links)
 	}
 	if perJoin[10] != perJoin[40] {
 		t.Errorf("signal messages per join: %.1f with 10 viewers, %.1f with 40", perJoin[10], perJoin[40])

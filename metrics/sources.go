@@ -9,7 +9,7 @@ var (
 	descRooms        = desc("rooms", "Rooms open now.")
 	descParticipants = desc("participants", "Participants connected now, in every room.")
 	descTracks       = desc("tracks", "Tracks published now, in every room.")
-	descSignalSent   = desc("signal_messages_sent_total", "Signal messages queued to clients, by kind: room_update (throttled audience counts, metadata), pong, other.", "kind")
+	descSignalSent   = desc("signal_messages_sent_total", "Signal messages queued to clients, by kind: room_update (throttled audience counts, metadata), pong, link (quality, stream state, dynacast), other.", "kind")
 
 	descPacketsIn   = desc("media_packets_received_total", "RTP packets read from publishers.")
 	descBytesIn     = desc("media_bytes_received_total", "RTP bytes read from publishers.")
@@ -69,7 +69,8 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		sig := s.Signal
 		counter(descSignalSent, sig.RoomUpdates, "room_update")
 		counter(descSignalSent, sig.Pongs, "pong")
-		counter(descSignalSent, sig.Sent-sig.RoomUpdates-sig.Pongs, "other")
+		counter(descSignalSent, sig.Links, "link")
+		counter(descSignalSent, sig.Sent-sig.RoomUpdates-sig.Pongs-sig.Links, "other")
 	}
 	if med != nil {
 		s := med()

@@ -28,6 +28,7 @@ type signalCounter struct {
 	sent        atomic.Uint64
 	roomUpdates atomic.Uint64 // of which room updates (metadata, with the audience count)
 	pongs       atomic.Uint64 // of which answers to the clients' pings
+	links       atomic.Uint64 // of which link reports: connection quality, stream states, dynacast
 }
 
 func (c *signalCounter) count(msg *livekit.SignalResponse, n int) {
@@ -37,19 +38,23 @@ func (c *signalCounter) count(msg *livekit.SignalResponse, n int) {
 		c.roomUpdates.Add(uint64(n))
 	case *livekit.SignalResponse_Pong, *livekit.SignalResponse_PongResp:
 		c.pongs.Add(uint64(n))
+	case *livekit.SignalResponse_ConnectionQuality, *livekit.SignalResponse_StreamStateUpdate, *livekit.SignalResponse_SubscribedQualityUpdate:
+		c.links.Add(uint64(n))
 	}
 }
 
 // SignalCounts is how many signal messages the server queued to clients so far (every
-// message to every participant counts once), with two kinds that are driven by time
-// rather than by joins: room updates (throttled) and pongs (the clients ping).
+// message to every participant counts once), with the kinds that are driven by time
+// rather than by joins: room updates (throttled), pongs (the clients ping) and link
+// reports (connection quality changes, stream states, dynacast; every link tick).
 type SignalCounts struct {
-	Sent, RoomUpdates, Pongs uint64
+	Sent, RoomUpdates, Pongs, Links uint64
 }
 
 // SignalCounts returns the counts so far.
 func (s *Server) SignalCounts() SignalCounts {
-	return SignalCounts{Sent: s.signals.sent.Load(), RoomUpdates: s.signals.roomUpdates.Load(), Pongs: s.signals.pongs.Load()}
+	return SignalCounts{Sent: s.signals.sent.Load(), RoomUpdates: s.signals.roomUpdates.Load(), Pongs: s.signals.pongs.Load(),
+		Links: s.signals.links.Load()}
 }
 
 // AudienceCount is the number of hidden participants in a room now (0 for no room).
