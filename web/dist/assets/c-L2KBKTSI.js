@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-7C6VTKIG.js";import"./c-B7LGBGCQ.js";import"./c-SS7CWCWL.js";import"./c-P2ZCQ64S.js";import"./c-R44PCZZK.js";import"./c-33EP4K7T.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
