@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-GWHLKE2M.js";import"./c-QQ5ZUUAD.js";import"./c-SS7CWCWL.js";import"./c-7BM47O7T.js";import"./c-R44PCZZK.js";import"./c-J6GBBD7S.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
