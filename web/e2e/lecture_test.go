@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +36,20 @@ func lectureServer(t *testing.T, maxWebRTC int) (*httptest.Server, mediation.Dem
 		t.Fatalf("media engine: %v", err)
 	}
 	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log}, eng)
-	prog := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: filepath.Join(t.TempDir(), "live"), Rooms: sig, Logger: log})
+	liveDir := filepath.Join(t.TempDir(), "live")
+	prog := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: liveDir, Rooms: sig, Logger: log})
+	t.Cleanup(func() {
+		if t.Failed() { // what ffmpeg said, and what it made
+			logs, _ := filepath.Glob(filepath.Join(liveDir, "*", "*"))
+			for _, f := range logs {
+				if b, err := os.ReadFile(f); err == nil && (strings.HasSuffix(f, ".log") || strings.HasSuffix(f, ".m3u8") || strings.HasSuffix(f, ".sdp")) {
+					t.Logf("%s:\n%s", f, b)
+				} else {
+					t.Logf("%s", f)
+				}
+			}
+		}
+	})
 	svc := mediation.New(mediation.Config{Lectures: mediation.LectureConfig{MaxWebRTC: maxWebRTC, Program: prog}}, st, sig, log)
 	sig.SetHooks(svc)
 	mux := http.NewServeMux()
@@ -151,6 +165,8 @@ func TestLecturePages(t *testing.T) {
 	}
 	mod.click(`[data-action=end]`)
 	phone.waitJS("the phone sees the end", `document.body.textContent.includes('已结束') || document.body.textContent.includes('ended')`, 30*time.Second)
+	// The room closes first; the archive is kept once ffmpeg has finished (about 2 s).
+	mod.waitJS("the console offers the replay", `!!document.querySelector('a[href^="/l/"]')`, 30*time.Second)
 	replay := b.newPerson("replay", 390, 844)
 	replay.navigate(publicURL)
 	replay.waitJS("the replay", `!!document.querySelector('.lecture-main.hls video')`, 20*time.Second)
