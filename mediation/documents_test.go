@@ -155,8 +155,18 @@ func TestDocumentFlow(t *testing.T) {
 	if st, b := fx.do("mediator", "POST", fmt.Sprintf("/api/documents/%d/attest", doc.ID), fmt.Sprintf(`{"invitation":%q}`, resp.Code)); st != 204 {
 		t.Fatalf("attest: %d %s", st, b)
 	}
-	for _, code := range []string{sc.code, resp.Code} {
-		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", code, doc.ID), signBody(3, ed.SHA256)); st != 200 {
+	withStill := func(consent bool) string {
+		return strings.TrimSuffix(signBody(3, ed.SHA256), "}") + fmt.Sprintf(`,"still_png":%q,"still_consent":%v}`, base64.StdEncoding.EncodeToString(testSeal()), consent)
+	}
+	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", sc.code, doc.ID), withStill(false)); st != 400 {
+		t.Fatalf("a still frame without its own consent: %d %s", st, b)
+	}
+	for i, code := range []string{sc.code, resp.Code} {
+		body := signBody(3, ed.SHA256)
+		if i == 0 {
+			body = withStill(true) // the applicant adds a photo, consenting to it
+		}
+		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", code, doc.ID), body); st != 200 {
 			t.Fatalf("sign v3: %d %s", st, b)
 		}
 	}
@@ -206,6 +216,12 @@ func TestDocumentFlow(t *testing.T) {
 	rep, err := recording.Verify(folder, nil)
 	if err != nil {
 		t.Fatalf("verify: %v\n%s", err, rep.Summary())
+	}
+	if sj, err := os.ReadFile(filepath.Join(folder, "signatures.json")); err != nil || strings.Count(string(sj), `"still"`) != 1 || strings.Count(string(sj), `"evidence": "attested:med"`) != 2 {
+		t.Errorf("signatures.json: %v\n%s", err, sj)
+	}
+	if _, err := os.Stat(filepath.Join(folder, "still-1.png")); err != nil {
+		t.Errorf("the applicant's still frame is not in the sealed folder: %v", err)
 	}
 	evs, _ := recording.ReadEvents(filepath.Join(folder, "events.jsonl"))
 	kinds := map[string]int{}

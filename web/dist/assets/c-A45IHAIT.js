@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-5QFIBK3F.js";import"./c-EYHFNVBA.js";import"./c-SS7CWCWL.js";import"./c-UXOTFKGK.js";import"./c-R44PCZZK.js";import"./c-E6WI2NCY.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
