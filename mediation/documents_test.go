@@ -391,11 +391,19 @@ func TestSMSOneTimeCode(t *testing.T) {
 	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 200 || !strings.Contains(b, "138****1234") {
 		t.Fatalf("otp: %d %s", st, b)
 	}
+	for i := 0; i < 2; i++ { // three codes in ten minutes, then no more
+		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 200 {
+			t.Fatalf("otp %d: %d %s", i+2, st, b)
+		}
+	}
+	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 429 {
+		t.Fatalf("a fourth code: %d %s", st, b)
+	}
 	mu.Lock()
-	if len(got) != 1 || got[0]["phone"] != "13800001234" || !strings.Contains(got[0]["text"], c.Number) {
+	if len(got) != 3 || got[2]["phone"] != "13800001234" || !strings.Contains(got[2]["text"], c.Number) {
 		t.Fatalf("webhook got %v", got)
 	}
-	text := got[0]["text"]
+	text := got[2]["text"] // the last code is the valid one
 	mu.Unlock()
 	code := ""
 	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r < '0' || r > '9' }) {
