@@ -290,4 +290,5 @@ type Store interface {
 	Loop       // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
 	Intake     // intake.go: tracking codes, photos, feedback, duty receptions, slots, bookings (issue 11)
 	Statistics // stats.go: the city screen's counts and the paged case list (issue 11)
+	Lectures   // lectures.go (issue 15)
 }

@@ -27,6 +27,10 @@ async function route(): Promise<void> {
     if (sub === 'poster') return pub.posterPage(root, decodeURIComponent(code));
     return pub.centrePage(root, decodeURIComponent(code));
   }
+  if (path.startsWith('/l/')) {
+    const { lecturePage } = await import('./lecture');
+    return lecturePage(root, decodeURIComponent(path.slice(3)));
+  }
   if (path === '/console' || path.startsWith('/console/')) {
     const { consolePage } = await import('./console/console');
     return consolePage(root);
