@@ -39,13 +39,13 @@ type DocumentsConfig struct {
 
 // The documents part of the domain is split by job; each part holds only what it needs:
 //
-//	docCore      documents.go     the store, who may see which document, timeline events
-//	docDrafts    documents_api.go drafting, versions, sending for signature, show, void
-//	docSigning   signing.go       signatures of staff and invitees, one-time codes by SMS,
-//	             docjoin.go       and what an invitee reads of the case's documents
-//	docSealer    docseal.go       the sealed folder and PDF in the case file, downloads
-//	confirmations confirmation.go judicial confirmation: requests, the judge's queue, decisions
-//	docTemplates doctemplates.go  templates per kind and category, the centres' seal images
+//	docCore       documents.go     the store, who may see which document, timeline events
+//	docDrafts     documents_api.go drafting, versions, sending for signature, show, void
+//	docSigning    signing.go       signatures of staff and invitees, one-time codes by SMS,
+//	              docjoin.go       and what an invitee reads of the case's documents
+//	docSealer     docseal.go       the sealed folder and PDF in the case file, downloads
+//	confirmations confirmation.go  judicial confirmation: requests, the judge's queue, decisions
+//	docTemplates  doctemplates.go  templates per kind and category, the centres' seal images
 //
 // documents only wires them together and registers their routes.
 type documents struct {
