@@ -55,23 +55,6 @@ type confirmationJSON struct {
 	AgreementPDF string  `json:"agreement_pdf,omitempty"` // staff URL of the sealed agreement
 }
 
-func (d *docCore) confirmationView(ctx context.Context, cf store.Confirmation) confirmationJSON {
-	v := confirmationJSON{ID: cf.ID, Document: cf.DocID, Case: cf.CaseID, Judge: cf.Judge, RequestedBy: cf.RequestedBy,
-		RequestedAt: jsonTime(cf.RequestedAt), State: cf.State, Reason: cf.Reason, DecidedAt: jsonTime(cf.DecidedAt),
-		Session: cf.SessionID, DecisionDoc: cf.DecisionDocID, AgreementPDF: fmt.Sprintf("/api/documents/%d/pdf", cf.DocID)}
-	if doc, err := d.st.Document(ctx, cf.DocID); err == nil {
-		v.DocTitle, v.DocSHA256 = doc.Title, doc.SHA256
-		v.Late = !doc.SealedAt.IsZero() && cf.RequestedAt.Sub(doc.SealedAt) > confirmationWindow
-	}
-	if c, err := d.st.Case(ctx, cf.CaseID); err == nil {
-		v.CaseNumber, v.CaseTitle = c.Number, c.Title
-	}
-	if st, err := d.st.Staff(ctx, cf.Judge); err == nil {
-		v.JudgeName = st.Name
-	}
-	return v
-}
-
 // request files a confirmation request of doc with judge, by actorID.
 func (d *confirmations) request(ctx context.Context, w http.ResponseWriter, doc store.Document, judge, actorID string) error {
 	if doc.Kind != "agreement" || doc.State != "sealed" {

@@ -202,6 +202,106 @@ func (d *docCore) judgeOf(ctx context.Context, a *actor, id int64) bool {
 	return err == nil && len(cs) > 0
 }
 
+// view renders doc with its signers; invitation codes only for editors (a code is the
+// invitee's key).
+func (d *docCore) view(ctx context.Context, doc store.Document, c store.Case, codes bool) (docJSON, error) {
+	v := docJSON{ID: doc.ID, Case: doc.CaseID, CaseNumber: c.Number, Session: doc.SessionID, Kind: doc.Kind, Title: doc.Title,
+		Body: doc.Body, Version: doc.Version, SHA256: doc.SHA256, State: doc.State, ShownSpace: doc.ShownSpace,
+		SealedAt: jsonTime(doc.SealedAt), PDFSHA256: doc.PDFSHA256, CreatedBy: doc.CreatedBy, CreatedAt: jsonTime(doc.CreatedAt),
+		UpdatedAt: jsonTime(doc.UpdatedAt), Signers: []signerJSON{}}
+	sgs, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, sg := range sgs {
+		code := ""
+		if codes && sg.InvitationID != 0 {
+			if inv, err := d.st.InvitationByID(ctx, sg.InvitationID); err == nil {
+				code = inv.Code
+			}
+		}
+		v.Signers = append(v.Signers, signerView(sg, code))
+	}
+	return v, nil
+}
+
+// currentSigner finds the signer of doc's current version that match picks.
+func (d *docCore) currentSigner(ctx context.Context, doc store.Document, match func(store.Signer) bool) (store.Signer, bool, error) {
+	sgs, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return store.Signer{}, false, err
+	}
+	for _, sg := range sgs {
+		if sg.Version == doc.Version && sg.VoidAt.IsZero() && match(sg) {
+			return sg, true, nil
+		}
+	}
+	return store.Signer{}, false, nil
+}
+
+func (d *docCore) now() time.Time { return d.svc.now() }
+
+// invitee resolves {code} and {id} to the invitation, its case, and a document of that
+// case (else 404).
+func (d *docCore) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
+	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
+	if err != nil {
+		return inv, se, c, store.Document{}, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return inv, se, c, store.Document{}, err
+	}
+	doc, err := d.st.Document(r.Context(), id)
+	if err != nil || doc.CaseID != c.ID {
+		return inv, se, c, doc, notFound("document")
+	}
+	return inv, se, c, doc, nil
+}
+
+// signerRows are every row (any version, void or not) of invitation inv on doc.
+func (d *docCore) signerRows(ctx context.Context, doc store.Document, invID int64) ([]store.Signer, error) {
+	all, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Signer
+	for _, sg := range all {
+		if sg.InvitationID == invID {
+			out = append(out, sg)
+		}
+	}
+	return out, nil
+}
+
+// shownTo: doc's live text is shown in the space where the invitee is now.
+func (d *docCore) shownTo(doc store.Document, inv store.Invitation, se store.Session) bool {
+	if doc.ShownSpace == "" || doc.SessionID != inv.SessionID || (doc.State != "draft" && doc.State != "signing") {
+		return false
+	}
+	p, ok := d.svc.participant(se.Room, guestIdentity(inv.ID))
+	return ok && p.Space == doc.ShownSpace && p.Attributes["lobby"] != "1"
+}
+
+// confirmationView renders a request for the judge's pages and, with a decision, for the
+// invitee's list of documents.
+func (d *docCore) confirmationView(ctx context.Context, cf store.Confirmation) confirmationJSON {
+	v := confirmationJSON{ID: cf.ID, Document: cf.DocID, Case: cf.CaseID, Judge: cf.Judge, RequestedBy: cf.RequestedBy,
+		RequestedAt: jsonTime(cf.RequestedAt), State: cf.State, Reason: cf.Reason, DecidedAt: jsonTime(cf.DecidedAt),
+		Session: cf.SessionID, DecisionDoc: cf.DecisionDocID, AgreementPDF: fmt.Sprintf("/api/documents/%d/pdf", cf.DocID)}
+	if doc, err := d.st.Document(ctx, cf.DocID); err == nil {
+		v.DocTitle, v.DocSHA256 = doc.Title, doc.SHA256
+		v.Late = !doc.SealedAt.IsZero() && cf.RequestedAt.Sub(doc.SealedAt) > confirmationWindow
+	}
+	if c, err := d.st.Case(ctx, cf.CaseID); err == nil {
+		v.CaseNumber, v.CaseTitle = c.Number, c.Title
+	}
+	if st, err := d.st.Staff(ctx, cf.Judge); err == nil {
+		v.JudgeName = st.Name
+	}
+	return v
+}
+
 func notFoundOr(err error, what string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound(what)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"yizhan/store"
 )
@@ -68,29 +67,6 @@ func signerView(sg store.Signer, code string) signerJSON {
 		v.VoidAt = jsonTime(sg.VoidAt)
 	}
 	return v
-}
-
-// view renders doc with its signers; invitation codes only for editors (a code is the
-// invitee's key).
-func (d *docCore) view(ctx context.Context, doc store.Document, c store.Case, codes bool) (docJSON, error) {
-	v := docJSON{ID: doc.ID, Case: doc.CaseID, CaseNumber: c.Number, Session: doc.SessionID, Kind: doc.Kind, Title: doc.Title,
-		Body: doc.Body, Version: doc.Version, SHA256: doc.SHA256, State: doc.State, ShownSpace: doc.ShownSpace,
-		SealedAt: jsonTime(doc.SealedAt), PDFSHA256: doc.PDFSHA256, CreatedBy: doc.CreatedBy, CreatedAt: jsonTime(doc.CreatedAt),
-		UpdatedAt: jsonTime(doc.UpdatedAt), Signers: []signerJSON{}}
-	sgs, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, sg := range sgs {
-		code := ""
-		if codes && sg.InvitationID != 0 {
-			if inv, err := d.st.InvitationByID(ctx, sg.InvitationID); err == nil {
-				code = inv.Code
-			}
-		}
-		v.Signers = append(v.Signers, signerView(sg, code))
-	}
-	return v, nil
 }
 
 type createDocReq struct {
@@ -404,20 +380,6 @@ func (d *docDrafts) attest(w http.ResponseWriter, r *http.Request, a *actor) err
 	return nil
 }
 
-// currentSigner finds the signer of doc's current version that match picks.
-func (d *docCore) currentSigner(ctx context.Context, doc store.Document, match func(store.Signer) bool) (store.Signer, bool, error) {
-	sgs, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return store.Signer{}, false, err
-	}
-	for _, sg := range sgs {
-		if sg.Version == doc.Version && sg.VoidAt.IsZero() && match(sg) {
-			return sg, true, nil
-		}
-	}
-	return store.Signer{}, false, nil
-}
-
 func (d *docDrafts) show(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.editableDoc(r, a)
 	if err != nil {
@@ -477,5 +439,3 @@ func (d *docDrafts) void(w http.ResponseWriter, r *http.Request, a *actor) error
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-
-func (d *docCore) now() time.Time { return d.svc.now() }

@@ -138,48 +138,6 @@ func (d *docSigning) sign(w http.ResponseWriter, r *http.Request, doc store.Docu
 	return nil
 }
 
-// invitee resolves {code} and {id} to the invitation, its case, and a document of that
-// case (else 404).
-func (d *docCore) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
-	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
-	if err != nil {
-		return inv, se, c, store.Document{}, err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return inv, se, c, store.Document{}, err
-	}
-	doc, err := d.st.Document(r.Context(), id)
-	if err != nil || doc.CaseID != c.ID {
-		return inv, se, c, doc, notFound("document")
-	}
-	return inv, se, c, doc, nil
-}
-
-// signerRows are every row (any version, void or not) of invitation inv on doc.
-func (d *docCore) signerRows(ctx context.Context, doc store.Document, invID int64) ([]store.Signer, error) {
-	all, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Signer
-	for _, sg := range all {
-		if sg.InvitationID == invID {
-			out = append(out, sg)
-		}
-	}
-	return out, nil
-}
-
-// shownTo: doc's live text is shown in the space where the invitee is now.
-func (d *docCore) shownTo(doc store.Document, inv store.Invitation, se store.Session) bool {
-	if doc.ShownSpace == "" || doc.SessionID != inv.SessionID || (doc.State != "draft" && doc.State != "signing") {
-		return false
-	}
-	p, ok := d.svc.participant(se.Room, guestIdentity(inv.ID))
-	return ok && p.Space == doc.ShownSpace && p.Attributes["lobby"] != "1"
-}
-
 func (d *docSigning) inviteeSign(w http.ResponseWriter, r *http.Request) error {
 	var req signReq
 	if err := decodeMax(w, r, &req, false, maxSignBody); err != nil {
