@@ -152,7 +152,8 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
       next = undefined;
     }
     // redraw only on a change: a button must not vanish under the pointer every poll
-    const sig = JSON.stringify(next ?? null, (k, v) => (k === 'waiting_seconds' ? undefined : v)) + (call ? '1' : '0');
+    // (link figures move every poll; only the quality itself is worth a redraw)
+    const sig = JSON.stringify(next ?? null, (k, v) => (k === 'waiting_seconds' || volatileLink.has(k) ? undefined : v)) + (call ? '1' : '0');
     if (next) {
       const keepTimes = live && sig === drawn;
       if (!keepTimes) fetchedAt = Date.now();
@@ -196,6 +197,21 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     return waitText(base + (Date.now() - fetchedAt) / 1000);
   };
 
+  // connection quality: what the server measures of each person's link (issue 13)
+  const linkChip = (p: LiveParticipant) => {
+    const q = p.link?.quality || 'unknown';
+    const l = p.link;
+    return h(
+      'span',
+      {
+        class: 'chip link-chip q-' + q,
+        dataset: { quality: q },
+        title: l ? t('link_detail', { loss: Math.round(l.loss * 1000) / 10, rtt: l.rtt_ms, kbps: l.estimate_kbps }) : '',
+      },
+      icon('wifi'),
+      t(('quality_' + q) as Parameters<typeof t>[0]),
+    );
+  };
   const consentChip = (p: LiveParticipant) =>
     p.consent === true
       ? h('span', { class: 'chip ok' }, T('live_consent_yes'))
@@ -275,6 +291,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
         icon(micOn ? 'mic' : 'micOff'),
         h('span', { class: 'pname' }, p.name, p.identity === myIdentity ? t('you_suffix') : ''),
         h('span', { class: 'chip' }, roleText(p.role, p.side)),
+        linkChip(p),
         p.host ? null : consentChip(p),
         isHost && p.identity !== myIdentity
           ? h(
@@ -626,4 +643,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
     clearInterval(poll);
     void call?.leave();
   });
-}
+}// Link figures that change on every poll; left out of the redraw signature.
+const volatileLink = new Set(['loss', 'rtt_ms', 'jitter_ms', 'estimate_kbps', 'sent_kbps', 'layers', 'video_paused']);
+
+
