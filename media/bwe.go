@@ -26,10 +26,10 @@ const (
 	bweGrowth = 1.25
 	// After a cut, hold still this long: the next report still counts
 	// packets sent at the old rate.
-	bweHold = 1500 * time.Millisecond
+	bweHold = 2 * time.Second
 	// After a probe (a climb into a rate that then failed), wait this long
 	// before climbing past the failed rate again; doubled per failure.
-	probeBackoffMin = 3 * time.Second
+	probeBackoffMin = 4 * time.Second
 	probeBackoffMax = 8 * time.Second
 )
 
@@ -51,7 +51,10 @@ func newBWE() bwe { return bwe{estimate: bweInitial, backoff: probeBackoffMin} }
 
 // onReport takes the loss of a new receiver report and the rate we sent at
 // over the time it covers.
-func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
+// desiredBps is what everything the subscriber wishes for would take: the
+// estimate need not climb far past it, and sending close to it (or to the
+// estimate) is what makes a loss our overshoot.
+func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps float64) {
 	if loss < 0.3 {
 		loss = 0.5*e.loss + 0.5*loss // one noisy report is not a trend
 	}
@@ -61,13 +64,22 @@ func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
 		if now.Sub(e.heldAt) < bweHold {
 			return
 		}
-		// What got through is what fits; leave a margin under it so that
-		// the queue at the bottleneck drains.
-		delivered := sentBps * (1 - loss)
-		next := min(e.estimate*(1-0.5*loss), delivered*0.9)
-		if sentBps == 0 {
-			next = e.estimate * (1 - 0.5*loss)
+		next := e.estimate * (1 - 0.5*loss) // GCC's loss-based decrease
+		if sentBps > 0.7*min(e.estimate, max(desiredBps, bweMin)) {
+			// We filled the estimate and the link lost: what got through is
+			// what fits; a little under it lets the bottleneck's queue drain.
+			delivered := sentBps * (1 - loss)
+			next = min(next, delivered*0.95)
+			if !e.climbed {
+				// The link's capacity is about what got through: climb past
+				// it only after a while.
+				e.failed = max(delivered*1.15, bweMin)
+				e.retryAt = now.Add(e.backoff)
+			}
 		}
+		// Sending well under the estimate, the loss is not our overshoot: a
+		// report still counting packets from before the last cut, or radio
+		// loss that no rate cures. GCC's decrease alone, then.
 		next = max(next, bweMin)
 		if e.climbed {
 			// The climb overshot: remember where, and wait before trying it again.
@@ -82,13 +94,14 @@ func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
 		if now.Sub(e.heldAt) < bweHold {
 			return
 		}
-		e.grow(now)
+		e.grow(now, max(1.5*desiredBps, 1.5*sentBps, bweMin))
 	}
 }
 
 // grow raises the estimate for the time since the last step, up to the last
-// failed rate until retryAt.
-func (e *bwe) grow(now time.Time) {
+// failed rate until retryAt, and never past ceiling (no use believing in more
+// than we would send).
+func (e *bwe) grow(now time.Time, ceiling float64) {
 	if e.grewAt.IsZero() || now.Sub(e.grewAt) > 2*time.Second {
 		e.grewAt = now
 		return
@@ -102,6 +115,7 @@ func (e *bwe) grow(now time.Time) {
 		e.failed = 0 // a retry passed the old ceiling: the link recovered
 		e.backoff = probeBackoffMin
 	}
+	next = min(next, max(ceiling, e.estimate))
 	if next > e.estimate {
 		e.climbed = true
 	}

@@ -248,6 +248,7 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
 			case *rtcp.TransportLayerNack:
 				st.nacksReceived.Add(1)
+				d.observeNack(p)
 			case *rtcp.ReceiverReport:
 				d.observeReceiverReport(p)
 			}
@@ -361,5 +362,6 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		return fwdWriteError, 0
 	}
 	d.rx.sent.Add(uint64(n))
+	d.rx.pkts.Add(1)
 	return fwdSent, n
 }
