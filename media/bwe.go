@@ -29,8 +29,10 @@ const (
 	bweHold = 2 * time.Second
 	// After a probe (a climb into a rate that then failed), wait this long
 	// before climbing past the failed rate again; doubled per failure.
-	probeBackoffMin = 4 * time.Second
-	probeBackoffMax = 8 * time.Second
+	probeBackoffMin = 3 * time.Second
+	probeBackoffMax = 5 * time.Second
+	// A retry that holds past the old ceiling this long means the link recovered.
+	probeHold = 3 * time.Second
 )
 
 // bwe estimates one subscriber's downlink. Pure logic; its owner guards it.
@@ -40,11 +42,12 @@ type bwe struct {
 	grewAt   time.Time // last growth step
 	// failed is the estimate at the last cut that followed a climb: the
 	// estimate stays below it until retryAt.
-	failed  float64
-	retryAt time.Time
-	backoff time.Duration
-	climbed bool    // the estimate rose since the last cut
-	loss    float64 // smoothed over reports
+	failed   float64
+	retryAt  time.Time
+	backoff  time.Duration
+	climbed  bool      // the estimate rose since the last cut
+	passedAt time.Time // when a retry first went past failed; zero if not
+	loss     float64   // smoothed over reports
 }
 
 func newBWE() bwe { return bwe{estimate: bweInitial, backoff: probeBackoffMin} }
@@ -90,6 +93,7 @@ func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps float64) {
 		e.estimate = next
 		e.heldAt = now
 		e.climbed = false
+		e.passedAt = time.Time{}
 	case loss < lossLow:
 		if now.Sub(e.heldAt) < bweHold {
 			return
@@ -109,11 +113,18 @@ func (e *bwe) grow(now time.Time, ceiling float64) {
 	dt := now.Sub(e.grewAt).Seconds()
 	e.grewAt = now
 	next := e.estimate * pow(bweGrowth, dt)
-	if e.failed > 0 && now.Before(e.retryAt) {
+	switch {
+	case e.failed > 0 && now.Before(e.retryAt):
 		next = min(next, max(e.estimate, e.failed*0.85))
-	} else if e.failed > 0 && next > e.failed {
-		e.failed = 0 // a retry passed the old ceiling: the link recovered
-		e.backoff = probeBackoffMin
+	case e.failed > 0 && next > e.failed:
+		// A retry is past the old ceiling. Only once it has held there
+		// without a cut has the link recovered: then forget the ceiling.
+		if e.passedAt.IsZero() {
+			e.passedAt = now
+		} else if now.Sub(e.passedAt) > probeHold {
+			e.failed, e.passedAt = 0, time.Time{}
+			e.backoff = probeBackoffMin
+		}
 	}
 	next = min(next, max(ceiling, e.estimate))
 	if next > e.estimate {

@@ -111,6 +111,22 @@ func TestAdaptiveStreamTile(t *testing.T) {
 	if k := rate(); k < 50 {
 		t.Errorf("alice sends %.0f kbit/s after the tile came back", k)
 	}
+	// Chrome publishes audio as RED (livekit-client's red: true) and bob receives it so.
+	var codec string
+	if err := bob.eval(`(async () => {
+  const pub = window.__yzRoom.remoteParticipants.get('alice').getTrackPublication('microphone');
+  const rep = await pub.track.getRTCStatsReport();
+  let id = '', mime = '';
+  rep.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') id = s.codecId; });
+  rep.forEach((s) => { if (s.id === id) mime = s.mimeType; });
+  return mime;
+})()`, &codec); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bob receives alice's audio as %s", codec)
+	if codec != "audio/red" {
+		t.Errorf("audio arrives as %q; want audio/red (redundant audio)", codec)
+	}
 	// The app shows each person's connection quality on their tile.
 	bob.waitJS("quality on alice's tile", `['excellent','good'].includes(document.querySelector('.tile[data-identity="alice"]').dataset.quality)`, 10*time.Second)
 	bob.waitJS("bob's own quality", `['excellent','good'].includes(document.querySelector('.call').dataset.quality)`, 10*time.Second)
