@@ -77,7 +77,8 @@ type layer struct {
 	recv   *webrtc.RTPReceiver
 	pc     *webrtc.PeerConnection
 	ssrc   uint32
-	alID   uint8 // audio-level extension id in the publisher's session
+	alID   uint8        // audio-level extension id in the publisher's session
+	cache  *packetCache // answers subscribers' NACKs; written by readLoop
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
@@ -127,6 +128,11 @@ func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 // ended is ignored.
 func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection) {
 	l := &layer{rid: remote.RID(), remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC())}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		l.cache = newPacketCache(videoCacheLen)
+	} else {
+		l.cache = newPacketCache(audioCacheLen)
+	}
 	for _, x := range recv.GetParameters().HeaderExtensions {
 		if x.URI == sdp.AudioLevelURI {
 			l.alID = uint8(x.ID)
@@ -293,6 +299,9 @@ func (t *UpTrack) readLoop(l *layer) {
 			flowing = t.checkFlowing(now)
 		}
 
+		if l.cache != nil {
+			l.cache.put(ext, buf[:n])
+		}
 		p := inPacket{
 			pkt:      &pkt,
 			ext:      ext,

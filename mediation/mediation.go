@@ -77,6 +77,7 @@ type Service struct {
 
 	events    *broker
 	loop      *caseLoop // the case loop (issue 11); its timer ends in Close
+	intake    *intake   // the citizen's way in (issue 11)
 	loginUser *limiter  // failed logins per username
 	loginAddr *limiter  // failed logins per client address
 	joinAddr  *limiter  // failed invitation look-ups per client address

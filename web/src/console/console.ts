@@ -36,6 +36,7 @@ const routes: Route[] = [
   { re: /^\/console\/sessions\/(\d+)\/file$/, nav: 'cases', load: async () => (await import('./casefile')).caseFilePage },
   { re: /^\/console\/dashboard$/, nav: 'dashboard', load: async () => (await import('./dashboard')).dashboardPage },
   { re: /^\/console\/directory$/, nav: 'directory', load: async () => (await import('./dashboard')).directoryPage },
+  { re: /^\/console\/documents\/new$/, nav: 'cases', load: async () => (await import('./documents')).newDocumentPage },
   { re: /^\/console\/documents\/(\d+)$/, nav: 'cases', load: async () => (await import('./documents')).documentPage },
   { re: /^\/console\/confirmations\/?$/, nav: 'confirmations', load: async () => (await import('./confirmations')).queuePage },
   { re: /^\/console\/confirmations\/(\d+)$/, nav: 'confirmations', load: async () => (await import('./confirmations')).confirmationPage },

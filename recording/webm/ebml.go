@@ -1,4 +1,4 @@
-package recording
+package webm
 
 import (
 	"encoding/binary"

@@ -1,23 +1,23 @@
-package recording
+package webm
 
 import (
 	"fmt"
 	"io"
 )
 
-// webmScan is what scanWebM learns from a file this package wrote: enough to tell how
-// much of it is whole, to close out a file left open by a crash (Recover), and for tests.
-type webmScan struct {
-	size      int64 // file size
-	goodEnd   int64 // end of the last complete element: bytes past it are a torn write
-	finished  bool  // the Segment has a known size: finish() ran
-	video     bool
-	width     int
-	height    int
-	frames    int64
-	keyframes int64
-	firstTC   int64
-	lastTC    int64
+// Info is what Scan learns from a file this package wrote: enough to describe it, to
+// tell how much of it is whole, and to close out a file left open by a crash (Resume).
+type Info struct {
+	Size      int64 // file size
+	GoodEnd   int64 // end of the last complete element: bytes past it are a torn write
+	Finished  bool  // the Segment has a known size: Finish ran
+	Video     bool
+	Width     int
+	Height    int
+	Frames    int64
+	Keyframes int64
+	FirstTC   int64 // timestamp of the first frame, ms; -1 if none
+	LastTC    int64 // of the last frame
 	prevTC    int64
 
 	segSizePos, segData, seekVoidPos, infoPos, tracksPos, durVoidPos int64
@@ -25,10 +25,13 @@ type webmScan struct {
 	cues                                                             []cuePoint
 }
 
-// scanWebM walks the element headers of a WebM file written by webmWriter, reading only
-// headers (and the 4-byte SimpleBlock header), so it is cheap even for long recordings.
-func scanWebM(r io.ReaderAt, size int64) (*webmScan, error) {
-	s := &webmScan{size: size, cluster: -1, firstTC: -1, lastTC: -1, prevTC: -1}
+// DurationMs is the track's length: the last timestamp plus one frame.
+func (s *Info) DurationMs() int64 { return durationMs(s.Video, s.LastTC, s.prevTC) }
+
+// Scan walks the element headers of a WebM file written by Writer, reading only headers
+// (and the 4-byte SimpleBlock header), so it is cheap even for long recordings.
+func Scan(r io.ReaderAt, size int64) (*Info, error) {
+	s := &Info{Size: size, cluster: -1, FirstTC: -1, LastTC: -1, prevTC: -1}
 	var hdr [16]byte
 	// head reads an element header at off: ID, data offset, data size (-1 = unknown).
 	head := func(off int64) (id uint32, data, n int64, ok bool) {
@@ -59,8 +62,8 @@ func scanWebM(r io.ReaderAt, size int64) (*webmScan, error) {
 	}
 	s.segSizePos = off + 4
 	s.segData = data
-	s.finished = n >= 0
-	s.goodEnd = data
+	s.Finished = n >= 0
+	s.GoodEnd = data
 	end := size
 	if n >= 0 && data+n < end {
 		end = data + n
@@ -95,21 +98,21 @@ func scanWebM(r io.ReaderAt, size int64) (*webmScan, error) {
 				return s, nil
 			}
 			off = next
-			s.goodEnd = off
+			s.GoodEnd = off
 			continue
 		}
 		if n < 0 || data+n > end {
 			break // torn header element
 		}
 		off = data + n
-		s.goodEnd = off
+		s.GoodEnd = off
 	}
 	return s, nil
 }
 
 type headFunc func(off int64) (id uint32, data, n int64, ok bool)
 
-func (s *webmScan) scanChildren(head headFunc, data, n int64, fn func(id uint32, off, data, n int64)) {
+func (s *Info) scanChildren(head headFunc, data, n int64, fn func(id uint32, off, data, n int64)) {
 	if n < 0 {
 		return
 	}
@@ -123,7 +126,7 @@ func (s *webmScan) scanChildren(head headFunc, data, n int64, fn func(id uint32,
 	}
 }
 
-func (s *webmScan) scanTracks(r io.ReaderAt, head headFunc, data, n int64) {
+func (s *Info) scanTracks(r io.ReaderAt, head headFunc, data, n int64) {
 	readUint := func(d, n int64) int {
 		b := make([]byte, n)
 		r.ReadAt(b, d)
@@ -140,14 +143,14 @@ func (s *webmScan) scanTracks(r io.ReaderAt, head headFunc, data, n int64) {
 		s.scanChildren(head, d, n, func(id uint32, _, d, n int64) {
 			switch id {
 			case idTrackType:
-				s.video = readUint(d, n) == 1
+				s.Video = readUint(d, n) == 1
 			case idVideo:
 				s.scanChildren(head, d, n, func(id uint32, _, d, n int64) {
 					switch id {
 					case idPixelWidth:
-						s.width = readUint(d, n)
+						s.Width = readUint(d, n)
 					case idPixelHeight:
-						s.height = readUint(d, n)
+						s.Height = readUint(d, n)
 					}
 				})
 			}
@@ -157,12 +160,12 @@ func (s *webmScan) scanTracks(r io.ReaderAt, head headFunc, data, n int64) {
 
 // scanCluster walks one Cluster; it returns the offset after it, or -1 if the file ends
 // inside it with a torn element (goodEnd then marks the last whole block).
-func (s *webmScan) scanCluster(r io.ReaderAt, head headFunc, start, data, n, end int64) int64 {
+func (s *Info) scanCluster(r io.ReaderAt, head headFunc, start, data, n, end int64) int64 {
 	cend := end
 	if n >= 0 {
 		cend = data + n
 	}
-	s.goodEnd = data
+	s.GoodEnd = data
 	var bh [4]byte
 	first := true
 	for off := data; off < cend; {
@@ -199,29 +202,29 @@ func (s *webmScan) scanCluster(r io.ReaderAt, head headFunc, start, data, n, end
 				s.cues = append(s.cues, cuePoint{pos: start - s.segData, tc: s.clusterTC})
 			}
 			first = false
-			s.frames++
+			s.Frames++
 			if key {
-				s.keyframes++
+				s.Keyframes++
 			}
-			if s.firstTC < 0 {
-				s.firstTC = tc
+			if s.FirstTC < 0 {
+				s.FirstTC = tc
 			}
-			s.prevTC, s.lastTC = s.lastTC, tc
+			s.prevTC, s.LastTC = s.LastTC, tc
 		}
 		off = d + cn
-		s.goodEnd = off
+		s.GoodEnd = off
 	}
 	return cend
 }
 
-// resumeWebM reopens a file this package wrote and was killed while writing, after the
-// caller has cut it at scan.goodEnd, so that finish() can close it out.
-func resumeWebM(f trackFile, s *webmScan) *webmWriter {
-	return &webmWriter{
-		f: f, video: s.video, pos: s.goodEnd,
+// Resume reopens a file this package wrote and was killed while writing, after the
+// caller has cut it at s.GoodEnd, so that Finish can close it out.
+func Resume(f io.WriterAt, s *Info) *Writer {
+	return &Writer{
+		f: f, video: s.Video, pos: s.GoodEnd,
 		segSizePos: s.segSizePos, segData: s.segData, seekVoidPos: s.seekVoidPos,
 		infoPos: s.infoPos, tracksPos: s.tracksPos, durVoidPos: s.durVoidPos,
 		cluster: s.cluster, clusterTC: s.clusterTC,
-		lastTC: s.lastTC, prevTC: s.prevTC, frames: s.frames, cues: s.cues,
+		lastTC: s.LastTC, prevTC: s.prevTC, frames: s.Frames, cues: s.cues,
 	}
 }

@@ -1,30 +1,48 @@
-package recording
+// Package webm writes one media track as a WebM file (RFC 9559, Matroska, the WebM
+// subset) that survives a kill, and reads back what it wrote. It imports no package
+// of ours: frames in, bytes out, like pion's pkg/media writers.
+//
+// The layout: EBML header, Segment of unknown size, a reserved SeekHead, Info
+// (TimestampScale 1 ms, DateUTC = wall time of timestamp 0), Tracks, then Clusters of
+// unknown size (each starts on a keyframe after >= 1 s, or after 5 s) with every
+// SimpleBlock written through as it comes. Whatever was written when the process died
+// is a readable file; Finish adds Cues, Duration, the SeekHead and the sizes.
+package webm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
 )
 
-// trackFile is what a webmWriter writes to: an *os.File in production, a wrapper that
-// fails on demand in tests (disk full). Appends too go through WriteAt at our own
-// position, so they never depend on the file's offset (a reopened file starts at 0).
-type trackFile interface {
-	io.WriterAt
-	Sync() error
-	Close() error
+// Codec IDs of the WebM codec mappings we write.
+const (
+	CodecVP8  = "V_VP8"
+	CodecOpus = "A_OPUS"
+)
+
+// Track describes the single track of one WebM file.
+type Track struct {
+	Video         bool
+	CodecID       string // CodecVP8 or CodecOpus
+	Width, Height int    // video: from the first keyframe
+	Channels      int    // audio
+	CodecPrivate  []byte // audio: OpusHead
+	Name          string // TrackEntry Name: who and which track, for players
+	UID           uint64
+	Date          time.Time // Info DateUTC: wall time of timestamp 0
 }
 
-// webmTrack describes the single track of one WebM file.
-type webmTrack struct {
-	video         bool
-	codecID       string // "V_VP8" or "A_OPUS" (WebM codec mappings)
-	width, height int    // video: from the first VP8 keyframe
-	channels      int    // audio
-	codecPrivate  []byte // audio: OpusHead
-	name          string // TrackEntry Name: who and which track, for players
-	uid           uint64
-	date          time.Time // Info DateUTC: wall time of timestamp 0
+// OpusHead is the CodecPrivate of an Opus track (RFC 7845 §5.1, the Matroska Opus
+// mapping): WebRTC Opus is negotiated as 48 kHz stereo, channel mapping family 0.
+func OpusHead() []byte {
+	b := []byte("OpusHead")
+	b = append(b, 1, 2)                            // version, channels
+	b = binary.LittleEndian.AppendUint16(b, 0)     // pre-skip: RTP Opus carries none
+	b = binary.LittleEndian.AppendUint32(b, 48000) // input sample rate (informational)
+	b = binary.LittleEndian.AppendUint16(b, 0)     // output gain
+	return append(b, 0)                            // mapping family
 }
 
 const (
@@ -42,13 +60,11 @@ const (
 
 type cuePoint struct{ pos, tc int64 }
 
-// webmWriter writes one track as WebM: EBML header, Segment of unknown size, a reserved
-// SeekHead, Info, Tracks, then Clusters of unknown size, each SimpleBlock written through
-// to the file as it comes. Whatever the process has written when it is killed is a
-// readable file; close() adds Cues, Duration and the sizes that make seeking fast.
-// Not safe for concurrent use: its TrackWriter serialises calls.
-type webmWriter struct {
-	f     trackFile
+// Writer writes one track as WebM. Appends too go through WriteAt at its own position,
+// so they never depend on a file's offset (a reopened file starts at 0). Not safe for
+// concurrent use.
+type Writer struct {
+	f     io.WriterAt
 	video bool
 	pos   int64 // bytes written so far: the next append offset
 
@@ -71,8 +87,9 @@ type webmWriter struct {
 // dateEpoch is Matroska's DateUTC origin (RFC 9559 §5.1.2.4): 2001-01-01T00:00:00 UTC.
 var dateEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func newWebMWriter(f trackFile, t webmTrack) (*webmWriter, error) {
-	w := &webmWriter{f: f, video: t.video, cluster: -1, lastTC: -1, prevTC: -1}
+// NewWriter writes the header of a file holding track t to f, at offset 0.
+func NewWriter(f io.WriterAt, t Track) (*Writer, error) {
+	w := &Writer{f: f, video: t.Video, cluster: -1, lastTC: -1, prevTC: -1}
 	var b []byte
 	var h []byte
 	h = appendUint(h, idEBMLVersion, 1)
@@ -94,8 +111,8 @@ func newWebMWriter(f trackFile, t webmTrack) (*webmWriter, error) {
 
 	var info []byte
 	info = appendUint(info, idTimestampScale, 1_000_000) // 1 ms per timestamp tick
-	if !t.date.IsZero() {
-		info = appendInt(info, idDateUTC, t.date.Sub(dateEpoch).Nanoseconds())
+	if !t.Date.IsZero() {
+		info = appendInt(info, idDateUTC, t.Date.Sub(dateEpoch).Nanoseconds())
 	}
 	info = appendString(info, idMuxingApp, "yizhan")
 	info = appendString(info, idWritingApp, "yizhan recording")
@@ -106,27 +123,27 @@ func newWebMWriter(f trackFile, t webmTrack) (*webmWriter, error) {
 
 	var te []byte
 	te = appendUint(te, idTrackNumber, 1)
-	te = appendUint(te, idTrackUID, t.uid)
+	te = appendUint(te, idTrackUID, t.UID)
 	te = appendUint(te, idFlagLacing, 0)
-	te = appendString(te, idCodecID, t.codecID)
-	if t.name != "" {
-		te = appendString(te, idName, t.name)
+	te = appendString(te, idCodecID, t.CodecID)
+	if t.Name != "" {
+		te = appendString(te, idName, t.Name)
 	}
-	if t.video {
+	if t.Video {
 		te = appendUint(te, idTrackType, 1)
 		var v []byte
-		v = appendUint(v, idPixelWidth, uint64(t.width))
-		v = appendUint(v, idPixelHeight, uint64(t.height))
+		v = appendUint(v, idPixelWidth, uint64(t.Width))
+		v = appendUint(v, idPixelHeight, uint64(t.Height))
 		te = appendMaster(te, idVideo, v)
 	} else {
 		te = appendUint(te, idTrackType, 2)
 		// Opus in Matroska: CodecDelay = pre-skip, SeekPreRoll 80 ms (the codec mapping's advice).
 		te = appendUint(te, idCodecDelay, 0)
 		te = appendUint(te, idSeekPreRoll, 80_000_000)
-		te = appendBytes(te, idCodecPrivate, t.codecPrivate)
+		te = appendBytes(te, idCodecPrivate, t.CodecPrivate)
 		var a []byte
 		a = appendFloat(a, idSamplingFrequency, 48000)
-		a = appendUint(a, idChannels, uint64(t.channels))
+		a = appendUint(a, idChannels, uint64(t.Channels))
 		te = appendMaster(te, idAudio, a)
 	}
 	w.tracksPos = int64(len(b))
@@ -140,9 +157,9 @@ func newWebMWriter(f trackFile, t webmTrack) (*webmWriter, error) {
 	return w, nil
 }
 
-// writeFrame appends one frame at tc milliseconds from the file's start. tc must not
+// WriteFrame appends one frame at tc milliseconds from the file's start. tc must not
 // go backwards (the caller drops frames that would).
-func (w *webmWriter) writeFrame(tc int64, key bool, data []byte) error {
+func (w *Writer) WriteFrame(tc int64, key bool, data []byte) error {
 	b := w.buf[:0]
 	if w.cluster < 0 || tc-w.clusterTC >= clusterMaxMs ||
 		(tc-w.clusterTC >= clusterMinMs && (key || !w.video)) {
@@ -181,7 +198,7 @@ func (w *webmWriter) writeFrame(tc int64, key bool, data []byte) error {
 // patchClusterSize turns the open Cluster's unknown size into its real size. A reader
 // that finds the size still unknown (we were killed first) ends the Cluster at the next
 // top-level element or at the end of the file, so either form plays.
-func (w *webmWriter) patchClusterSize() error {
+func (w *Writer) patchClusterSize() error {
 	if w.cluster < 0 {
 		return nil
 	}
@@ -192,24 +209,32 @@ func (w *webmWriter) patchClusterSize() error {
 	return nil
 }
 
-// durationMs is the track's length: the last timestamp plus one frame.
-func (w *webmWriter) durationMs() int64 {
-	if w.lastTC < 0 {
+// Size is the number of bytes written so far.
+func (w *Writer) Size() int64 { return w.pos }
+
+// Frames is the number of frames written.
+func (w *Writer) Frames() int64 { return w.frames }
+
+// DurationMs is the track's length: the last timestamp plus one frame.
+func (w *Writer) DurationMs() int64 { return durationMs(w.video, w.lastTC, w.prevTC) }
+
+func durationMs(video bool, lastTC, prevTC int64) int64 {
+	if lastTC < 0 {
 		return 0
 	}
 	d := int64(20) // an Opus frame; for video the spacing of the last two frames
-	if w.video {
+	if video {
 		d = 0
-		if w.prevTC >= 0 {
-			d = w.lastTC - w.prevTC
+		if prevTC >= 0 {
+			d = lastTC - prevTC
 		}
 	}
-	return w.lastTC + d
+	return lastTC + d
 }
 
-// finish writes Cues after the last Cluster and patches the SeekHead, Duration and the
+// Finish writes Cues after the last Cluster and patches the SeekHead, Duration and the
 // Segment size in place. Each step leaves a valid file if we die before the next one.
-func (w *webmWriter) finish() error {
+func (w *Writer) Finish() error {
 	if err := w.patchClusterSize(); err != nil {
 		return err
 	}
@@ -250,7 +275,7 @@ func (w *webmWriter) finish() error {
 	if _, err := w.f.WriteAt(head, w.seekVoidPos); err != nil {
 		return fmt.Errorf("write seek head: %w", err)
 	}
-	dur := appendFloat(nil, idDuration, float64(w.durationMs()))
+	dur := appendFloat(nil, idDuration, float64(w.DurationMs()))
 	if _, err := w.f.WriteAt(dur, w.durVoidPos); err != nil {
 		return fmt.Errorf("write duration: %w", err)
 	}

@@ -1,4 +1,4 @@
-package recording
+package framer
 
 import (
 	"fmt"
@@ -28,14 +28,14 @@ func TestJitterBuffer(t *testing.T) {
 		{"restart backwards", []uint16{40000, 40001, 100, 101}, "40000 40001 L0 100 101"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := jitterBuffer{window: 4}
+			j := NewBuffer(4)
 			var out []string
-			emit := func(s *jbSlot) { out = append(out, fmt.Sprint(uint16(s.seq))) }
+			emit := func(s *Packet) { out = append(out, fmt.Sprint(uint16(s.Seq))) }
 			lost := func(n uint64) { out = append(out, fmt.Sprintf("L%d", n)) }
 			for _, seq := range tc.in {
-				j.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{1}}, 0, emit, lost)
+				j.Push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{1}}, 0, emit, lost)
 			}
-			j.flush(emit, lost)
+			j.Flush(emit, lost)
 			if got := strings.Join(out, " "); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
