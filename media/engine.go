@@ -47,7 +47,8 @@ type Engine struct {
 	api *webrtc.API
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
-	udpConn net.PacketConn
+	udpConn *net.UDPConn
+	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
@@ -69,12 +70,17 @@ func NewEngine(cfg Config) (*Engine, error) {
 	pl := pionLogs{log: log}
 
 	udpAddr := net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.UDPPort))
-	uc, err := net.ListenPacket("udp4", udpAddr)
+	ua, err := net.ResolveUDPAddr("udp4", udpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("ICE UDP address %s: %w", udpAddr, err)
+	}
+	uc, err := net.ListenUDP("udp4", ua)
 	if err != nil {
 		return nil, fmt.Errorf("listen ICE UDP %s: %w", udpAddr, err)
 	}
 	e.udpConn = uc
-	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), uc)
+	e.batch = newBatchConn(uc)
+	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.batch)
 
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	if cfg.TCPPort != 0 {
@@ -260,7 +266,12 @@ func (e *Engine) TCPAddr() *net.TCPAddr {
 }
 
 // Stats returns a snapshot of the engine's counters.
-func (e *Engine) Stats() EngineStats { return e.stats.snapshot() }
+func (e *Engine) Stats() EngineStats {
+	st := e.stats.snapshot()
+	st.UDPSendCalls = e.batch.calls.Load()
+	st.UDPBatched = e.batch.sent.Load()
+	return st
+}
 
 // Close closes the engine's sockets. Peer connections built on it should be
 // closed first; their ICE agents fail once the muxes are gone.

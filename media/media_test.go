@@ -107,6 +107,10 @@ func TestForwardPlain(t *testing.T) {
 	if st.PacketsForwarded < 100 || st.PacketsIn < st.PacketsForwarded || st.BytesForwarded == 0 {
 		t.Errorf("stats: %+v", st)
 	}
+	// What the engine forwards leaves through sendmmsg, one call per fan-out pass.
+	if st.UDPBatched < st.PacketsForwarded || st.UDPSendCalls == 0 {
+		t.Errorf("batched sends: %+v", st)
+	}
 	// The keyframe asked for on Bind reached the publisher.
 	if s.pub.plis[0].Load() == 0 || st.PLIsSent == 0 {
 		t.Errorf("no PLI upstream on subscribe: publisher saw %d, stats %+v", s.pub.plis[0].Load(), st)

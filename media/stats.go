@@ -25,6 +25,11 @@ type EngineStats struct {
 	PLIsSent         uint64 // PLIs we sent to publishers (after throttling)
 	KeyframeRequests uint64 // PLI/FIR from subscribers (before throttling)
 	PLIsThrottled    uint64 // keyframe requests swallowed by the throttle
+
+	// The ICE UDP socket's send system calls (sendmmsg or sendto), and the
+	// datagrams that left in a sendmmsg batch (one per fan-out pass).
+	UDPSendCalls uint64
+	UDPBatched   uint64
 }
 
 // counters are shared by every track of an engine. Hot counters are added

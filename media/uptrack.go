@@ -46,7 +46,8 @@ type UpTrack struct {
 	kind         webrtc.RTPCodecType
 	log          *slog.Logger
 	stats        *counters
-	epoch        time.Time // arrival times are monotonic nanoseconds since epoch
+	out          *batchConn // the engine's UDP socket, batched per fan-out pass; nil without an engine
+	epoch        time.Time  // arrival times are monotonic nanoseconds since epoch
 
 	mu      sync.Mutex // guards codec, active, ended, closing and the writers of downs, sinks, workers
 	codec   webrtc.RTPCodecParameters
@@ -90,8 +91,10 @@ type layer struct {
 func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 	log := cfg.Logger
 	var st *counters
+	var out *batchConn
 	if cfg.Engine != nil {
 		st = &cfg.Engine.stats
+		out = cfg.Engine.batch
 		if log == nil {
 			log = cfg.Engine.log
 		}
@@ -105,6 +108,7 @@ func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 		id: cfg.ID, streamID: cfg.StreamID, kind: cfg.Kind,
 		log:   log.With("track", cfg.ID),
 		stats: st,
+		out:   out,
 		epoch: time.Now(),
 		done:  make(chan struct{}),
 	}

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,4 +215,39 @@ func TestDocumentsSigning(t *testing.T) {
 	judge.waitJS("decided", `!!document.querySelector('[data-conf-state=confirmed]')`, 20*time.Second)
 	pa.waitJS("the party sees the decision", `[...document.querySelectorAll('.doc-card[data-state=sealed]')].some(c => c.textContent.includes('确认人民调解协议效力决定书'))`, 20*time.Second)
 	pa.screenshot("documents-party-decision")
+
+	// an admin edits a template and uploads the centre's seal
+	adm := b.newPerson("admin", 1366, 900)
+	staffLogin(adm, app.URL, "admin", app.password(t, "admin"))
+	adm.click(`.sidenav a[data-nav=templates]`)
+	adm.waitJS("templates", `document.querySelectorAll('select[name=template] option').length >= 7 && document.querySelector('textarea.doc-editor').value.includes('{{案号}}')`, 15*time.Second)
+	adm.setValue(`input[name=title]`, "人民调解协议书（通用）")
+	adm.click(`[data-action=save-template]`)
+	adm.waitJS("saved", `[...document.querySelectorAll('.toast')].some(e => e.textContent.includes('模板已保存'))`, 10*time.Second)
+	seal := filepath.Join(t.TempDir(), "seal.png")
+	if err := os.WriteFile(seal, sealPNG(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithTimeout(adm.ctx, 15*time.Second)
+	defer cancel2()
+	if err := chromedp.Do(ctx2, chromedp.SetUploadFiles(chromedp.CSS(`input[name=seal]`), []string{seal})); err != nil {
+		t.Fatal(err)
+	}
+	adm.waitJS("seal shown", `(() => { const i = document.querySelector('.seal-box img'); return !!i && i.complete && i.naturalWidth === 120; })()`, 15*time.Second)
+	adm.screenshot("documents-admin-templates")
+}
+
+// sealPNG is a red ring, like a centre's seal.
+func sealPNG() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 120, 120))
+	for x := 0; x < 120; x++ {
+		for y := 0; y < 120; y++ {
+			if d := (x-60)*(x-60) + (y-60)*(y-60); d < 56*56 && d > 48*48 {
+				img.Set(x, y, color.NRGBA{200, 20, 20, 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
 }
