@@ -52,12 +52,19 @@ func (d *DownTrack) applyLimits() {
 	if off {
 		return
 	}
+	// Under d.mu: forward reads maxLayer and then records seenFlow in one
+	// critical section; a change stored between the two would be lost and
+	// the fast path would skip the new layer's packets for good.
+	d.mu.Lock()
 	if eff := min(wish, limit); d.maxLayer.Swap(eff) != eff {
 		d.seenFlow.Store(noFlow) // the forwarder looks again at the next packet
 	}
 	if wasOff {
 		d.lim.restart.Store(true)
 		d.seenFlow.Store(noFlow)
+	}
+	d.mu.Unlock()
+	if wasOff {
 		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
 	}
 }
