@@ -131,7 +131,7 @@ func (d *documents) sign(w http.ResponseWriter, r *http.Request, doc store.Docum
 // invitee resolves {code} and {id} to the invitation, its case, and a document of that
 // case (else 404).
 func (d *documents) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
-	inv, se, c, err := d.svc.validInvitation(r, r.PathValue("code"))
+	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return inv, se, c, store.Document{}, err
 	}
@@ -283,6 +283,11 @@ func (d *documents) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
 	if d.cfg.SMSWebhook == "" || sg.Phone == "" {
 		return errf(http.StatusConflict, "sms_unavailable", "no SMS on this server or no phone on file: the mediator attests your identity")
 	}
+	key := strconv.FormatInt(sg.ID, 10)
+	if !d.sms.allow(key, d.now()) {
+		return errf(http.StatusTooManyRequests, "rate_limited", "three codes were sent in the last 10 minutes; use the last one or wait")
+	}
+	d.sms.fail(key, d.now()) // counts a send
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
 	if err != nil {
 		return err

@@ -92,15 +92,25 @@ export async function confirmationPage(ctx: Ctx): Promise<void> {
           'div',
           { class: 'card evidence' },
           h('h3', null, T('conf_evidence')),
-          h('ul', { class: 'plain' }, ...signers.map((s) => h('li', null, h('strong', null, s.name), ' · ', tv('role', s.side || s.role), ' · ', fmtTime(s.signed_at ?? ''), h('div', { class: 'small muted' }, evidence(s.evidence ?? ''))))),
+          h('ul', { class: 'plain' }, ...signers.map((s) => h('li', null, h('strong', null, s.name), ' · ', tv('role', s.side || s.role), ' · ', fmtTime(s.signed_at ?? ''), h('div', { class: 'small muted' }, evidence(s.evidence ?? '')), s.still ? h('div', { class: 'small muted still-ev' }, T('conf_still')) : null))),
         ),
         h(
           'div',
           { class: 'card verify', dataset: { ok: String(!!v?.ok) } },
           h('h3', null, T('conf_verify')),
-          v ? (v.ok ? h('p', { class: 'check-line ok' }, icon('check'), T('conf_verify_ok')) : h('p', { class: 'check-line bad' }, icon('alert'), T('conf_verify_bad', { p: v.problems[0] ?? '' }))) : null,
+          v
+            ? v.ok
+              ? h('p', { class: 'check-line ok' }, icon('check'), T('conf_verify_ok'))
+              : v.problems.every((p) => p.includes('not sealed'))
+                ? h('p', { class: 'check-line warn' }, icon('clock'), T('conf_verify_open'))
+                : h('p', { class: 'check-line bad' }, icon('alert'), T('conf_verify_bad', { p: v.problems[0] ?? '' }))
+            : null,
           h('h3', null, T('conf_recordings')),
-          h('ul', { class: 'plain small' }, ...d.files.filter((f) => f.path.endsWith('.webm')).map((f) => h('li', { class: 'mono' }, f.path))),
+          h(
+            'ul',
+            { class: 'plain small' },
+            ...d.files.filter((f) => f.path.endsWith('.webm')).map((f) => h('li', { class: 'mono' }, h('a', { href: `/api/confirmations/${id}/file/${f.path}`, target: '_blank' }, f.path))),
+          ),
         ),
         c.state === 'pending'
           ? h(
