@@ -43,14 +43,24 @@ func (d *DownTrack) setLimit(l int) {
 }
 
 // applyLimits derives the forwarding path's view from wish, limit and hidden.
+// The keyframe a resumed track needs is asked for after every lock is let go
+// (a PLI is I/O on the publisher's connection).
 func (d *DownTrack) applyLimits() {
+	if d.applyLimitsLocked() {
+		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
+	}
+}
+
+// applyLimitsLocked does applyLimits' work under d.lim.mu; true when the
+// track resumed and needs a keyframe.
+func (d *DownTrack) applyLimitsLocked() (resumed bool) {
 	d.lim.mu.Lock()
 	defer d.lim.mu.Unlock()
 	wish, limit := d.lim.wish.Load(), d.lim.limit.Load()
 	off := d.lim.hidden.Load() || limit < 0
 	wasOff := d.lim.off.Swap(off)
 	if off {
-		return
+		return false
 	}
 	// Under d.mu: forward reads maxLayer and then records seenFlow in one
 	// critical section; a change stored between the two would be lost and
@@ -64,9 +74,7 @@ func (d *DownTrack) applyLimits() {
 		d.seenFlow.Store(noFlow)
 	}
 	d.mu.Unlock()
-	if wasOff {
-		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
-	}
+	return wasOff
 }
 
 // Wanted is the layer this subscriber would take if its link allowed, -1
