@@ -7,7 +7,8 @@ type Stats struct {
 	Rooms        int
 	Participants int
 	Tracks       int
-	Links        LinkStats // aggregated over every participant (issue 13)
+	Signal       SignalCounts // messages queued to clients since start
+	Links        LinkStats    // aggregated over every participant (issue 13)
 }
 
 // LinkStats aggregates everyone's links, for metrics: counts, never one series
@@ -26,7 +27,7 @@ func (s *Server) Stats() Stats {
 		rooms = append(rooms, r)
 	}
 	s.mu.Unlock()
-	st := Stats{Rooms: len(rooms), Links: LinkStats{Quality: map[string]int{}}}
+	st := Stats{Rooms: len(rooms), Signal: s.SignalCounts(), Links: LinkStats{Quality: map[string]int{}}}
 	for _, r := range rooms {
 		r.mu.Lock()
 		st.Participants += len(r.participants)
