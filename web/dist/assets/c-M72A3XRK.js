@@ -1,0 +1,1 @@
+import{a,b,c}from"./c-65OKI3NT.js";import"./c-2MG3HM7L.js";import"./c-SS7CWCWL.js";import"./c-3MADD7UC.js";import"./c-R44PCZZK.js";import"./c-DBWOF7AH.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
