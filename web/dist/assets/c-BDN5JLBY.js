@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-ZINQ3PPE.js";import"./c-CZFIO7JY.js";import"./c-VTTVE7WU.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-ELQRRYD3.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
