@@ -12,8 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"yizhan/store"
 )
@@ -89,10 +87,6 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("username and password are required")
 	}
 	now := s.now()
-	if !s.loginUser.allow(user, now) || !s.loginAddr.allow(addr, now) {
-		s.log.Warn("login rate-limited", "username", user, "addr", addr)
-		return errf(http.StatusTooManyRequests, "rate_limited", "too many failed logins; try again later")
-	}
 	st, err := s.st.Staff(r.Context(), user)
 	hash := st.PasswordHash
 	if err != nil {
@@ -102,9 +96,10 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 		hash = store.DummyHash // same work for unknown users: no username oracle by timing
 	}
 	if !store.CheckPassword(hash, req.Password) || err != nil || st.Disabled {
-		s.loginUser.fail(user, now)
-		s.loginAddr.fail(addr, now)
 		s.log.Info("login failed", "username", user, "addr", addr)
+		if err := s.failed(r.Context(), throttleKey{s.loginUser, user}, throttleKey{s.loginAddr, addr}); err != nil {
+			return err
+		}
 		return errf(http.StatusUnauthorized, "bad_credentials", "wrong username or password")
 	}
 	tok := randomToken(32)
@@ -112,10 +107,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateAuthSession(r.Context(), tokenHash(tok), st.Username, exp); err != nil {
 		return err
 	}
-	s.loginUser.reset(user)
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(s.cfg.LoginTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies || r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r),
 	})
 	a, err := s.actorFor(r.Context(), st.Username)
 	if err != nil {
@@ -133,7 +127,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies || r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r)})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -191,56 +185,6 @@ func (s *Service) centreMap(ctx context.Context) (map[string]store.Centre, error
 		m[c.Code] = c
 	}
 	return m, nil
-}
-
-// limiter counts failures per key in a fixed window; allow is false once a key reached
-// max failures within the window. Memory is bounded: expired keys are swept as it grows.
-type limiter struct {
-	max    int
-	window time.Duration
-
-	mu   sync.Mutex // guards keys
-	keys map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, keys: map[string]*window{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.keys[key]
-	return w == nil || now.Sub(w.start) >= l.window || w.n < l.max
-}
-
-func (l *limiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.keys) > 100000 {
-		for k, w := range l.keys {
-			if now.Sub(w.start) >= l.window {
-				delete(l.keys, k)
-			}
-		}
-	}
-	w := l.keys[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.keys[key] = w
-	}
-	w.n++
-}
-
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
 }
 
 var (

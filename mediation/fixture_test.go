@@ -41,7 +41,8 @@ type fixture struct {
 	srv     *httptest.Server
 	cookies map[string]*http.Cookie
 	ctx     context.Context
-	dataDir string // case files
+	dataDir string   // case files
+	holds   *holdLog // failure answers held back (throttle_test.go)
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -89,14 +90,14 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx}
+	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx, holds: &holdLog{}}
 	key, err := recording.LoadOrCreateKey(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fx.dataDir = t.TempDir()
 	rec := NewCaseFiles(CaseFilesConfig{DataDir: fx.dataDir, Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
-	fx.svc = New(Config{Recorder: rec}, fx.st, fx.rooms, testLogger(t))
+	fx.svc = New(Config{Recorder: rec, Sleep: fx.holds.sleep}, fx.st, fx.rooms, testLogger(t))
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
 	fx.srv = httptest.NewServer(mux)

@@ -34,17 +34,22 @@ var _ RoomControl = (*signaling.Server)(nil)
 
 // Config of the mediation service. Zero values are usable.
 type Config struct {
-	// PublicURL is the base of invitation links ("https://tiaojie.example.cn");
-	// "" derives it from each request's Host.
+	// PublicURL is where clients reach the server ("https://tiaojie.example.cn"):
+	// invitation links, the websocket URL handed to clients and the Origin accepted on
+	// state-changing calls derive from it, and cookies are Secure when it is https. Never
+	// from a request's Host header, which the client chooses. The server always sets it
+	// (--public-url); "" (tests of the HTTP rules only) takes scheme and host from the
+	// test server's own connection.
 	PublicURL string
 	// SignalURL is the websocket base handed to clients ("wss://..."); "" derives it from
-	// the request (ws:// or wss:// + Host).
+	// PublicURL (ws:// or wss://).
 	SignalURL string
 	// TokenTTL is how long a minted LiveKit token may be used to connect (default 15 min).
 	TokenTTL time.Duration
 	// LoginTTL is how long a staff login lasts (default 12 h).
 	LoginTTL time.Duration
-	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy).
+	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy);
+	// an https PublicURL implies it.
 	SecureCookies bool
 	// RejoinGrace: someone admitted who drops out (network) and rejoins within this time
 	// returns to the space they were in instead of the lobby; not after a host removed,
@@ -54,6 +59,9 @@ type Config struct {
 	Recorder Recorder
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
+	// Sleep holds a failure answer back (throttle.go); nil = a real, cancellable wait.
+	// Tests record the holds instead of waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is the mediation domain: an http.Handler for /api and signaling.Hooks.
@@ -65,10 +73,10 @@ type Service struct {
 	mux *http.ServeMux
 
 	events    *broker
-	loginUser *limiter // failed logins per username
-	loginAddr *limiter // failed logins per client address
-	joinAddr  *limiter // failed invitation look-ups per client address
-	hashDummy string   // compared against for unknown usernames (constant work)
+	loginUser *throttle // failed logins per username
+	loginAddr *throttle // failed logins per client address
+	joinAddr  *throttle // failed invitation look-ups per client address
+	hashDummy string    // compared against for unknown usernames (constant work)
 
 	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
@@ -103,6 +111,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
 	if cfg.RejoinGrace == 0 {
 		cfg.RejoinGrace = time.Minute
 	}
@@ -112,9 +123,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		rc:        rc,
 		log:       log.With("part", "mediation"),
 		events:    newBroker(),
-		loginUser: newLimiter(5, 15*time.Minute),
-		loginAddr: newLimiter(20, 15*time.Minute),
-		joinAddr:  newLimiter(20, 10*time.Minute),
+		loginUser: newThrottle(3, time.Second, 8*time.Second, 15*time.Minute),
+		loginAddr: newThrottle(10, time.Second, 8*time.Second, 15*time.Minute),
+		joinAddr:  newThrottle(10, time.Second, 8*time.Second, 10*time.Minute),
 		knocks:    map[string]map[string]knockRec{},
 		notes:     map[string]map[string]string{},
 		roomMeta:  map[string]*metaSync{},

@@ -38,7 +38,7 @@ func (a *app) mountParts() error {
 	}
 	rec := mediation.NewCaseFiles(mediation.CaseFilesConfig{DataDir: a.cfg.Data, Key: key, Rooms: a.sig, Logger: recLog})
 
-	svc := mediation.New(mediation.Config{Recorder: rec}, st, a.sig, a.log)
+	svc := mediation.New(mediation.Config{Recorder: rec, PublicURL: a.publicURL}, st, a.sig, a.log)
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
 	a.drain = append(a.drain, rec.Close) // seals open sessions before the rooms close
