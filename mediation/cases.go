@@ -360,7 +360,7 @@ func (s *Service) caseEvent(ctx context.Context, ev store.Event) {
 		return
 	}
 	if ev.SessionID != 0 && s.cfg.Recorder != nil {
-		s.cfg.Recorder.Log(ev.SessionID, ev)
+		s.cfg.Recorder.Log(ev.SessionID, caseFileEvent(ev))
 	}
 	s.emit(event{name: "case", caseCentre: s.centreOfCase(ctx, ev.CaseID), data: map[string]any{
 		"case_id": ev.CaseID, "kind": "event", "event": ev.Kind}})

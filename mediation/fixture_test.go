@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -43,6 +44,22 @@ type fixture struct {
 	ctx     context.Context
 	dataDir string   // case files
 	holds   *holdLog // failure answers held back (throttle_test.go)
+}
+
+// withRecorder is a Config recording into dataDir, sealed with key, wired as
+// cmd/yizhan wires it (with wireRecorder after New).
+func withRecorder(t *testing.T, dataDir string, key *recording.Signer, rooms SinkRooms) (Config, *recorder.Recorder) {
+	rec := recorder.New(recorder.Config{DataDir: dataDir, Key: key, Rooms: RecorderRooms(rooms), Logger: testLogger(t)})
+	pub := key.Public()
+	return Config{Recorder: rec, CaseDir: dataDir, CaseKey: &pub}, rec
+}
+
+// wireRecorder hands the recorder's failures and state changes to svc.
+func wireRecorder(svc *Service, cfg Config) {
+	if r, ok := cfg.Recorder.(*recorder.Recorder); ok {
+		r.OnError(svc.RecordingFailed)
+		r.OnState(svc.RecordingChanged)
+	}
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -96,8 +113,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	fx.dataDir = t.TempDir()
-	rec := NewCaseFiles(CaseFilesConfig{DataDir: fx.dataDir, Key: key, Rooms: fx.rooms, Logger: testLogger(t)})
-	fx.svc = New(Config{Recorder: rec, Sleep: fx.holds.sleep}, fx.st, fx.rooms, testLogger(t))
+	cfg, rec := withRecorder(t, fx.dataDir, key, fx.rooms)
+	cfg.Sleep = fx.holds.sleep
+	fx.svc = New(cfg, fx.st, fx.rooms, testLogger(t))
+	wireRecorder(fx.svc, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
 	fx.srv = httptest.NewServer(mux)
@@ -200,7 +219,7 @@ func (fx *fixture) scene() scene {
 		fx.t.Fatal(err)
 	}
 	fx.svc.replan(se) // opens the session's case file, on the recorder's goroutine
-	events := filepath.Join(fx.dataDir, "cases", CaseFolder(c.ID, c.Number), SessionFolder(se.ID), "events.jsonl")
+	events := filepath.Join(fx.dataDir, "cases", recording.CaseFolder(c.ID, c.Number), recording.SessionFolder(se.ID), "events.jsonl")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Stat(events); err == nil {
 			break

@@ -164,7 +164,11 @@ func (s *Service) knock(se store.Session, p signaling.Participant, sid string) {
 	if s.knocks[se.Room] == nil {
 		s.knocks[se.Room] = map[string]knockRec{}
 	}
-	s.knocks[se.Room][p.Identity] = knockRec{sid: sid, at: now}
+	if _, ok := s.knocks[se.Room][p.Identity]; ok || len(s.knocks[se.Room]) < maxKnocksPerSession {
+		s.knocks[se.Room][p.Identity] = knockRec{sid: sid, at: now}
+	} else {
+		s.hits.knocks.Add(1) // still in the lobby and listed by signaling; only its arrival time is not kept
+	}
 	s.mu.Unlock()
 	ctx, cancel := bg()
 	defer cancel()

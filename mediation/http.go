@@ -280,7 +280,7 @@ func (s *Service) routes() {
 	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(s.caseFileVerify))
 	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(s.caseFileExport))
 
-	s.caseFileRoutes(m) // casefile.go: /api/cases/{id}/file..., /api/signing-key
+	s.caseFileRoutes(m) // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -216,12 +216,12 @@ func (s *Service) linked(room string, p signaling.Participant) []signaling.Parti
 func (s *Service) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, space, kind string) ([]participantJSON, error) {
 	room := sc.sess.Room
 	group := append([]signaling.Participant{p}, s.linked(room, p)...)
-	if r, ok := s.cfg.Recorder.(moveAware); ok {
+	if s.cfg.Recorder != nil {
 		ids := make([]string, len(group))
 		for i, q := range group {
 			ids[i] = q.Identity
 		}
-		r.BeforeMove(sc.sess.ID, ids)
+		s.cfg.Recorder.BeforeMove(sc.sess.ID, ids)
 	}
 	var out []participantJSON
 	for _, q := range group {
@@ -329,10 +329,4 @@ func (s *Service) revokeByIdentity(ctx context.Context, sc *sessionCtx, identity
 		return err
 	}
 	return s.st.RevokeInvitation(ctx, inv.Code)
-}
-
-// moveAware is a Recorder that must act before a participant changes space (CaseFiles
-// stops their writers, so the old space's files hold nothing of the new space).
-type moveAware interface {
-	BeforeMove(sessionID int64, identities []string)
 }

@@ -18,6 +18,7 @@ import (
 	"yizhan/internal/lktest"
 	"yizhan/media"
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -49,6 +50,7 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
 	cfg := config(sig)
 	fx.svc = New(cfg, fx.st, sig, log)
+	wireRecorder(fx.svc, cfg)
 	sig.SetHooks(fx.svc)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", fx.svc.Handler())
@@ -56,8 +58,8 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 	fx.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		sig.Close()
-		if cf, ok := cfg.Recorder.(*CaseFiles); ok {
-			cf.Close()
+		if r, ok := cfg.Recorder.(*recorder.Recorder); ok {
+			r.Close() // seals what is open
 		}
 		fx.svc.Close()
 		fx.srv.Close()
@@ -384,7 +386,7 @@ func TestReceptionQueue(t *testing.T) {
 	}
 }
 
-// TestRecordingCaseFile: with CaseFiles as the recorder, the joint space is recorded once
+// TestRecordingCaseFile: with the case-file recorder (recording/recorder), the joint space is recorded once
 // everyone in it consented, not while someone declined, not in an unrecorded caucus, not
 // while a host stopped it; ending the session seals a case file that verifies, whose
 // files download (ranges work) and export, every read in the custody log.
@@ -395,7 +397,8 @@ func TestRecordingCaseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := newLiveServerWith(t, func(sig *signaling.Server) Config {
-		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: dataDir, Key: key, Rooms: sig, Logger: testLogger(t)})}
+		cfg, _ := withRecorder(t, dataDir, key, sig)
+		return cfg
 	})
 	var c caseJSON
 	ls.call("mediator", "POST", "/api/cases", `{"title":"录像","category":"contracts","risk":"blue","mediator":"med",
@@ -504,7 +507,7 @@ func TestRecordingCaseFile(t *testing.T) {
 	if st != 200 || err != nil || len(zr.File) < len(webm)+2 {
 		t.Fatalf("export: %d %v", st, err)
 	}
-	custody, err := recording.ReadEvents(filepath.Join(dataDir, "cases", CaseFolder(c.ID, c.Number), "custody.jsonl"))
+	custody, err := recording.ReadEvents(filepath.Join(dataDir, "cases", recording.CaseFolder(c.ID, c.Number), "custody.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

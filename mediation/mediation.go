@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"yizhan/recording"
 	"yizhan/signaling"
 	"yizhan/store"
 )
@@ -56,7 +57,15 @@ type Config struct {
 	// denied or sent them back. Default 60 s; negative: always the lobby.
 	RejoinGrace time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
+	// Its failures and state changes come back through RecordingFailed and
+	// RecordingChanged, which the caller wires (cmd/yizhan).
 	Recorder Recorder
+	// CaseDir is the data folder whose cases/ the case-file API serves (the recorder's
+	// DataDir); "" = recording is not enabled on this server.
+	CaseDir string
+	// CaseKey is the public half of the key that seals the case files: served at
+	// /api/signing-key and trusted by the verify endpoints; nil = none.
+	CaseKey *recording.PublicKey
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 	// Sleep holds a failure answer back (throttle.go); nil = a real, cancellable wait.
@@ -73,10 +82,11 @@ type Service struct {
 	mux *http.ServeMux
 
 	events    *broker
-	loginUser *throttle // failed logins per username
-	loginAddr *throttle // failed logins per client address
-	joinAddr  *throttle // failed invitation look-ups per client address
-	hashDummy string    // compared against for unknown usernames (constant work)
+	loginUser *throttle     // failed logins per username
+	loginAddr *throttle     // failed logins per client address
+	joinAddr  *throttle     // failed invitation look-ups per client address
+	hashDummy string        // compared against for unknown usernames (constant work)
+	hits      limitCounters // bounds hit (limits.go)
 
 	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
 	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
@@ -133,14 +143,6 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		rejoin:    map[string]rejoinRec{},
 		removed:   map[string]bool{},
 	}
-	if cf, ok := cfg.Recorder.(*CaseFiles); ok { // before any session starts: no race
-		if cf.cfg.OnError == nil {
-			cf.cfg.OnError = s.recordingFailed
-		}
-		if cf.cfg.OnState == nil {
-			cf.cfg.OnState = s.recordingChanged
-		}
-	}
 	s.routes()
 	return s
 }
@@ -148,7 +150,7 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 // Handler serves /api/ (mount it at "/api/").
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Close ends the event streams. (A CaseFiles recorder is closed by its owner, after.)
+// Close ends the event streams. (The recorder is closed by its owner, after.)
 func (s *Service) Close() {
 	s.events.close()
 }

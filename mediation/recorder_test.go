@@ -18,10 +18,11 @@ import (
 
 	"yizhan/internal/lktest"
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 )
 
-// Recording with the real recorder (CaseFiles), the real server in process and real
+// Recording with the real recorder (package recording/recorder), the real server in process and real
 // LiveKit SDK clients publishing real VP8 and Opus (a clip made with ffmpeg), so that the
 // files can be played back and measured.
 
@@ -296,11 +297,12 @@ func recSpan(fe recording.FileEntry) (time.Time, time.Time) {
 	return fe.StartTime, fe.StartTime.Add(time.Duration(fe.DurationMs) * time.Millisecond)
 }
 
-// recorderServer is the whole server in process with CaseFiles recording into data.
+// recorderServer is the whole server in process with the recorder writing case files into data.
 type recorderServer struct {
 	ls   *liveServer
 	data string
 	key  *recording.Signer
+	rec  *recorder.Recorder
 	clip *lktest.Clip
 }
 
@@ -318,7 +320,9 @@ func newRecorderServer(t *testing.T) *recorderServer {
 	}
 	rs.clip = lktest.MustClip(t)
 	rs.ls = newLiveServerWith(t, func(sig *signaling.Server) Config {
-		return Config{Recorder: NewCaseFiles(CaseFilesConfig{DataDir: rs.data, Key: rs.key, Rooms: sig, Logger: testLogger(t)})}
+		var cfg Config
+		cfg, rs.rec = withRecorder(t, rs.data, rs.key, sig)
+		return cfg
 	})
 	return rs
 }
@@ -365,7 +369,7 @@ func (rs *recorderServer) joinAll(t *testing.T, c caseJSON, se sessionJSON, appC
 }
 
 func (rs *recorderServer) sessionDir(c caseJSON, se sessionJSON) string {
-	return filepath.Join(rs.data, "cases", CaseFolder(c.ID, c.Number), SessionFolder(se.ID))
+	return filepath.Join(rs.data, "cases", recording.CaseFolder(c.ID, c.Number), recording.SessionFolder(se.ID))
 }
 
 // sealed waits for the session folder's manifest and reads it.
@@ -501,7 +505,7 @@ func TestRecorderWriteFailure(t *testing.T) {
 	if live.Recording.Healthy || live.Recording.Error == "" {
 		t.Errorf("live view after a failure: %+v", live.Recording)
 	}
-	if active, failed := ls.svc.caseFiles().Stats(); active != 1 || failed < 1 {
+	if active, failed := rs.rec.Stats(); active != 1 || failed < 1 {
 		t.Errorf("stats for the metrics: %d active, %d failed", active, failed)
 	}
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)

@@ -5,21 +5,26 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
+	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 	"yizhan/store"
 )
 
 // Recorder is the seam between the policy (here: what must be recorded, given consent
-// and the caucus policy) and the case file (package recording, see CaseFiles). Methods
-// are called with no lock held and must not block: an implementation queues the work.
+// and the caucus policy) and the case file (package recording/recorder). Methods are
+// called with no lock held and must not block: an implementation queues the work.
 type Recorder interface {
 	// Plan is called after every change of who is where in a live session (join, leave,
 	// admit, move, lobby, track published, mute, a host stopping or resuming recording).
 	Plan(p RecordingPlan)
-	// Log hands over every timeline event of the session, for the case file's own log.
-	Log(sessionID int64, ev store.Event)
+	// Log hands over every timeline event of the session, for the case file's own log
+	// (caseFileEvent puts it in the case file's words).
+	Log(sessionID int64, ev recording.Event)
+	// BeforeMove is called before participants change space and returns once their
+	// writers stopped, so that the old space's files hold nothing of the new space.
+	BeforeMove(sessionID int64, identities []string)
 	// Ended is called once when a host ends the session, after the room was closed:
 	// stop every writer and seal the case file.
 	Ended(sessionID, caseID int64, room string)
@@ -27,38 +32,13 @@ type Recorder interface {
 	Status(sessionID int64) RecordingStatus
 }
 
-// RecordingStatus of one session, for the live view and the room's banner.
-type RecordingStatus struct {
-	Active    bool      // at least one track is being written
-	Healthy   bool      // no writer failed since recording started
-	Error     string    // the last failure, for the hosts
-	StartedAt time.Time // when recording first started in this session
-}
-
-// RecordingPlan is what should be recorded in one session right now.
-type RecordingPlan struct {
-	SessionID, CaseID  int64
-	CaseNumber, Centre string
-	Title, Kind        string
-	CaucusPolicy, Room string
-	Spaces             []SpacePlan // the lobby ("") first, then every space with someone in it
-}
-
-// SpacePlan says whether one space is recorded.
-type SpacePlan struct {
-	Space        string
-	Record       bool   // write every track published in this space
-	Sealed       bool   // a caucus under the "sealed" policy: restricted access
-	Reason       string // why not recording (the recorder logs it as the stop reason)
-	Participants []PlanParticipant
-}
-
-// PlanParticipant is one person in a space, with what the case file needs to know.
-type PlanParticipant struct {
-	Identity, Name, Role, Side, Centre string
-	Consent                            bool
-	Tracks                             []signaling.Track
-}
+// The plan and status are the recorder's types: it cannot import this package.
+type (
+	RecordingStatus = recorder.Status    // of one session, for the live view and the banner
+	RecordingPlan   = recorder.Plan      // what should be recorded in one session right now
+	SpacePlan       = recorder.SpacePlan // whether one space is recorded
+	PlanParticipant = recorder.Participant
+)
 
 // planFor applies the session's policy: the joint space is recorded when the session
 // records on open and everyone in it consented; a caucus only under the sealed policy,
@@ -82,7 +62,7 @@ func planFor(se store.Session, c store.Case, ps []signaling.Participant, stopped
 		for _, p := range bySpace[sp] {
 			a := p.Attributes
 			pp := PlanParticipant{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Centre: a["centre"],
-				Consent: a["consent"] == "1", Tracks: p.Tracks}
+				Consent: a["consent"] == "1", Tracks: planTracks(p.Tracks)}
 			sps.Participants = append(sps.Participants, pp)
 			if !pp.Consent {
 				missing = append(missing, p.Name)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -284,7 +283,7 @@ func (s *Session) NewTrackWriter(meta TrackMeta) (*TrackWriter, error) {
 func (s *Session) trackFailed(meta TrackMeta, rel string, err error) {
 	if lerr := s.Log(Event{Kind: KindRecordingFailed, Actor: "system", Subject: meta.Identity,
 		Detail: map[string]string{"file": rel, "track": meta.TrackSID,
-			"error": strings.ReplaceAll(err.Error(), s.dir+string(filepath.Separator), "")}}); lerr != nil {
+			"error": HidePaths(err, s.dir)}}); lerr != nil {
 		s.log.Error("log recording failure", "err", lerr)
 	}
 	s.mu.Lock()

@@ -3,6 +3,10 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // ErrBadName is returned for a case, session, identity or track name that could not be
@@ -27,4 +31,30 @@ func CheckName(s string) error {
 		}
 	}
 	return nil
+}
+
+// CaseFolder is the name of a case's folder under <data>/cases: case numbers repeat
+// across centres, the id does not.
+func CaseFolder(caseID int64, number string) string {
+	return "case" + strconv.FormatInt(caseID, 10) + "_" + number
+}
+
+// SessionFolder is the name of a session's folder inside its case folder.
+func SessionFolder(sessionID int64) string { return "s" + strconv.FormatInt(sessionID, 10) }
+
+// HidePaths is err's text without the server's folders, for the case file and for the
+// hosts' browsers (the log keeps the full text): a path under one of dirs becomes
+// relative to it, and the path of any other fs.PathError its base name.
+func HidePaths(err error, dirs ...string) string {
+	msg := err.Error()
+	for _, d := range dirs {
+		if d != "" {
+			msg = strings.ReplaceAll(msg, filepath.Clean(d)+string(filepath.Separator), "")
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && filepath.IsAbs(pe.Path) {
+		msg = strings.ReplaceAll(msg, pe.Path, filepath.Base(pe.Path))
+	}
+	return msg
 }

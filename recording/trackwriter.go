@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -359,7 +360,7 @@ func (t *TrackWriter) failLocked(err error) {
 	t.failed = err
 	t.log.Error("recording track failed", "file", t.rel, "err", err)
 	// the case file names its own files relatively, never the server's folders
-	t.journalLocked(journalEntry{K: "failed", Error: strings.ReplaceAll(err.Error(), t.path, t.rel)})
+	t.journalLocked(journalEntry{K: "failed", Error: HidePaths(err, strings.TrimSuffix(t.path, filepath.FromSlash(t.rel)))})
 }
 
 func (t *TrackWriter) journalLocked(e journalEntry) {

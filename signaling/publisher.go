@@ -121,11 +121,14 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 		}}})
 		return
 	}
-	if req.Cid == "" || len(p.pending) >= 16 {
+	if lim := r.srv.cfg.Limits; req.Cid == "" || (p.pending[req.Cid] == nil && (len(p.pending) >= lim.PendingTracks || len(p.tracks) >= lim.Tracks)) {
 		r.mu.Unlock()
+		if req.Cid != "" {
+			r.srv.hits.pendingTracks.Add(1)
+		}
 		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
 			Reason:  livekit.RequestResponse_INVALID_REQUEST,
-			Message: "add_track needs a cid, and at most 16 tracks may be pending",
+			Message: "add_track needs a cid; a participant may have a bounded number of tracks announced and published",
 			Request: &livekit.RequestResponse_AddTrack{AddTrack: req},
 		}}})
 		return
@@ -183,6 +186,12 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		if v == info {
 			delete(p.pending, k)
 		}
+	}
+	if len(p.tracks) >= r.srv.cfg.Limits.Tracks {
+		r.mu.Unlock()
+		r.srv.hits.tracks.Add(1)
+		p.log.Warn("too many tracks published; ignored", "cid", cid, "limit", r.srv.cfg.Limits.Tracks)
+		return
 	}
 	info.MimeType = remote.Codec().MimeType
 	info.Mid = transceiverMid(p.pub, recv)

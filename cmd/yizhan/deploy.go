@@ -233,6 +233,7 @@ func (a *app) mountMetrics() {
 	m.SetMediaStats(a.eng.Stats)
 	a.sig.AddObserver(m.Observe)
 	a.deploy().metrics = m
+	m.AddLimitSource(a.sig.LimitHits)
 	m.AddLimitSource(func() map[string]uint64 {
 		return map[string]uint64{"http_conns_per_addr": a.guard.connsRefused.Load(), "http_body_min_rate": a.guard.slowBodies.Load()}
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"yizhan/mediation"
+	"yizhan/signaling"
 )
 
 // The HTTP server's own defences (issue 12): who the client is behind a trusted proxy,
@@ -236,3 +240,27 @@ func (c *countedConn) Close() error {
 
 // capListener is the per-address cap under the HTTP server, once listen ran (tests).
 func (a *app) capListener() *capListener { return a.caps }
+
+// addLimitSource counts a part's bounds in /metrics.
+func (a *app) addLimitSource(f func() map[string]uint64) {
+	if m := a.deploy().metrics; m != nil {
+		m.AddLimitSource(f)
+	}
+}
+
+// bounds lists every bound on what clients can make the server hold, for config check.
+func (c serveConfig) bounds() []signaling.Bound {
+	l := httpLimits{MaxConnsPerAddr: c.MaxConnsPerAddr}.withDefaults()
+	out := []signaling.Bound{
+		{Name: "http_conns_per_addr", Value: l.MaxConnsPerAddr, What: "open HTTP and websocket connections from one address (trusted proxies exempt)"},
+		{Name: "http_header_bytes", Value: l.MaxHeaderBytes, What: "request line and headers"},
+		{Name: "http_header_seconds", Value: int(l.ReadHeaderTimeout.Seconds()), What: "time for the request line and headers"},
+		{Name: "http_body_min_rate", Value: l.BodyMinRate, What: fmt.Sprintf("bytes/s a request body must keep up after %s", l.BodyGrace)},
+		{Name: "http_idle_seconds", Value: int(l.IdleTimeout.Seconds()), What: "keep-alive connection idle between requests"},
+	}
+	out = append(out, signaling.DefaultLimits.Bounds()...)
+	for _, b := range mediation.Bounds() {
+		out = append(out, signaling.Bound{Name: b.Name, Value: b.Value, What: b.What})
+	}
+	return out
+}

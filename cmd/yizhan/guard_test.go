@@ -211,3 +211,29 @@ func TestDevRefusesPublicAddress(t *testing.T) {
 		t.Errorf("every interface without --public-url: %v\n%s", err, out)
 	}
 }
+
+// TestConfigCheckNamesEveryCountedBound: every bound counted in /metrics is named by
+// config check.
+func TestConfigCheckNamesEveryCountedBound(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := cmdConfig([]string{"check", "--dev", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0"}, nil, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	a := startApp(t, testConfig(t))
+	m := scrapeMetrics(t, "http://"+a.deploy().metln.Addr().String()+"/metrics")
+	n := 0
+	for k := range m {
+		name, ok := strings.CutPrefix(k, "yizhan_limit_hits_total{limit=")
+		if !ok {
+			continue
+		}
+		n++
+		name = strings.TrimSuffix(name, "}")
+		if !strings.Contains(out.String(), "\n  "+name+" ") {
+			t.Errorf("bound %s counted in /metrics but not named by config check", name)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d bounds counted in /metrics", n)
+	}
+}

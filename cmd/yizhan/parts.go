@@ -8,6 +8,7 @@ import (
 
 	"yizhan/mediation"
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/store"
 	"yizhan/web"
 )
@@ -36,13 +37,17 @@ func (a *app) mountParts() error {
 	if _, err := recording.Recover(a.cfg.Data, key, recLog); err != nil {
 		recLog.Error("some interrupted recordings could not be sealed; retried at the next start", "err", err)
 	}
-	rec := mediation.NewCaseFiles(mediation.CaseFilesConfig{DataDir: a.cfg.Data, Key: key, Rooms: a.sig, Logger: recLog})
+	rec := recorder.New(recorder.Config{DataDir: a.cfg.Data, Key: key, Rooms: mediation.RecorderRooms(a.sig), Logger: recLog})
 
-	svc := mediation.New(mediation.Config{Recorder: rec, PublicURL: a.publicURL}, st, a.sig, a.log)
+	pub := key.Public()
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, PublicURL: a.publicURL}, st, a.sig, a.log)
+	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
+	rec.OnState(svc.RecordingChanged)
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
 	a.drain = append(a.drain, rec.Close) // seals open sessions before the rooms close
 	a.setRecordingStats(rec.Stats)
+	a.addLimitSource(svc.LimitHits)
 	a.mux.Handle("/api/", a.instrumentAPI(svc.Handler()))
 
 	if a.cfg.Dev {

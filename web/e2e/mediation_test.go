@@ -12,6 +12,7 @@ import (
 	"yizhan/media"
 	"yizhan/mediation"
 	"yizhan/recording"
+	"yizhan/recording/recorder"
 	"yizhan/signaling"
 	"yizhan/store"
 	"yizhan/web"
@@ -48,8 +49,11 @@ func newAppServer(t *testing.T) *appServer {
 	if err != nil {
 		t.Fatalf("signing key: %v", err)
 	}
-	rec := mediation.NewCaseFiles(mediation.CaseFilesConfig{DataDir: data, Key: key, Rooms: sig, Logger: log})
-	svc := mediation.New(mediation.Config{Recorder: rec}, st, sig, log)
+	rec := recorder.New(recorder.Config{DataDir: data, Key: key, Rooms: mediation.RecorderRooms(sig), Logger: log})
+	pub := key.Public()
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: data, CaseKey: &pub}, st, sig, log)
+	rec.OnError(svc.RecordingFailed)
+	rec.OnState(svc.RecordingChanged)
 	sig.SetHooks(svc)
 	mux := http.NewServeMux()
 	rtc := sig.Handler()

@@ -13,67 +13,29 @@ import (
 	"strings"
 
 	"yizhan/recording"
-	"yizhan/store"
 )
 
-// The case-file API: the sealed record of a session. Only staff who can see the case
+// The case file of one session (GET /api/sessions/{id}/casefile...): its sealed record. Only staff who can see the case
 // (its centre or above) read it; restricted (sealed caucus) files only the case's
 // mediator and admins. Every read is logged in the case's custody log.
 
-func (s *Service) caseFiles() *CaseFiles {
-	cf, _ := s.cfg.Recorder.(*CaseFiles)
-	return cf
-}
-
-// recordingFailed tells the hosts at once that a writer failed; the timeline keeps it.
-func (s *Service) recordingFailed(sessionID int64, err error) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, e := s.st.Session(ctx, sessionID)
-	if e != nil {
-		return
-	}
-	c, e := s.st.Case(ctx, se.CaseID)
-	if e != nil {
-		return
-	}
-	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "recording_failed", Actor: "system", SessionID: se.ID, Detail: err.Error()})
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: c.Centre,
-		data: map[string]any{"session_id": se.ID, "healthy": false, "error": err.Error()}})
-}
-
-// recordingChanged: recording started or stopped; the room's banner and the hosts follow.
-func (s *Service) recordingChanged(sessionID int64) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, err := s.st.Session(ctx, sessionID)
-	if err != nil {
-		return
-	}
-	s.syncRoomMeta(se, false)
-	st := s.recordingView(sessionID)
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: s.centreOfCase(ctx, se.CaseID),
-		data: map[string]any{"session_id": se.ID, "active": st.Active, "healthy": st.Healthy, "error": st.Error}})
-}
-
 // caseFileSession resolves {id} to a session the actor may read the case file of.
-func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, *CaseFiles, string, error) {
-	cf := s.caseFiles()
-	if cf == nil {
-		return nil, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
+func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, string, error) {
+	if s.cfg.CaseDir == "" {
+		return nil, "", errRecordingOff
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	sc, err := s.loadSession(r.Context(), a, id)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	if !sc.visible && !sc.host {
-		return nil, nil, "", notFound("session")
+		return nil, "", notFound("session")
 	}
-	return sc, cf, CaseFolder(sc.cas.ID, sc.cas.Number), nil
+	return sc, recording.CaseFolder(sc.cas.ID, sc.cas.Number), nil
 }
 
 // mayReadRestricted: sealed caucus media is for the case's mediator and the admins who
@@ -83,12 +45,12 @@ func mayReadRestricted(a *actor, sc *sessionCtx) bool {
 }
 
 func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
-	dir := filepath.Join(cf.cfg.DataDir, "cases", folder, sess)
+	sess := recording.SessionFolder(sc.sess.ID)
+	dir := filepath.Join(s.cfg.CaseDir, "cases", folder, sess)
 	out := struct {
 		Manifest json.RawMessage      `json:"manifest"`
 		Events   []recording.Event    `json:"events"`
@@ -105,7 +67,7 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 	if evs != nil {
 		out.Events = evs
 	}
-	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	files, err := recording.ListCase(s.cfg.CaseDir, folder)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -117,7 +79,7 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 			}
 		}
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, recording.KindViewed, a, sess, nil); err != nil {
+	if err := logCustody(s.cfg.CaseDir, folder, recording.KindViewed, a, sess, nil); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -125,16 +87,16 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 }
 
 func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
+	sess := recording.SessionFolder(sc.sess.ID)
 	rel := sess + "/" + r.PathValue("path")
 	if strings.HasPrefix(r.PathValue("path"), sess+"-part") { // a session continued after a crash
 		rel = r.PathValue("path")
 	}
-	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayReadRestricted(a, sc))
+	return serveCaseFile(w, r, a, s.cfg.CaseDir, folder, rel, mayReadRestricted(a, sc))
 }
 
 func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
@@ -142,26 +104,26 @@ func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *acto
 	if err := decode(w, r, &req, true); err != nil {
 		return err
 	}
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	return writeVerify(w, cf, filepath.Join(cf.cfg.DataDir, "cases", folder, SessionFolder(sc.sess.ID)))
+	return s.writeVerify(w, filepath.Join(s.cfg.CaseDir, "cases", folder, recording.SessionFolder(sc.sess.ID)))
 }
 
 // caseFileExport streams the session folder as a zip (restricted files only for those
 // who may read them); the export is logged first.
 func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
-	sc, cf, folder, err := s.caseFileSession(r, a)
+	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
 	}
-	sess := SessionFolder(sc.sess.ID)
-	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	sess := recording.SessionFolder(sc.sess.ID)
+	files, err := recording.ListCase(s.cfg.CaseDir, folder)
 	if err != nil {
 		return notFound("case file (nothing was recorded)")
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, recording.KindExported, a, sess, nil); err != nil {
+	if err := logCustody(s.cfg.CaseDir, folder, recording.KindExported, a, sess, nil); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/zip")
@@ -174,7 +136,7 @@ func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *acto
 		if f.Restricted && !mayReadRestricted(a, sc) {
 			continue
 		}
-		src, _, err := recording.OpenCaseFile(cf.cfg.DataDir, folder, f.Path)
+		src, _, err := recording.OpenCaseFile(s.cfg.CaseDir, folder, f.Path)
 		if err != nil {
 			continue
 		}

@@ -167,7 +167,7 @@ func TestCaseFileAPINothingRecorded(t *testing.T) {
 	c, _ := rs.newCase(t, "off")
 	var l caseFolderJSON
 	rs.ls.call("mediator", "GET", fmt.Sprintf("/api/cases/%d/file", c.ID), "", 200, &l)
-	if len(l.Files) != 0 || l.Folder != CaseFolder(c.ID, c.Number) {
+	if len(l.Files) != 0 || l.Folder != recording.CaseFolder(c.ID, c.Number) {
 		t.Errorf("empty case file: %+v", l)
 	}
 	if st, b := rs.ls.do("mediator", "POST", fmt.Sprintf("/api/cases/%d/file/verify", c.ID), ""); st != 404 {

@@ -33,12 +33,11 @@ func (s *Service) caseFileRoutes(m *http.ServeMux) {
 }
 
 func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
-	cf := s.caseFiles()
-	if cf == nil || cf.cfg.Key == nil {
-		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "recording is not enabled on this server"))
+	pub := s.cfg.CaseKey
+	if s.cfg.CaseDir == "" || pub == nil {
+		s.writeErr(w, r, errRecordingOff)
 		return
 	}
-	pub := cf.cfg.Key.Public()
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Header().Set("X-Key-Id", pub.KeyID())
 	w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -46,21 +45,22 @@ func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // caseFolder resolves {id} to a case the actor can see and its folder on disk.
-func (s *Service) caseFolder(r *http.Request, a *actor) (store.Case, *CaseFiles, string, error) {
-	cf := s.caseFiles()
-	if cf == nil {
-		return store.Case{}, nil, "", errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
+func (s *Service) caseFolder(r *http.Request, a *actor) (store.Case, string, error) {
+	if s.cfg.CaseDir == "" {
+		return store.Case{}, "", errRecordingOff
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		return store.Case{}, nil, "", err
+		return store.Case{}, "", err
 	}
 	c, err := s.visibleCase(r.Context(), a, id)
 	if err != nil {
-		return c, nil, "", err
+		return c, "", err
 	}
-	return c, cf, CaseFolder(c.ID, c.Number), nil
+	return c, recording.CaseFolder(c.ID, c.Number), nil
 }
+
+var errRecordingOff = errf(http.StatusNotFound, "not_found", "recording is not enabled on this server")
 
 // mayOpenRestricted: sealed caucus media is for the case's mediator and admins (who can
 // see the case: the caller checked that).
@@ -90,12 +90,12 @@ type caseFolderJSON struct {
 }
 
 func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *actor) error {
-	c, cf, folder, err := s.caseFolder(r, a)
+	c, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
 	}
 	out := caseFolderJSON{Case: c.ID, Number: c.Number, Folder: folder, Files: []recording.CaseFile{}}
-	files, err := recording.ListCase(cf.cfg.DataDir, folder)
+	files, err := recording.ListCase(s.cfg.CaseDir, folder)
 	if errors.Is(err, fs.ErrNotExist) {
 		writeJSON(w, http.StatusOK, out) // nothing recorded yet
 		return nil
@@ -110,7 +110,7 @@ func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *acto
 		}
 		out.Files = append(out.Files, f)
 	}
-	if err := logCustody(cf.cfg.DataDir, folder, recording.KindViewed, a, "file list", nil); err != nil {
+	if err := logCustody(s.cfg.CaseDir, folder, recording.KindViewed, a, "file list", nil); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -118,12 +118,12 @@ func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *acto
 }
 
 func (s *Service) caseFolderFile(w http.ResponseWriter, r *http.Request, a *actor) error {
-	c, cf, folder, err := s.caseFolder(r, a)
+	c, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
 	}
 	rel := r.PathValue("path")
-	return serveCaseFile(w, r, a, cf.cfg.DataDir, folder, rel, mayOpenRestricted(a, c))
+	return serveCaseFile(w, r, a, s.cfg.CaseDir, folder, rel, mayOpenRestricted(a, c))
 }
 
 // serveCaseFile serves one file of a case folder (range requests, so a player can
@@ -168,22 +168,17 @@ func (s *Service) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *ac
 	if err := decode(w, r, &req, true); err != nil {
 		return err
 	}
-	_, cf, folder, err := s.caseFolder(r, a)
+	_, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
 	}
-	return writeVerify(w, cf, filepath.Join(cf.cfg.DataDir, "cases", folder))
+	return s.writeVerify(w, filepath.Join(s.cfg.CaseDir, "cases", folder))
 }
 
 // writeVerify answers with recording.Verify of dir (a case or a session folder),
 // trusting this server's key.
-func writeVerify(w http.ResponseWriter, cf *CaseFiles, dir string) error {
-	var trusted *recording.PublicKey
-	if cf.cfg.Key != nil {
-		pk := cf.cfg.Key.Public()
-		trusted = &pk
-	}
-	rep, err := recording.Verify(dir, trusted)
+func (s *Service) writeVerify(w http.ResponseWriter, dir string) error {
+	rep, err := recording.Verify(dir, s.cfg.CaseKey)
 	if errors.Is(err, fs.ErrNotExist) && len(rep.Sessions) == 0 {
 		return notFound("case file (nothing was recorded)")
 	}
