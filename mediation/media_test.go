@@ -439,12 +439,16 @@ func TestRecordingCaseFile(t *testing.T) {
 	// a host stops recording with a reason, then resumes
 	var rj recordingJSON
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"当事人要求休息"}`, 200, &rj)
-	if !strings.Contains(rj.Stopped, "当事人要求休息") {
+	if !strings.Contains(rj.Stopped, "当事人要求休息") || rj.Active {
 		t.Errorf("stop answer %+v", rj)
 	}
 	waitFor(t, "stopped by the host", func() bool { return !recStatus().Active })
 	waitFor(t, "the room says so", func() bool { return strings.Contains(app.Metadata(), `"recording":false`) })
-	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, nil)
+	rj = recordingJSON{}
+	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, &rj)
+	if !rj.Active || rj.Stopped != "" {
+		t.Errorf("start answer %+v", rj)
+	}
 	waitFor(t, "resumed", func() bool { return recStatus().Active })
 	waitFor(t, "the room says recording", func() bool { return strings.Contains(app.Metadata(), `"recording":true`) })
 	time.Sleep(time.Second)

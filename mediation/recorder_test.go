@@ -421,7 +421,8 @@ func recWebm(dir string) []string {
 
 // TestRecorderMetadataFollowsWriters: the room metadata's "recording" follows the
 // writers, not the request: a host stops and resumes recording with nobody else doing
-// anything, and every client's banner state follows within a second or two.
+// anything, and every client's banner state follows within a second or two. The
+// answers to stop and start report the state after the call.
 func TestRecorderMetadataFollowsWriters(t *testing.T) {
 	rs := newRecorderServer(t)
 	ls := rs.ls
@@ -433,10 +434,17 @@ func TestRecorderMetadataFollowsWriters(t *testing.T) {
 	waitFor(t, "recording", func() bool { return status().Active })
 	waitFor(t, "the banner says recording", func() bool { return recMeta(app).Recording })
 	for i := 0; i < 3; i++ {
-		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"休息"}`, 200, nil)
+		var stopped, started recordingJSON
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"stop","reason":"休息"}`, 200, &stopped)
+		if stopped.Active || !strings.Contains(stopped.Stopped, "休息") {
+			t.Errorf("stop answered %+v, want active false, stopped with the reason", stopped)
+		}
 		waitFor(t, "the writers stop", func() bool { return !status().Active })
 		waitFor(t, "the banner says not recording", func() bool { return !recMeta(app).Recording && !recMeta(med).Recording })
-		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, nil)
+		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, &started)
+		if !started.Active || started.Stopped != "" || started.StartedAt == nil {
+			t.Errorf("start answered %+v, want active true", started)
+		}
 		waitFor(t, "the writers run", func() bool { return status().Active })
 		waitFor(t, "the banner says recording", func() bool { return recMeta(app).Recording && recMeta(med).Recording })
 	}

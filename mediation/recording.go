@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"yizhan/recording"
 	"yizhan/recording/recorder"
@@ -18,7 +19,8 @@ import (
 type Recorder interface {
 	// Plan is called after every change of who is where in a live session (join, leave,
 	// admit, move, lobby, track published, mute, a host stopping or resuming recording).
-	Plan(p RecordingPlan)
+	// The channel is closed once the recorder acted on it (Status then shows the result).
+	Plan(p RecordingPlan) <-chan struct{}
 	// Log hands over every timeline event of the session, for the case file's own log
 	// (caseFileEvent puts it in the case file's words).
 	Log(sessionID int64, ev recording.Event)
@@ -88,21 +90,34 @@ func planFor(se store.Session, c store.Case, ps []signaling.Participant, stopped
 	return plan
 }
 
-// replan hands the current plan of a live session to the recorder.
-func (s *Service) replan(se store.Session) {
+// replan hands the current plan of a live session to the recorder. The channel is
+// closed once the recorder acted on it (nil: no plan was handed over).
+func (s *Service) replan(se store.Session) <-chan struct{} {
 	if s.cfg.Recorder == nil || se.State == "ended" {
-		return
+		return nil
 	}
 	ctx, cancel := bg()
 	defer cancel()
 	c, err := s.st.Case(ctx, se.CaseID)
 	if err != nil {
-		return
+		return nil
 	}
 	s.mu.Lock()
 	stopped := s.paused[se.ID]
 	s.mu.Unlock()
-	s.cfg.Recorder.Plan(planFor(se, c, s.rc.Participants(se.Room), stopped))
+	return s.cfg.Recorder.Plan(planFor(se, c, s.rc.Participants(se.Room), stopped))
+}
+
+// awaitRecorder waits until the recorder acted on a plan, so that an answer shows
+// the state after the call; a stuck disk holds the host up for at most 2 s.
+func awaitRecorder(applied <-chan struct{}) {
+	if applied == nil {
+		return
+	}
+	select {
+	case <-applied:
+	case <-time.After(2 * time.Second):
+	}
 }
 
 // recordingControl is POST /api/sessions/{id}/recording {"action":"start"|"stop","reason"}:
@@ -129,7 +144,7 @@ func (s *Service) recordingControl(w http.ResponseWriter, ctx context.Context, a
 		detail += ": " + reason
 	}
 	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "recording", Actor: a.Username, SessionID: sc.sess.ID, Detail: detail})
-	s.replan(sc.sess)
+	awaitRecorder(s.replan(sc.sess)) // answer with the state after the call
 	s.syncRoomMeta(sc.sess, false)
 	writeJSON(w, http.StatusOK, s.recordingView(sc.sess.ID))
 	return nil

@@ -33,7 +33,7 @@ func OpenCustodyLog(dataDir, caseNumber string) (*EventLog, error) {
 		return nil, fmt.Errorf("case number: %w", err)
 	}
 	dir := filepath.Join(dataDir, "cases", caseNumber)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, err
 	}
 	return OpenEventLog(filepath.Join(dir, custodyName))

@@ -106,7 +106,7 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 		log = slog.Default()
 	}
 	caseDir := filepath.Join(dataDir, "cases", meta.Case)
-	if err := os.MkdirAll(caseDir, 0o755); err != nil {
+	if err := os.MkdirAll(caseDir, dirMode); err != nil {
 		return nil, fmt.Errorf("create case folder: %w", err)
 	}
 	var dir, folder string
@@ -122,7 +122,7 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 			return nil, fmt.Errorf("session: %w", err)
 		}
 		dir = filepath.Join(caseDir, folder)
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, dirMode)
 		if err == nil {
 			break
 		}
@@ -135,7 +135,7 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 		// sealed (or not ours): never touched; try the next part
 	}
 	marker := fmt.Sprintf("pid %d opened %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano))
-	if err := os.WriteFile(filepath.Join(dir, markerName), []byte(marker), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, markerName), []byte(marker), fileMode); err != nil {
 		return nil, fmt.Errorf("create marker: %w", err)
 	}
 	events, err := OpenEventLog(filepath.Join(dir, eventsName))
@@ -156,7 +156,7 @@ func OpenSession(dataDir string, meta SessionMeta, log *slog.Logger) (*Session, 
 }
 
 func createTrackFile(path string) (trackFile, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 }
 
 // Dir is the session folder's path.
@@ -240,7 +240,7 @@ func (s *Session) NewTrackWriter(meta TrackMeta) (*TrackWriter, error) {
 	sub := ""
 	if meta.Sealed {
 		sub = sealedDir
-		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(s.dir, sub), dirMode); err != nil {
 			return nil, fmt.Errorf("create sealed folder: %w", err)
 		}
 	}

@@ -87,7 +87,7 @@ func OpenEventLog(path string) (*EventLog, error) {
 		return nil, fmt.Errorf("event log %s: %w", path, err)
 	}
 	l.seq, l.last = n, last
-	l.f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	l.f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
 	}

@@ -152,15 +152,15 @@ func sealDir(dir string, key *Signer) (*Manifest, error) {
 		return nil, err
 	}
 	// Signatures first, manifest last: the manifest's presence is what "sealed" means.
-	if err := writeFileAtomic(filepath.Join(dir, sigName), edSig, 0o444, true); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, sigName), edSig, sealedMode, true); err != nil {
 		return nil, fmt.Errorf("write signature: %w", err)
 	}
 	if smSig != nil {
-		if err := writeFileAtomic(filepath.Join(dir, sm2SigName), smSig, 0o444, true); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, sm2SigName), smSig, sealedMode, true); err != nil {
 			return nil, fmt.Errorf("write sm2 signature: %w", err)
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(dir, manifestName), body, 0o444, true); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, manifestName), body, sealedMode, true); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	cleanupSealed(dir)

@@ -9,6 +9,14 @@ import (
 	"strings"
 )
 
+// Modes of what we create under <data>/cases: evidence is readable only by the server's
+// user (and written only by it, until sealed).
+const (
+	fileMode   = 0o600 // events, custody log, track files and their journals, the marker
+	sealedMode = 0o400 // manifest and signatures: written once, at seal
+	dirMode    = 0o700 // cases/, case and session folders, sealed/
+)
+
 // ErrBadName is returned for a case, session, identity or track name that could not be
 // used safely as one path element.
 var ErrBadName = errors.New("recording: bad name")

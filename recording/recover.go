@@ -18,9 +18,18 @@ const InterruptedReason = "the server stopped while recording (crash, kill or po
 // present: the server was killed or crashed), logs an interrupted event with the reason,
 // closes out its track files (cutting a torn last block, adding Cues and Duration), and
 // seals it. It returns the folders it sealed. Call it at startup, before OpenSession.
+// It also closes <dataDir>/cases to everyone but the server's user, as new folders are
+// (a data folder from before 0700 folders, or copied with a looser mode).
 func Recover(dataDir string, key *Signer, log *slog.Logger) ([]string, error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	cases := filepath.Join(dataDir, "cases")
+	if fi, err := os.Stat(cases); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(cases, dirMode); err != nil {
+			return nil, fmt.Errorf("close case files to other users: %w", err)
+		}
+		log.Warn("case files were readable by other users: closed", "dir", cases, "was", fi.Mode().Perm().String())
 	}
 	markers, err := filepath.Glob(filepath.Join(dataDir, "cases", "*", "*", markerName))
 	if err != nil {
@@ -168,7 +177,7 @@ func closeOutFile(path string, size int64) (torn int64, err error) {
 	if err := f.Sync(); err != nil {
 		return torn, err
 	}
-	jf, err := os.OpenFile(path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	jf, err := os.OpenFile(path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err == nil {
 		writeJournal(jf, journalEntry{K: "end", Time: time.Now().UTC(), Frames: w.frames, Bytes: w.pos,
 			DurationMs: w.durationMs(), Recovered: true, TornBytes: torn})

@@ -332,7 +332,7 @@ func (t *TrackWriter) startLocked(ts uint32, arrival int64, width, height int) e
 		t.frameDur = 33
 	}
 	start := time.Unix(0, arrival).UTC()
-	j, err := os.OpenFile(t.path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	j, err := os.OpenFile(t.path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}

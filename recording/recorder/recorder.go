@@ -107,16 +107,26 @@ func (c *Recorder) existing(id int64) *caseSession {
 	return c.sessions[id]
 }
 
-// Plan hands over what should be recorded now; only the latest plan matters.
-func (c *Recorder) Plan(p Plan) {
+// Plan hands over what should be recorded now; only the latest plan matters. The
+// channel is closed once the writers match this plan or a later one (or the session
+// is over), for a caller that answers with the state after its change.
+func (c *Recorder) Plan(p Plan) <-chan struct{} {
+	applied := make(chan struct{})
 	cs := c.session(p.SessionID, p.Room)
 	if cs == nil {
-		return
+		close(applied)
+		return applied
 	}
 	cs.mu.Lock()
-	cs.plan = &p
+	if cs.finished {
+		close(applied)
+	} else {
+		cs.plan = &p
+		cs.applied = append(cs.applied, applied)
+	}
 	cs.mu.Unlock()
 	cs.poke()
+	return applied
 }
 
 // Log appends ev to the session's event log (in the case file's words: ev.Kind is one

@@ -22,11 +22,13 @@ type caseSession struct {
 	// guarded by mu: handed from the callers to the loop
 	mu        sync.Mutex
 	plan      *Plan
-	logs      []recording.Event
+	applied   []chan struct{} // closed once plan (or a later one) is applied
+	finished  bool            // the loop is done: nothing queued will be applied
 	ended     bool
 	endReason string // why recording ends when ended: the session ended, or the server stops
 	status    Status
 	detaches  []detachReq // participants about to change space
+	logs      []recording.Event
 
 	// owned by loop
 	rs        *recording.Session
@@ -67,15 +69,27 @@ func (cs *caseSession) poke() {
 func (c *Recorder) loop(cs *caseSession) {
 	defer c.wg.Done()
 	defer close(cs.stopped)
+	defer func() {
+		cs.mu.Lock()
+		cs.finished = true
+		for _, ch := range cs.applied {
+			close(ch)
+		}
+		cs.applied = nil
+		cs.mu.Unlock()
+	}()
 	log := c.log.With("session", cs.id)
 	for range cs.wake {
 		cs.mu.Lock()
-		plan, logs, ended, reason := cs.plan, cs.logs, cs.ended, cs.endReason
+		plan, applied, logs, ended, reason := cs.plan, cs.applied, cs.logs, cs.ended, cs.endReason
 		detaches := cs.detaches
-		cs.plan, cs.logs, cs.detaches = nil, nil, nil
+		cs.plan, cs.applied, cs.logs, cs.detaches = nil, nil, nil, nil
 		cs.mu.Unlock()
 		if plan != nil {
 			c.apply(cs, *plan, log) // a plan from before the moves: apply it first
+		}
+		for _, ch := range applied {
+			close(ch)
 		}
 		for _, d := range detaches {
 			for sid, w := range cs.writers {
