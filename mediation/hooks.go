@@ -104,7 +104,8 @@ func (s *Service) Event(ev signaling.Event) {
 			lobby = "1"
 		}
 		// the attributes say where everyone is, whatever the token carried
-		if err := s.rc.SetAttributes(ev.Room, ev.Identity, map[string]string{"space": p.Space, "lobby": lobby}); err != nil {
+		// and whether a host's mute lock holds them (mutelock.go), whatever the token carried
+		if err := s.rc.SetAttributes(ev.Room, ev.Identity, map[string]string{"space": p.Space, "lobby": lobby, muteLockedAttr: lockedAttr(p)}); err != nil {
 			s.log.Warn("set attributes", "room", ev.Room, "identity", ev.Identity, "err", err)
 		}
 		s.replan(se) // opens the case file before the join is logged into it

@@ -68,6 +68,7 @@ type controlReq struct {
 	Revoke   bool   `json:"revoke"`
 	TrackSID string `json:"track_sid"`
 	Muted    *bool  `json:"muted"`
+	Lock     bool   `json:"lock"` // with mute: the party cannot unmute itself until a host unmutes it
 }
 
 // hostControl serves POST /api/sessions/{id}/<control>: hosts only, refused as a whole
@@ -271,6 +272,9 @@ func (s *Service) liveEvent(sc *sessionCtx, kind, identity, space string) {
 
 func (s *Service) mute(w http.ResponseWriter, ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, req controlReq) error {
 	muted := req.Muted == nil || *req.Muted
+	if req.Lock && !muted {
+		return badRequest("lock goes with a mute: a host's unmute lifts the lock")
+	}
 	var sids []string
 	for _, t := range p.Tracks {
 		if (req.TrackSID == "" && t.Kind == "audio") || t.SID == req.TrackSID {
@@ -280,14 +284,23 @@ func (s *Service) mute(w http.ResponseWriter, ctx context.Context, a *actor, sc 
 	if req.TrackSID != "" && len(sids) == 0 {
 		return notFound("track " + req.TrackSID)
 	}
+	sources := lockSources(p, req.TrackSID)
+	if req.Lock || !muted { // a host's unmute lifts a lock (mutelock.go)
+		if err := s.lockMute(sc.sess.Room, p, sources, req.Lock); err != nil {
+			return err
+		}
+	}
 	for _, sid := range sids {
 		if err := s.rc.MuteTrack(sc.sess.Room, p.Identity, sid, muted); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 			return err
 		}
 	}
 	verb := "muted"
-	if !muted {
+	switch {
+	case !muted:
 		verb = "unmuted"
+	case req.Lock:
+		verb = "muted and locked"
 	}
 	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "mute", Actor: a.Username, SessionID: sc.sess.ID, Subject: p.Identity,
 		Detail: fmt.Sprintf("%s %s (%d tracks)", verb, p.Name, len(sids))})

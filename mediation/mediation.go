@@ -25,6 +25,7 @@ type RoomControl interface {
 	SetAttributes(room, identity string, attrs map[string]string) error
 	SetPermission(room, identity string, perm signaling.Permission) error
 	MuteTrack(room, identity, trackSID string, muted bool) error
+	LockSources(room, identity string, sources []string, locked bool) error
 	RemoveParticipant(room, identity string) error
 	CloseRoom(room string) error
 	SetRoomMetadata(room, metadata string) error

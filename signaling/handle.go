@@ -108,7 +108,7 @@ func (p *participant) handle(req *livekit.SignalRequest) (leave bool) {
 	case *livekit.SignalRequest_AddTrack:
 		p.handleAddTrack(m.AddTrack)
 	case *livekit.SignalRequest_Mute:
-		err = p.setTrackMuted(m.Mute.Sid, m.Mute.Muted, false)
+		err = p.clientMute(m.Mute.Sid, m.Mute.Muted)
 	case *livekit.SignalRequest_Subscription:
 		p.handleSubscription(m.Subscription)
 	case *livekit.SignalRequest_Leave:

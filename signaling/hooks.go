@@ -51,6 +51,7 @@ type Participant struct {
 	State      string // joining, joined, active, disconnected
 	Permission Permission
 	Hidden     bool
+	MuteLocked []string // sources a host locked muted (LockSources), by name
 }
 
 // Track is a snapshot of one published track.

@@ -198,10 +198,14 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	t := &pubTrack{info: info, cid: cid, streamID: p.sid + "|" + info.Sid}
 	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})
 	p.tracks[info.Sid] = t
+	lockedMute := p.muteIfLockedLocked(t)
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, false)
 	snap := p.snapshotLocked()
 	r.mu.Unlock()
+	if lockedMute {
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: info.Sid, Muted: true}}})
+	}
 
 	t.up.AddLayer(remote, recv, p.pub)
 	p.log.Info("track published", "track", info.Sid, "mime", info.MimeType, "rid", remote.RID())
