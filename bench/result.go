@@ -15,7 +15,13 @@ type Result struct {
 	ServerCPUCores        float64 `json:"server_cpu_cores"`          // average over the window
 	ServerPinned          bool    `json:"server_pinned"`             // taskset -c N + GOMAXPROCS=1
 	ServerCtxSwitchesPerS float64 `json:"server_ctx_switches_per_s"` // all threads, voluntary + involuntary
-	ClientCPUCores        float64 `json:"client_cpu_cores"`          // this process (all clients)
+	// System calls of the server per forwarded packet (perf stat on the syscall
+	// tracepoints; absent without perf or root): all of them, the sends
+	// (sendto/sendmsg/sendmmsg/write) and the receives (recvfrom/recvmsg/recvmmsg/read).
+	ServerSyscallsPerPacket  float64 `json:"server_syscalls_per_packet,omitempty"`
+	ServerSendCallsPerPacket float64 `json:"server_send_calls_per_packet,omitempty"`
+	ServerRecvCallsPerPacket float64 `json:"server_recv_calls_per_packet,omitempty"`
+	ClientCPUCores           float64 `json:"client_cpu_cores"` // this process (all clients)
 
 	LatencyUsP50   int64   `json:"latency_us_p50"` // send stamp to subscriber Read, loopback, same clock
 	LatencyUsP99   int64   `json:"latency_us_p99"`

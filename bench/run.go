@@ -122,9 +122,19 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	if cfg.OnWindow != nil {
 		end = cfg.OnWindow(srv.PID, cfg.Duration)
 	}
+	stopCount, cerr := syscallCounter(srv.PID)
+	if cerr != nil {
+		r.log.Warn("no syscall counts", "err", cerr)
+	}
 	err = sleep(ctx, cfg.Duration)
 	r.alignToFrame()
 	b, serr := r.snapshot()
+	var calls Syscalls
+	if stopCount != nil {
+		if calls, cerr = stopCount(); cerr != nil {
+			r.log.Warn("no syscall counts", "err", cerr)
+		}
+	}
 	end()
 	if err != nil {
 		return res, err
@@ -167,6 +177,11 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 		res.ServerCPUUsPerPacket = round(cpu*1e6/recv, 2)
 	}
 	res.ServerCPUCores = round(cpu/win, 3)
+	if recv > 0 && calls.All > 0 {
+		res.ServerSyscallsPerPacket = round(float64(calls.All)/recv, 3)
+		res.ServerSendCallsPerPacket = round(float64(calls.Sends)/recv, 3)
+		res.ServerRecvCallsPerPacket = round(float64(calls.Recvs)/recv, 3)
+	}
 	res.ServerCtxSwitchesPerS = round(float64(b.serverCS-a.serverCS)/win, 0)
 	res.ClientCPUCores = round((b.selfCPU-a.selfCPU).Seconds()/win, 3)
 	slices.Sort(lat)

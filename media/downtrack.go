@@ -47,6 +47,12 @@ type DownTrack struct {
 	maxLayer atomic.Int32
 
 	sender atomic.Pointer[webrtc.RTPSender]
+	dtls   atomic.Pointer[webrtc.DTLSTransport] // the sender's, taken in Attach
+	// ready is set once the subscriber's transport can carry media. Pion binds
+	// a down track when the answer arrives, before ICE and DTLS are up, and
+	// drops without an error what is written before SRTP is ready: a keyframe
+	// forwarded then is lost and the subscriber waits a whole GOP for the next.
+	ready  atomic.Bool
 	closed atomic.Bool
 }
 
@@ -127,9 +133,27 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if d.closed.Load() || !d.up.addDown(d) {
 		return *chosen, nil // nothing to forward; Pion still wants a codec
 	}
-	// A new subscriber cannot decode until it has a keyframe.
-	d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
+	// A new subscriber cannot decode until it has a keyframe. On a first
+	// negotiation the transport is not up yet: the forwarder asks once it is.
+	if d.transportReady() {
+		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
+	}
 	return *chosen, nil
+}
+
+// transportReady tells whether what forward writes reaches the subscriber:
+// its DTLS transport is connected (Pion starts SRTP under the same lock, so
+// SRTP is ready too). A down track never attached to a sender has no
+// transport to wait for.
+func (d *DownTrack) transportReady() bool {
+	if d.ready.Load() {
+		return true
+	}
+	if tr := d.dtls.Load(); tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
+		return false
+	}
+	d.ready.Store(true)
+	return true
 }
 
 // codecMatches tells whether the subscriber's negotiated codec c can carry
@@ -184,6 +208,10 @@ func (d *DownTrack) Unbind(ctx webrtc.TrackLocalContext) error {
 func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 	if !d.sender.CompareAndSwap(nil, sender) {
 		return
+	}
+	// Taken here, not in Bind: Pion calls Bind holding the sender's lock.
+	if tr := sender.Transport(); tr != nil {
+		d.dtls.Store(tr)
 	}
 	go d.rtcpLoop(sender) // ends when the sender stops (RemoveTrack, pc.Close) or on Close
 }
@@ -249,6 +277,11 @@ const (
 func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	bit := uint32(1) << p.layer
 	if d.want.Load()&bit == 0 && d.seenFlow.Load() == p.flowing && d.seenGen.Load() == p.gen {
+		return fwdSkipped, 0
+	}
+	if !d.transportReady() {
+		// Not even the forwarder sees the packet: it starts (and asks for its
+		// keyframe) with the first packet the subscriber can receive.
 		return fwdSkipped, 0
 	}
 

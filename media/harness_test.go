@@ -104,6 +104,37 @@ func signal(t testing.TB, offerer, answerer *webrtc.PeerConnection) {
 	}
 }
 
+// signalSlowAnswerer is signal with an answerer that starts ICE only delay after
+// the offerer has its answer (a subscriber on a slow link, or one whose answer
+// raced ahead of its candidates). The offerer learns the answerer's address
+// from its connectivity checks (peer-reflexive candidate, RFC 8445 §7.3.1.3).
+func signalSlowAnswerer(t testing.TB, offerer, answerer *webrtc.PeerConnection, delay time.Duration) {
+	t.Helper()
+	offer, err := offerer.CreateOffer(nil)
+	if err != nil {
+		t.Fatal("create offer:", err)
+	}
+	g := webrtc.GatheringCompletePromise(offerer)
+	if err := offerer.SetLocalDescription(offer); err != nil {
+		t.Fatal("set local offer:", err)
+	}
+	<-g
+	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+		t.Fatal("set remote offer:", err)
+	}
+	answer, err := answerer.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal("create answer:", err)
+	}
+	if err := offerer.SetRemoteDescription(answer); err != nil {
+		t.Fatal("set remote answer:", err)
+	}
+	time.Sleep(delay)
+	if err := answerer.SetLocalDescription(answer); err != nil {
+		t.Fatal("set local answer:", err)
+	}
+}
+
 // Synthetic VP8: a payload descriptor (RFC 7741) whose first packet of a
 // frame carries the keyframe bit, followed by a stamp the subscriber checks.
 const stampLen = 1 + 4 + 1 + 8

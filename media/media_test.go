@@ -25,6 +25,13 @@ type session struct {
 
 func newSession(t *testing.T, rids ...string) *session {
 	t.Helper()
+	return newSessionSlowSub(t, 0, rids...)
+}
+
+// newSessionSlowSub is newSession with a subscriber that starts its side of ICE
+// (and so DTLS) only subDelay after the engine bound the down track.
+func newSessionSlowSub(t *testing.T, subDelay time.Duration, rids ...string) *session {
+	t.Helper()
 	s := &session{eng: newTestEngine(t), layers: make(chan string, 3)}
 	api := clientAPI(t)
 	var err error
@@ -59,7 +66,11 @@ func newSession(t *testing.T, rids ...string) *session {
 	}
 	s.down.Attach(sender)
 	s.sub = newSubscriber(t, api)
-	signal(t, s.srvSub, s.sub.pc)
+	if subDelay == 0 {
+		signal(t, s.srvSub, s.sub.pc)
+	} else {
+		signalSlowAnswerer(t, s.srvSub, s.sub.pc, subDelay)
+	}
 	return s
 }
 
@@ -97,6 +108,31 @@ func TestForwardPlain(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("subscriber read loop did not end")
 	}
+}
+
+// TestFirstKeyframeAfterConnect: the engine binds a down track (and used to ask
+// for its keyframe) when the subscriber's answer arrives, before ICE and DTLS
+// are up; Pion drops what is written before SRTP is ready without an error. The
+// subscriber must still start at a keyframe asked for once it can receive,
+// not at the publisher's next periodic one (it used to wait a whole GOP: the
+// first video ~1 s after joining with a keyframe every second).
+func TestFirstKeyframeAfterConnect(t *testing.T) {
+	defer checkGoroutines(t)()
+	// The publisher sends a keyframe every 2 s and at once on PLI; 300 ms lets
+	// a keyframe asked for at Bind come and go before the subscriber connects.
+	s := newSessionSlowSub(t, 300*time.Millisecond, "")
+	defer s.close()
+	connected := time.Now()
+	waitFor(t, 10*time.Second, "packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 5 })
+	got := s.sub.snapshot()
+	if !got[0].st.keyframe {
+		t.Errorf("first packet forwarded is not a keyframe: %+v", got[0].st)
+	}
+	// Well under the 2 s GOP: the keyframe was asked for when the transport came up.
+	if wait := got[0].at.Sub(connected); wait > time.Second {
+		t.Errorf("first packet %v after the subscriber started connecting", wait)
+	}
+	assertContinuous(t, got)
 }
 
 // layerAfter waits until the subscriber sees packets of layer after index

@@ -69,6 +69,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"events", "GET", "/api/events", "", staffOnly},
 		{"stats", "GET", "/api/stats?by=tier", "", staffOnly},
 		{"unknown endpoint", "GET", "/api/nope", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
+
+		// the loop (issue 11): %L the loop scene's case, %a its alert, %t its transfer,
+		// %v its supervision item, %x a closed case, %n a fresh name
+		{"assess", "POST", "/api/cases/%c/assess", `{"notes":"n","board":"dispute","category":"land","risk":"red"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"alerts", "GET", "/api/alerts", "", staffOnly},
+		{"ack alert", "POST", "/api/alerts/%a/ack", "", [7]int{un, un, fb, nf, fb, ok, ok}},
+		{"case loop", "GET", "/api/cases/%L/loop", "", visible},
+		{"departments", "GET", "/api/centres/east/departments", "", staffOnly},
+		{"add department", "POST", "/api/centres/east/departments", `{"kind":"court","name":"%n"}`, [7]int{un, un, fb, nf, fb, cr, cr}},
+		{"transfer", "POST", "/api/cases/%c/transfer", `{"centre":"west","reason":"r"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"transfers", "GET", "/api/transfers", "", staffOnly},
+		{"accept transfer", "POST", "/api/transfers/%t/accept", "", [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"return transfer", "POST", "/api/transfers/%t/return", `{"reason":"not ours"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"add supervision", "POST", "/api/cases/%c/supervisions", `{"unit":"u","deadline":"2099-01-01","note":"n"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"supervision done", "PATCH", "/api/supervisions/%v", `{"done":true,"note":"n"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"close", "POST", "/api/cases/%c/close", `{"outcome":"o","informed_by":"phone"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"reopen", "POST", "/api/cases/%x/reopen", `{"reason":"r"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"follow-up", "POST", "/api/cases/%c/followups", `{"method":"phone","note":"n"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
 	}
 	_ = all
 	for _, r := range rows {
@@ -93,6 +111,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 							out += sc.guest
 						case 'p':
 							out += fmt.Sprint(sc.parties[0].ID)
+						case 'L':
+							out += fmt.Sprint(sc.loop.caseID)
+						case 'a':
+							out += fmt.Sprint(sc.loop.alertID)
+						case 't':
+							out += fmt.Sprint(sc.loop.transferID)
+						case 'v':
+							out += fmt.Sprint(sc.loop.supID)
+						case 'x':
+							out += fmt.Sprint(sc.loop.closedID)
+						case 'n':
+							out += randomCode(6)
 						default:
 							out += s[j : j+2]
 						}

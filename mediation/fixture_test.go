@@ -192,6 +192,7 @@ type scene struct {
 	room, code     string
 	guest          string
 	parties        []store.Party
+	loop           loopScene // loop_fixture_test.go (issue 11)
 }
 
 func (fx *fixture) scene() scene {
@@ -228,7 +229,7 @@ func (fx *fixture) scene() scene {
 			fx.t.Fatal("case file not opened")
 		}
 	}
-	return scene{caseID: c.ID, sessID: se.ID, room: se.Room, code: inv.Code, guest: g, parties: c.Parties}
+	return scene{caseID: c.ID, sessID: se.ID, room: se.Room, code: inv.Code, guest: g, parties: c.Parties, loop: fx.loopScene()}
 }
 
 // fingerprint of everything a scene's calls could change.
@@ -248,6 +249,7 @@ func (fx *fixture) fingerprint(sc scene) string {
 		}
 	}
 	cases, _ := fx.st.ListCases(ctx, store.CaseFilter{})
-	return fmt.Sprintf("case=%s/%s/%s/%s tl=%d sess=%s invs=%d/%d sessions=%d staff=%d queue=%d cases=%d room=%s",
-		c.Status, c.Risk, c.Mediator, c.Outcome, len(tl), se.State, len(invs), revoked, len(ss), len(staff), len(q), len(cases), fx.rooms.state(sc.room))
+	return fmt.Sprintf("case=%s/%s/%s/%s tl=%d sess=%s invs=%d/%d sessions=%d staff=%d queue=%d cases=%d room=%s %s",
+		c.Status, c.Risk, c.Mediator, c.Outcome, len(tl), se.State, len(invs), revoked, len(ss), len(staff), len(q), len(cases), fx.rooms.state(sc.room),
+		fx.loopFingerprint(sc.loop))
 }

@@ -283,6 +283,8 @@ func (s *Service) routes() {
 	s.caseFileRoutes(m) // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
+	s.loop = newCaseLoop(s)
+	s.loop.routes(m) // loop.go: assess, alerts, transfers, supervision, close (issue 11)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

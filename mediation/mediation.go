@@ -83,6 +83,7 @@ type Service struct {
 	mux *http.ServeMux
 
 	events    *broker
+	loop      *caseLoop     // the case loop (issue 11); its timer ends in Close
 	loginUser *throttle     // failed logins per username
 	loginAddr *throttle     // failed logins per client address
 	joinAddr  *throttle     // failed invitation look-ups per client address
@@ -154,6 +155,7 @@ func (s *Service) Handler() http.Handler { return s.mux }
 // Close ends the event streams. (The recorder is closed by its owner, after.)
 func (s *Service) Close() {
 	s.events.close()
+	s.loop.close()
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

@@ -72,6 +72,21 @@ type caseJSON struct {
 	Parties      []partyJSON `json:"parties"`
 	CreatedAt    *string     `json:"created_at"`
 	UpdatedAt    *string     `json:"updated_at"`
+
+	// the loop (issue 11)
+	Board        string  `json:"board"`
+	Channel      string  `json:"channel"`
+	Kind         string  `json:"kind"`
+	Major        bool    `json:"major"`
+	Notes        string  `json:"notes"`
+	Address      string  `json:"address"`
+	Department   int64   `json:"department"`
+	InformedBy   string  `json:"informed_by"`
+	TrackingCode string  `json:"tracking_code"`
+	DueAt        *string `json:"due_at"`
+	ClosedAt     *string `json:"closed_at"`
+	Satisfaction int     `json:"satisfaction"`
+	Feedback     string  `json:"feedback"`
 }
 
 type caseDetailJSON struct {
@@ -95,7 +110,10 @@ func caseView(c store.Case, n names) caseJSON {
 	}
 	return caseJSON{ID: c.ID, Number: c.Number, Title: c.Title, Category: c.Category, Risk: c.Risk, Status: c.Status,
 		Centre: c.Centre, CentreName: ce.Name, Tier: ce.Tier, Mediator: c.Mediator, MediatorName: n.staff[c.Mediator],
-		Outcome: c.Outcome, Description: c.Description, Parties: parties, CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt)}
+		Outcome: c.Outcome, Description: c.Description, Parties: parties, CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
+		Board: c.Board, Channel: c.Channel, Kind: c.Kind, Major: c.Major, Notes: c.Notes, Address: c.Address, Department: c.Department,
+		InformedBy: c.InformedBy, TrackingCode: c.TrackingCode, DueAt: jsonTime(c.DueAt), ClosedAt: jsonTime(c.ClosedAt),
+		Satisfaction: c.Satisfaction, Feedback: c.Feedback}
 }
 
 type eventJSON struct {

@@ -41,9 +41,15 @@ func CheckName(s string) error {
 	return nil
 }
 
-// CaseFolder is the name of a case's folder under <data>/cases: case numbers repeat
-// across centres, the id does not.
+// CaseFolder is the name of a case's folder under <data>/cases: the id makes it unique, the
+// number's year and sequence make it readable. A number like (2026)东城调字第0001号 gives
+// case12_2026-0001, the same folder as its number of before (2026-0001), so existing case
+// files stay where they are.
 func CaseFolder(caseID int64, number string) string {
+	runs := strings.FieldsFunc(number, func(r rune) bool { return r < '0' || r > '9' })
+	if len(runs) >= 2 {
+		number = runs[0] + "-" + runs[len(runs)-1]
+	}
 	return "case" + strconv.FormatInt(caseID, 10) + "_" + number
 }
 

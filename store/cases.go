@@ -51,15 +51,26 @@ func createCaseTx(ctx context.Context, tx *sql.Tx, c Case) (int64, error) {
 	if c.Status == "" {
 		c.Status = "accepted"
 	}
-	year := now.Year()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	year := c.CreatedAt.Year()
 	var seq int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM cases WHERE centre = ? AND year = ?`, c.Centre, year).Scan(&seq); err != nil {
+	var abbr string
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1, (SELECT abbr FROM centres WHERE code = ?1) FROM cases WHERE centre = ?1 AND year = ?2`,
+		c.Centre, year).Scan(&seq, &abbr); err != nil {
 		return 0, fmt.Errorf("allocate case number: %w", err)
 	}
-	number := fmt.Sprintf("%d-%04d", year, seq)
-	res, err := tx.ExecContext(ctx, `INSERT INTO cases (centre, year, seq, number, title, category, risk, status, mediator, outcome, description, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Centre, year, seq, number, c.Title, c.Category, c.Risk, c.Status, nullStr(c.Mediator), c.Outcome, c.Description, c.CreatedBy, ms(now), ms(now))
+	number := CaseNumber(year, abbr, seq)
+	c = caseDefaults(c)
+	if c.DueAt.IsZero() {
+		c.DueAt = c.CreatedAt.Add(DefaultResolveWithin)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO cases (centre, year, seq, number, title, category, risk, status, mediator, outcome, description, created_by, created_at, updated_at,
+			board, channel, kind, address, tracking_code, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Centre, year, seq, number, c.Title, c.Category, c.Risk, c.Status, nullStr(c.Mediator), c.Outcome, c.Description, c.CreatedBy, ms(c.CreatedAt), ms(now),
+		c.Board, c.Channel, c.Kind, c.Address, nullStr(c.TrackingCode), ms(c.DueAt))
 	if err != nil {
 		return 0, constraint(err, "create case")
 	}
@@ -75,13 +86,17 @@ func createCaseTx(ctx context.Context, tx *sql.Tx, c Case) (int64, error) {
 	return id, nil
 }
 
-const caseCols = `id, number, title, category, risk, status, centre, COALESCE(mediator, ''), outcome, description, created_by, created_at, updated_at`
+const caseCols = `id, number, title, category, risk, status, centre, COALESCE(mediator, ''), outcome, description, created_by, created_at, updated_at,
+	board, channel, kind, major, notes, address, COALESCE(department, 0), informed_by, COALESCE(tracking_code, ''), due_at, closed_at, COALESCE(satisfaction, 0), feedback`
 
 func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var created, updated int64
-	err := sc.Scan(&c.ID, &c.Number, &c.Title, &c.Category, &c.Risk, &c.Status, &c.Centre, &c.Mediator, &c.Outcome, &c.Description, &c.CreatedBy, &created, &updated)
+	var due, closed sql.NullInt64
+	err := sc.Scan(&c.ID, &c.Number, &c.Title, &c.Category, &c.Risk, &c.Status, &c.Centre, &c.Mediator, &c.Outcome, &c.Description, &c.CreatedBy, &created, &updated,
+		&c.Board, &c.Channel, &c.Kind, &c.Major, &c.Notes, &c.Address, &c.Department, &c.InformedBy, &c.TrackingCode, &due, &closed, &c.Satisfaction, &c.Feedback)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	c.DueAt, c.ClosedAt = fromNull(due), fromNull(closed)
 	return c, err
 }
 
@@ -165,6 +180,9 @@ func (s *SQLite) UpdateCase(ctx context.Context, id int64, u CaseUpdate, actor s
 		if err != nil {
 			return notFound(err, fmt.Sprintf("case %d", id))
 		}
+		if c.Status == "closed" && (u.Risk != nil && *u.Risk != c.Risk || u.Mediator != nil && *u.Mediator != c.Mediator) {
+			return fmt.Errorf("a closed case is read-only; reopen it first: %w", ErrIllegalTransition)
+		}
 		now := time.Now().UTC()
 		var events []Event
 		ev := func(kind, detail string) {
@@ -198,6 +216,9 @@ func (s *SQLite) UpdateCase(ctx context.Context, id int64, u CaseUpdate, actor s
 					return fmt.Errorf("case is %s; its status cannot change: %w", c.Status, ErrIllegalTransition)
 				}
 				return fmt.Errorf("case is %s; it can only move to %s, not %s: %w", c.Status, next, *u.Status, ErrIllegalTransition)
+			}
+			if (*u.Status == "assigned" || *u.Status == "mediating") && c.Mediator == "" {
+				return fmt.Errorf("a case cannot be %s without an assigned mediator: %w", *u.Status, ErrInvalid)
 			}
 			if *u.Status == "closed" {
 				if strings.TrimSpace(c.Outcome) == "" {

@@ -85,9 +85,21 @@ func (s *SQLite) FileOutcome(ctx context.Context, o Outcome) (Case, *Supervision
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := time.Now().UTC()
 		caseID = o.CaseID
+		if caseID == 0 && o.Identity != "" {
+			// one petitioner, one case: a second outcome for them goes into the case the
+			// first one opened (issue 12 row 6)
+			err := tx.QueryRowContext(ctx, `SELECT case_id FROM reception_entries WHERE session_id = ? AND identity = ? AND case_id IS NOT NULL
+				ORDER BY id DESC LIMIT 1`, o.SessionID, o.Identity).Scan(&caseID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("earlier outcome: %w", err)
+			}
+		}
 		if caseID == 0 {
 			var err error
 			if caseID, err = createCaseTx(ctx, tx, o.NewCase); err != nil {
+				return err
+			}
+			if err := ownWordsTx(ctx, tx, o.SessionID, o.Identity, caseID, now); err != nil {
 				return err
 			}
 		} else {
@@ -146,4 +158,26 @@ func (s *SQLite) Supervisions(ctx context.Context, caseID int64) ([]Supervision,
 		out = append(out, sp)
 	}
 	return out, rows.Err()
+}
+
+// ownWordsTx copies what a petitioner wrote on arrival from the reception's case into the
+// case opened for them, points that case at the session's recording, and marks the
+// reception's case as a holder (not a request: statistics leave it out).
+func ownWordsTx(ctx context.Context, tx *sql.Tx, sessionID int64, identity string, caseID int64, now time.Time) error {
+	if sessionID == 0 || identity == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, time, kind, actor, session_id, subject, detail)
+		SELECT ?, time, kind, actor, session_id, subject, detail FROM case_events
+		WHERE case_id = (SELECT case_id FROM sessions WHERE id = ?) AND session_id = ? AND subject = ? AND kind IN ('note', 'consent') ORDER BY id`,
+		caseID, sessionID, sessionID, identity); err != nil {
+		return fmt.Errorf("copy the petitioner's words: %w", err)
+	}
+	if _, err := addEventTx(ctx, tx, Event{CaseID: caseID, Time: now, Kind: "recording", SessionID: sessionID, Subject: identity,
+		Detail: fmt.Sprintf("the conversation is in the case file of session %d", sessionID)}); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cases SET kind = 'reception' WHERE id = (SELECT case_id FROM sessions WHERE id = ?) AND id <> ?
+		AND NOT EXISTS (SELECT 1 FROM parties WHERE parties.case_id = cases.id)`, sessionID, caseID)
+	return err
 }

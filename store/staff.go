@@ -13,22 +13,35 @@ func (s *SQLite) AddCentre(ctx context.Context, c Centre) error {
 	if c.Code == "" || c.Name == "" || !OneOf(c.Tier, Tiers) {
 		return fmt.Errorf("add centre %q: code, name and tier (city|township|village) are required: %w", c.Code, ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO centres (code, name, tier, parent, created_at) VALUES (?, ?, ?, ?, ?)`,
-		c.Code, c.Name, c.Tier, nullStr(c.Parent), ms(time.Now()))
-	return constraint(err, "add centre "+c.Code)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		abbr := c.Abbr
+		if abbr == "" {
+			abbr = CentreAbbr(c.Name, c.Code)
+			var taken int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM centres WHERE abbr = ?`, abbr).Scan(&taken); err != nil {
+				return fmt.Errorf("add centre: %w", err)
+			}
+			if taken > 0 { // two 桃园村 in one county: the code tells them apart
+				abbr += c.Code
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO centres (code, name, tier, parent, created_at, abbr) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.Code, c.Name, c.Tier, nullStr(c.Parent), ms(time.Now()), abbr)
+		return constraint(err, "add centre "+c.Code)
+	})
 }
 
 func (s *SQLite) Centre(ctx context.Context, code string) (Centre, error) {
 	var c Centre
 	var parent sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT code, name, tier, parent FROM centres WHERE code = ?`, code).
-		Scan(&c.Code, &c.Name, &c.Tier, &parent)
+	err := s.db.QueryRowContext(ctx, `SELECT code, name, tier, parent, abbr FROM centres WHERE code = ?`, code).
+		Scan(&c.Code, &c.Name, &c.Tier, &parent, &c.Abbr)
 	c.Parent = parent.String
 	return c, notFound(err, "centre "+code)
 }
 
 func (s *SQLite) Centres(ctx context.Context) ([]Centre, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, name, tier, COALESCE(parent, '') FROM centres
+	rows, err := s.db.QueryContext(ctx, `SELECT code, name, tier, COALESCE(parent, ''), abbr FROM centres
 		ORDER BY CASE tier WHEN 'city' THEN 0 WHEN 'township' THEN 1 ELSE 2 END, code`)
 	if err != nil {
 		return nil, fmt.Errorf("list centres: %w", err)
@@ -37,7 +50,7 @@ func (s *SQLite) Centres(ctx context.Context) ([]Centre, error) {
 	var out []Centre
 	for rows.Next() {
 		var c Centre
-		if err := rows.Scan(&c.Code, &c.Name, &c.Tier, &c.Parent); err != nil {
+		if err := rows.Scan(&c.Code, &c.Name, &c.Tier, &c.Parent, &c.Abbr); err != nil {
 			return nil, err
 		}
 		out = append(out, c)

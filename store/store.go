@@ -59,6 +59,7 @@ func NextStatus(from string) string {
 type Centre struct {
 	Code, Name, Tier string
 	Parent           string // "" for the root (city)
+	Abbr             string // short name in case numbers, unique; "" = derived from Name (see CentreAbbr)
 }
 
 type Staff struct {
@@ -89,7 +90,7 @@ type Party struct {
 
 type Case struct {
 	ID          int64
-	Number      string // e.g. 2026-0001, unique per centre
+	Number      string // e.g. (2026)东城调字第0001号, unique across the network
 	Title       string
 	Category    string
 	Risk        string
@@ -102,6 +103,21 @@ type Case struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Parties     []Party
+
+	// The loop (issue 11, loop.go).
+	Board        string // one of Boards; "" = dispute
+	Channel      string // one of Channels; "" = walk_in
+	Kind         string // "case", or "reception" for a reception day's holder (not counted)
+	Major        bool   // 重大信息直报
+	Notes        string // the assessment's notes
+	Address      string
+	Department   int64 // the department holding the case, 0 = none
+	InformedBy   string
+	TrackingCode string // the citizen's tracking code, "" = none
+	DueAt        time.Time
+	ClosedAt     time.Time
+	Satisfaction int // 1-5, 0 = not rated
+	Feedback     string
 }
 
 // CaseFilter selects cases. Under limits to the centre and every centre below it.
@@ -268,4 +284,6 @@ type Store interface {
 	MarkAdmitted(ctx context.Context, sessionID int64, identity string, at time.Time) error
 	FileOutcome(ctx context.Context, o Outcome) (Case, *Supervision, error)
 	Supervisions(ctx context.Context, caseID int64) ([]Supervision, error)
+
+	Loop // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,10 +35,10 @@ func seed(t *testing.T, s *SQLite) {
 	t.Helper()
 	ctx := ctxT(t)
 	for _, c := range []Centre{
-		{"city", "市中心", "city", ""},
-		{"t1", "东镇", "township", "city"},
-		{"t2", "西镇", "township", "city"},
-		{"v1", "东村", "village", "t1"},
+		{Code: "city", Name: "市中心", Tier: "city"},
+		{Code: "t1", Name: "东镇", Tier: "township", Parent: "city"},
+		{Code: "t2", Name: "西镇", Tier: "township", Parent: "city"},
+		{Code: "v1", Name: "东村", Tier: "village", Parent: "t1"},
 	} {
 		if err := s.AddCentre(ctx, c); err != nil {
 			t.Fatal(err)
@@ -84,7 +86,9 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("staff after reopen: %+v %v", st, err)
 	}
 	var v int
-	if err := s2.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != 1 {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	last, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(names[len(names)-1], "migrations/"), "_", 2)[0])
+	if err := s2.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != last {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	for _, p := range []struct{ pragma, want string }{{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"synchronous", "2"}} {
@@ -134,10 +138,10 @@ func TestCentresAndStaff(t *testing.T) {
 		c    Centre
 		err  error
 	}{
-		{"duplicate", Centre{"t1", "x", "township", "city"}, ErrExists},
-		{"bad tier", Centre{"x", "x", "county", ""}, ErrInvalid},
-		{"unknown parent", Centre{"x", "x", "village", "nope"}, ErrInvalid},
-		{"no name", Centre{"x", "", "village", "t1"}, ErrInvalid},
+		{"duplicate", Centre{Code: "t1", Name: "x", Tier: "township", Parent: "city"}, ErrExists},
+		{"bad tier", Centre{Code: "x", Name: "x", Tier: "county"}, ErrInvalid},
+		{"unknown parent", Centre{Code: "x", Name: "x", Tier: "village", Parent: "nope"}, ErrInvalid},
+		{"no name", Centre{Code: "x", Tier: "village", Parent: "t1"}, ErrInvalid},
 	} {
 		if err := s.AddCentre(ctx, tc.c); !errors.Is(err, tc.err) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
@@ -207,7 +211,7 @@ func TestCaseNumbersConcurrent(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			numbers <- centre + "/" + c.Number
+			numbers <- c.Number
 		}(i)
 	}
 	wg.Wait()
@@ -220,7 +224,8 @@ func TestCaseNumbersConcurrent(t *testing.T) {
 		seen[n] = true
 	}
 	year := time.Now().UTC().Year()
-	for _, want := range []string{"t1/%d-0001", "t1/%d-0020", "t2/%d-0020"} {
+	// numbers are unique across the network: each centre's short name is in them
+	for _, want := range []string{"(%d)东调字第0001号", "(%d)东调字第0020号", "(%d)西调字第0020号"} {
 		if k := fmtYear(want, year); !seen[k] {
 			t.Errorf("missing %s", k)
 		}
@@ -420,7 +425,7 @@ func TestStats(t *testing.T) {
 			t.Fatal(err)
 		}
 		if closed {
-			s.UpdateCase(ctx, c.ID, CaseUpdate{Outcome: str("done")}, "")
+			s.UpdateCase(ctx, c.ID, CaseUpdate{Outcome: str("done"), Mediator: str("alice")}, "")
 			for _, st := range Statuses[1:] {
 				if _, err := s.UpdateCase(ctx, c.ID, CaseUpdate{Status: str(st)}, ""); err != nil {
 					t.Fatal(err)
