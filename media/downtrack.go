@@ -37,6 +37,9 @@ type DownTrack struct {
 	ssrc   uint32
 	pt     uint8
 	alID   uint8 // audio-level extension id in the subscriber's session, 0 if none
+	// redStrip: the publisher sends RED and this subscriber did not negotiate
+	// it; it gets the primary Opus blocks (red.go).
+	redStrip bool
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -44,7 +47,10 @@ type DownTrack struct {
 	seenFlow atomic.Uint32 // up track flowing mask when the forwarder last ran; noFlow forces a run
 	seenGen  atomic.Uint32
 	curLayer atomic.Int32 // layer a subscriber PLI asks a keyframe of: cur, else target; -1 none
-	maxLayer atomic.Int32
+	maxLayer atomic.Int32 // effective cap: min(wish, limit), see downlimit.go
+
+	lim downLimits // the subscriber's wishes and the allocator's cap (downlimit.go)
+	rx  rxReports  // what the subscriber's receiver reports say (downlimit.go)
 
 	sender atomic.Pointer[webrtc.RTPSender]
 	dtls   atomic.Pointer[webrtc.DTLSTransport] // the sender's, taken in Attach
@@ -70,6 +76,7 @@ func (t *UpTrack) NewDownTrack(id, streamID string) *DownTrack {
 	d.seenFlow.Store(noFlow)
 	d.curLayer.Store(-1)
 	d.maxLayer.Store(maxLayers - 1)
+	d.lim.init()
 	return d
 }
 
@@ -91,10 +98,8 @@ func (d *DownTrack) UpTrack() *UpTrack { return d.up }
 // SetMaxLayer caps the simulcast layer forwarded (0 = q, 1 = h, 2 = f), e.g.
 // for a small video tile. The switch happens at the next keyframe.
 func (d *DownTrack) SetMaxLayer(l int) {
-	l = max(0, min(l, maxLayers-1))
-	if d.maxLayer.Swap(int32(l)) != int32(l) {
-		d.seenFlow.Store(noFlow)
-	}
+	d.lim.wish.Store(int32(max(0, min(l, maxLayers-1))))
+	d.applyLimits()
 }
 
 // Bind is called by Pion when the subscriber's session is negotiated. It picks
@@ -107,6 +112,10 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			chosen = &c
 			break
 		}
+	}
+	strip := false
+	if chosen == nil && isRED(up.MimeType) {
+		chosen, strip = opusFallback(ctx.CodecParameters()), true // red.go
 	}
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind down track %s (%s): %w", d.id, up.MimeType, webrtc.ErrUnsupportedCodec)
@@ -124,6 +133,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.ssrc = uint32(ctx.SSRC())
 	d.pt = uint8(chosen.PayloadType)
 	d.alID = alID
+	d.redStrip = strip
 	if d.fwd.clockRate != chosen.ClockRate && chosen.ClockRate != 0 {
 		d.fwd.clockRate = chosen.ClockRate
 	}
@@ -232,12 +242,14 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				st.keyframeRequests.Add(1)
 				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
 			case *rtcp.TransportLayerNack:
 				st.nacksReceived.Add(1)
+			case *rtcp.ReceiverReport:
+				d.observeReceiverReport(p)
 			}
 		}
 	}
@@ -276,6 +288,9 @@ const (
 // packet (STYLE 9), and the write goes out with the shared payload.
 func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	bit := uint32(1) << p.layer
+	if d.lim.off.Load() {
+		return fwdSkipped, 0 // paused: hidden tile, or no room on the link (downlimit.go)
+	}
 	if d.want.Load()&bit == 0 && d.seenFlow.Load() == p.flowing && d.seenGen.Load() == p.gen {
 		return fwdSkipped, 0
 	}
@@ -291,6 +306,9 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		d.mu.Unlock()
 		return fwdSkipped, 0
 	}
+	if d.lim.restart.Swap(false) {
+		d.fwd.restart() // after a pause: start again at a keyframe
+	}
 	v := d.fwd.process(p, int8(d.maxLayer.Load()))
 	d.want.Store(d.fwd.wantMask())
 	d.seenFlow.Store(p.flowing)
@@ -301,7 +319,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		d.curLayer.Store(int32(d.fwd.target))
 	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
-	ssrc, pt, alID := d.ssrc, d.pt, d.alID
+	ssrc, pt, alID, strip := d.ssrc, d.pt, d.alID, d.redStrip
 	d.mu.Unlock()
 
 	if v.wantKF >= 0 {
@@ -329,10 +347,19 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 			_ = h.SetExtension(alID, level)
 		}
 	}
-	n, err := w.WriteRTP(h, p.pkt.Payload)
+	payload := p.pkt.Payload
+	if strip {
+		var ok bool
+		if payload, ok = redPrimary(payload); !ok {
+			h.Extensions = nil
+			return fwdSkipped, 0
+		}
+	}
+	n, err := w.WriteRTP(h, payload)
 	h.Extensions = nil // do not keep the shared packet's bytes reachable
 	if err != nil {
 		return fwdWriteError, 0
 	}
+	d.rx.sent.Add(uint64(n))
 	return fwdSent, n
 }

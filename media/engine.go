@@ -139,7 +139,8 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 		p   webrtc.RTPCodecParameters
 		typ webrtc.RTPCodecType
 	}{
-		{webrtc.RTPCodecParameters{PayloadType: ptOpus, RTPCodecCapability: opusCap()}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{PayloadType: ptOpus, RTPCodecCapability: withFB(opusCap(), audioFB)}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{PayloadType: ptRED, RTPCodecCapability: redCap()}, webrtc.RTPCodecTypeAudio}, // red.go
 		{webrtc.RTPCodecParameters{PayloadType: ptVP8, RTPCodecCapability: withFB(vp8Cap(), videoFB)}, webrtc.RTPCodecTypeVideo},
 		{webrtc.RTPCodecParameters{PayloadType: ptH264, RTPCodecCapability: withFB(h264Cap(), videoFB)}, webrtc.RTPCodecTypeVideo},
 	}

@@ -172,6 +172,10 @@ func (f *forwarder) process(p *inPacket, maxLayer int8) verdict {
 	return v
 }
 
+// restart forgets the forwarded layer: the next packet that starts a layer
+// (a keyframe for video) starts it again, numbering continued.
+func (f *forwarder) restart() { f.cur, f.target = -1, -1 }
+
 // switchTo makes p's layer the forwarded one, p being its switch point.
 func (f *forwarder) switchTo(p *inPacket) {
 	if !f.started {

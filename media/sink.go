@@ -50,6 +50,7 @@ type sinkQueue struct {
 	closed  bool
 	ssrc    uint32 // the up track's first layer: one SSRC for the whole recording
 	pt      uint8
+	red     bool          // the track is RED: the sink gets the primary Opus blocks (red.go)
 	ch      chan sinkItem // closed under mu by close
 	dropped atomic.Uint64 // total, for SinkDrops
 	pending atomic.Int64  // drops not yet told to a GapSink
@@ -71,8 +72,12 @@ func (t *UpTrack) AddSink(s Sink) (remove func()) {
 		stats: t.stats,
 		fwd:   newForwarder(t.kind == webrtc.RTPCodecTypeVideo, codec.ClockRate),
 		pt:    uint8(codec.PayloadType),
+		red:   isRED(codec.MimeType),
 		ch:    make(chan sinkItem, sinkQueueLen),
 		done:  make(chan struct{}),
+	}
+	if q.red {
+		q.pt = ptOpus
 	}
 	for i := range t.layers {
 		if l := t.layers[i].Load(); l != nil {
@@ -130,10 +135,17 @@ func (q *sinkQueue) offer(p *inPacket) {
 	if q.ssrc == 0 {
 		q.ssrc = p.pkt.SSRC
 	}
+	payload := p.pkt.Payload
+	if q.red {
+		var ok bool
+		if payload, ok = redPrimary(payload); !ok {
+			return
+		}
+	}
 	pkt := &rtp.Packet{Header: rtp.Header{
 		Version: 2, Marker: p.pkt.Marker,
 		PayloadType: q.pt, SequenceNumber: v.seq, Timestamp: v.ts, SSRC: q.ssrc,
-	}, Payload: append([]byte(nil), p.pkt.Payload...)}
+	}, Payload: append([]byte(nil), payload...)}
 	select {
 	case q.ch <- sinkItem{pkt: pkt}:
 		q.stats.packetsForwarded.Add(1)

@@ -64,6 +64,7 @@ type UpTrack struct {
 	gen     atomic.Uint32                    // bumped on unmute; subscribers resync at a keyframe
 	muted   atomic.Bool
 	level   audioLevel // speech detection from the audio-level extension
+	meter   upMeter    // layer rates and uplink loss (uplink.go)
 
 	done chan struct{} // closed when every layer's read loop has ended
 }
@@ -79,6 +80,7 @@ type layer struct {
 	alID   uint8 // audio-level extension id in the publisher's session
 
 	lastPacket atomic.Int64 // arrival of the newest packet
+	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
 	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
 	pliPending atomic.Bool  // a PLI was throttled: send it when the window ends
 }
@@ -282,6 +284,8 @@ func (t *UpTrack) readLoop(l *layer) {
 		t.stats.bytesIn.Add(uint64(n))
 		l.lastPacket.Store(now)
 		flowing := t.flowing.Load()
+		ext := seq.unwrap(pkt.SequenceNumber)
+		l.rx.observe(n, ext)
 		if flowing&bit == 0 {
 			flowing = t.flowing.Or(bit) | bit
 		}
@@ -291,7 +295,7 @@ func (t *UpTrack) readLoop(l *layer) {
 
 		p := inPacket{
 			pkt:      &pkt,
-			ext:      seq.unwrap(pkt.SequenceNumber),
+			ext:      ext,
 			arrival:  now,
 			flowing:  flowing,
 			gen:      t.gen.Load(),

@@ -68,6 +68,33 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"invite staff", "POST", "/api/sessions/%d/invite-staff", `{"username":"judge"}`, host},
 		{"events", "GET", "/api/events", "", staffOnly},
 		{"stats", "GET", "/api/stats?by=tier", "", staffOnly},
+		// documents (issue 10): %D draft, %S out for signature (applicant and mediator), %E sealed,
+		// %G sealed with %F a confirmation pending before the judge; %H the fingerprint of %S, %P a PNG
+		{"create document", "POST", "/api/cases/%c/documents", `{"kind":"agreement"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"list documents", "GET", "/api/cases/%c/documents", "", visible},
+		{"get document", "GET", "/api/documents/%D", "", visible},
+		{"document versions", "GET", "/api/documents/%D/versions", "", visible},
+		{"edit document", "PUT", "/api/documents/%D", `{"body":"新的文字"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"send document", "POST", "/api/documents/%D/send", `{"signers":[{"username":"med"}]}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"attest signer", "POST", "/api/documents/%S/attest", `{"invitation":"%s"}`, [7]int{un, un, fb, nf, nc, nc, nc}},
+		{"show document", "POST", "/api/documents/%D/show", `{"space":"joint"}`, [7]int{un, un, fb, nf, nc, nc, nc}},
+		{"void document", "POST", "/api/documents/%D/void", `{"reason":"重写"}`, [7]int{un, un, fb, nf, nc, nc, nc}},
+		{"staff sign", "POST", "/api/documents/%S/sign", `{"version":1,"sha256":"%H","signature_png":"%P"}`, [7]int{un, un, fb, nf, ok, fb, fb}},
+		{"staff pdf", "GET", "/api/documents/%E/pdf", "", visible},
+		{"request confirmation", "POST", "/api/documents/%E/confirmation", `{"judge":"judge"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+		{"judge queue", "GET", "/api/confirmations", "", [7]int{un, un, fb, fb, fb, fb, fb}},
+		{"confirmation detail", "GET", "/api/confirmations/%F", "", visible},
+		{"decide confirmation", "POST", "/api/confirmations/%F/decision", `{"decision":"confirmed"}`, [7]int{un, un, fb, nf, fb, fb, fb}},
+		{"schedule confirmation", "POST", "/api/confirmations/%F/session", `{}`, [7]int{un, un, fb, nf, fb, fb, fb}},
+		{"templates", "GET", "/api/document-templates", "", staffOnly},
+		{"edit template", "PUT", "/api/document-templates/agreement/land", `{"title":"协议","body":"{{案号}}"}`, [7]int{un, un, fb, fb, fb, fb, ok}},
+		{"upload seal", "PUT", "/api/centres/east/seal", `{"png":"%P"}`, [7]int{un, un, fb, nf, fb, fb, nc}},
+		{"seal image", "GET", "/api/centres/east/seal", "", visible},
+		{"join documents", "GET", "/api/join/%s/documents", "", [7]int{nf, ok, ok, ok, ok, ok, ok}},
+		{"join otp", "POST", "/api/join/%s/documents/%S/otp", "", [7]int{nf, 409, 409, 409, 409, 409, 409}},
+		{"join sign", "POST", "/api/join/%s/documents/%S/sign", `{"version":1,"sha256":"%H","agree":true,"signature_png":"%P"}`, [7]int{nf, ok, ok, ok, ok, ok, ok}},
+		{"join pdf", "GET", "/api/join/%s/documents/%E/pdf", "", [7]int{nf, ok, ok, ok, ok, ok, ok}},
+		{"join confirmation", "POST", "/api/join/%s/documents/%E/confirmation", `{"judge":"judge"}`, [7]int{nf, cr, cr, cr, cr, cr, cr}},
 		{"unknown endpoint", "GET", "/api/nope", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
 
 		// the loop (issue 11): %L the loop scene's case, %a its alert, %t its transfer,
@@ -92,6 +119,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range rows {
 		for i, role := range matrixRoles {
 			sc := fx.scene()
+			ds := fx.docScene(sc)
 			code := sc.code
 			if role == "anonymous" {
 				code = randomCode(16)
@@ -111,6 +139,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 							out += sc.guest
 						case 'p':
 							out += fmt.Sprint(sc.parties[0].ID)
+						case 'D':
+							out += fmt.Sprint(ds.draft)
+						case 'S':
+							out += fmt.Sprint(ds.signing)
+						case 'E':
+							out += fmt.Sprint(ds.sealed)
+						case 'G':
+							out += fmt.Sprint(ds.confirmed)
+						case 'F':
+							out += fmt.Sprint(ds.confirmation)
+						case 'H':
+							out += ds.signingSHA
+						case 'P':
+							out += testSignatureB64()
 						case 'L':
 							out += fmt.Sprint(sc.loop.caseID)
 						case 'a':

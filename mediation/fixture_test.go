@@ -115,6 +115,7 @@ func newFixture(t *testing.T) *fixture {
 	fx.dataDir = t.TempDir()
 	cfg, rec := withRecorder(t, fx.dataDir, key, fx.rooms)
 	cfg.Sleep = fx.holds.sleep
+	cfg.Documents = DocumentsConfig{DataDir: fx.dataDir, Key: key} // issue 10
 	fx.svc = New(cfg, fx.st, fx.rooms, testLogger(t))
 	wireRecorder(fx.svc, cfg)
 	mux := http.NewServeMux()
@@ -251,5 +252,6 @@ func (fx *fixture) fingerprint(sc scene) string {
 	cases, _ := fx.st.ListCases(ctx, store.CaseFilter{})
 	return fmt.Sprintf("case=%s/%s/%s/%s tl=%d sess=%s invs=%d/%d sessions=%d staff=%d queue=%d cases=%d room=%s %s",
 		c.Status, c.Risk, c.Mediator, c.Outcome, len(tl), se.State, len(invs), revoked, len(ss), len(staff), len(q), len(cases), fx.rooms.state(sc.room),
-		fx.loopFingerprint(sc.loop))
+		fx.loopFingerprint(sc.loop)) +
+		fx.docsFingerprint(sc.caseID) // docfixture_test.go (issue 10)
 }

@@ -140,6 +140,19 @@ func (s *Service) Event(ev signaling.Event) {
 		live("left")
 	case signaling.EventTrackPublished, signaling.EventTrackUnpublished, signaling.EventMuted, signaling.EventUnmuted:
 		live("track")
+	case signaling.EventQuality:
+		// The case file notes a lost link (and its return) while it records:
+		// a party who heard nothing for a while may say so later.
+		switch {
+		case ev.Quality == "lost":
+			s.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_lost", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
+				Detail: fmt.Sprintf("%s's connection was lost", p.Name)})
+		case ev.Reason == "lost":
+			s.caseEvent(ctx, store.Event{CaseID: se.CaseID, Kind: "link_restored", Actor: ev.Identity, SessionID: se.ID, Subject: ev.Identity,
+				Detail: fmt.Sprintf("%s's connection came back (%s)", p.Name, ev.Quality)})
+		}
+		live("quality")
+		return
 	default:
 		return
 	}

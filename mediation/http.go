@@ -97,11 +97,16 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 // names matched exactly, text without control characters or bidi overrides (checkJSON),
 // no trailing data. optional allows an empty body (v keeps its zero value).
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeMax(w, r, v, optional, maxBody)
+}
+
+// decodeMax is decode with another bound (a signature image is larger than maxBody).
+func decodeMax(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxBody)
+			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", limit)
 		}
 		return errf(http.StatusBadRequest, "bad_json", "reading body: %v", err)
 	}
@@ -280,7 +285,8 @@ func (s *Service) routes() {
 	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(s.caseFileVerify))
 	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(s.caseFileExport))
 
-	s.caseFileRoutes(m) // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
+	s.caseFileRoutes(m)                        // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
+	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
 	s.loop = newCaseLoop(s)

@@ -67,6 +67,8 @@ type Config struct {
 	// CaseKey is the public half of the key that seals the case files: served at
 	// /api/signing-key and trusted by the verify endpoints; nil = none.
 	CaseKey *recording.PublicKey
+	// Documents: drafting, signing, sealing and confirmation (issue 10, documents.go).
+	Documents DocumentsConfig
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 	// Sleep holds a failure answer back (throttle.go); nil = a real, cancellable wait.

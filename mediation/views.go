@@ -212,6 +212,9 @@ type participantJSON struct {
 	Host           bool        `json:"host"`
 	Note           string      `json:"note"`
 	Tracks         []trackJSON `json:"tracks"`
+	// Link is the connection quality and link figures (issue 13): the console
+	// shows each person's quality and what they receive.
+	Link signaling.LinkInfo `json:"link"`
 }
 
 func participantView(p signaling.Participant, knockedAt time.Time, now time.Time) participantJSON {
@@ -219,7 +222,7 @@ func participantView(p signaling.Participant, knockedAt time.Time, now time.Time
 	party, _ := strconv.ParseInt(a["party"], 10, 64)
 	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Party: party, Space: p.Space,
 		Lobby: p.Space == "", Connected: p.State != "disconnected", JoinedAt: jsonTime(p.JoinedAt),
-		Consent: a["consent"] == "1", Host: a["host"] == "1", Tracks: []trackJSON{}}
+		Consent: a["consent"] == "1", Host: a["host"] == "1", Tracks: []trackJSON{}, Link: p.Link}
 	if v.Lobby {
 		since := knockedAt
 		if since.IsZero() {

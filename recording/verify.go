@@ -72,6 +72,8 @@ func Verify(dir string, trusted *PublicKey) (Report, error) {
 			case e.IsDir() && isSessionDir(filepath.Join(dir, e.Name())):
 				r.Sessions = append(r.Sessions, e.Name())
 				verifySession(&r, filepath.Join(dir, e.Name()), e.Name()+"/", trusted)
+			case e.IsDir() && e.Name() == DocumentsDir: // documents.go
+				verifyDocuments(&r, filepath.Join(dir, e.Name()), trusted)
 			case e.Name() == custodyName:
 				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 				if err != nil {

@@ -20,3 +20,19 @@ func (s *Server) ForgetForTest(room, identity string) bool {
 	p.leave(0)
 	return true
 }
+
+// LayersFlowingForTest is the mask of simulcast layers arriving for a published track.
+func (s *Server) LayersFlowingForTest(room, trackSID string) uint32 {
+	r := s.getRoom(room)
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.participants {
+		if t := p.tracks[trackSID]; t != nil {
+			return t.up.Stats().Flowing
+		}
+	}
+	return 0
+}

@@ -128,12 +128,15 @@ func (p *participant) handle(req *livekit.SignalRequest) (leave bool) {
 			Message:   "participants may not change their own name, metadata or attributes here",
 			Request:   &livekit.RequestResponse_UpdateMetadata{UpdateMetadata: m.UpdateMetadata},
 		}}})
-	case *livekit.SignalRequest_TrackSetting, *livekit.SignalRequest_UpdateLayers,
-		*livekit.SignalRequest_SubscriptionPermission, *livekit.SignalRequest_SyncState,
+	case *livekit.SignalRequest_TrackSetting:
+		p.handleTrackSettings(m.TrackSetting)
+	case *livekit.SignalRequest_UpdateLayers:
+		p.handleUpdateLayers(m.UpdateLayers)
+	case *livekit.SignalRequest_SubscriptionPermission, *livekit.SignalRequest_SyncState,
 		*livekit.SignalRequest_Simulate, *livekit.SignalRequest_UpdateAudioTrack,
 		*livekit.SignalRequest_UpdateVideoTrack:
-		// Optional parts of the protocol we do not act on yet (adaptive stream,
-		// dynacast, resume). Ignoring them is what the clients tolerate.
+		// Optional parts of the protocol we do not act on yet (subscription
+		// permissions, resume). Ignoring them is what the clients tolerate.
 	case nil:
 		p.log.Warn("signal: empty request")
 	default:

@@ -23,7 +23,8 @@ const (
 	EventTrackUnpublished = "track_unpublished"
 	EventMuted            = "muted"
 	EventUnmuted          = "unmuted"
-	EventActive           = "active" // the participant's media connection is up
+	EventActive           = "active"  // the participant's media connection is up
+	EventQuality          = "quality" // connection quality changed: Event.Quality now, Event.Reason before ("" at first)
 )
 
 // Event is one thing that happened in a room.
@@ -34,6 +35,7 @@ type Event struct {
 	SID         string
 	TrackSID    string
 	Reason      string
+	Quality     string // EventQuality: excellent, good, poor or lost
 	Time        time.Time
 	Participant Participant // snapshot at the time of the event
 }
@@ -51,6 +53,7 @@ type Participant struct {
 	State      string // joining, joined, active, disconnected
 	Permission Permission
 	Hidden     bool
+	Link       LinkInfo // connection quality and link figures (quality.go)
 	MuteLocked []string // sources a host locked muted (LockSources), by name
 }
 

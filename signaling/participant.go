@@ -38,6 +38,7 @@ type participant struct {
 	pending        map[string]*livekit.TrackInfo // by cid: add_track seen, media not yet
 	autoSubscribe  bool
 	subOverride    map[string]bool // explicit UpdateSubscription per track SID
+	link           LinkInfo        // written by the room loop (quality.go)
 
 	dc dataChannels
 
@@ -117,6 +118,7 @@ func (p *participant) snapshotLocked() Participant {
 		State:      stateName(p.state),
 		Permission: p.perm,
 		Hidden:     p.hidden,
+		Link:       p.link,
 	}
 	for _, t := range p.tracks {
 		s.Tracks = append(s.Tracks, trackSnapshot(t.info))

@@ -92,6 +92,7 @@ func (p *participant) handleOffer(sd *livekit.SessionDescription) error {
 	if err := p.pubCands.flush(p.pub); err != nil {
 		p.log.Warn("publisher candidates", "err", err)
 	}
+	media.PreferRED(p.pub) // redundant audio from clients that offer it
 	answer, err := p.pub.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("create answer: %w", err)
@@ -148,6 +149,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 			DisableDtx: req.DisableDtx,
 			Stereo:     req.Stereo,
 			Stream:     req.Stream,
+			Codecs:     primaryCodec(req),
 		}
 		p.pending[req.Cid] = info
 	}
@@ -193,7 +195,7 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		p.log.Warn("too many tracks published; ignored", "cid", cid, "limit", r.srv.cfg.Limits.Tracks)
 		return
 	}
-	info.MimeType = remote.Codec().MimeType
+	info.MimeType = media.ContentMimeType(remote.Codec()) // Opus for RED: what the track carries
 	info.Mid = transceiverMid(p.pub, recv)
 	t := &pubTrack{info: info, cid: cid, streamID: p.sid + "|" + info.Sid}
 	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})

@@ -11,7 +11,7 @@ import (
 const speakerEvery = 300 * time.Millisecond
 
 // loop does a room's periodic work: telling each space who in it started or stopped
-// speaking, and refreshing tokens. It ends when the room closes.
+// speaking, refreshing tokens, and looking after links (linkloop.go). It ends when the room closes.
 func (r *room) loop() {
 	defer r.srv.wg.Done()
 	tick := time.NewTicker(speakerEvery)
@@ -19,6 +19,9 @@ func (r *room) loop() {
 	refresh := time.NewTicker(r.srv.cfg.TokenRefresh / 5)
 	defer refresh.Stop()
 	speaking := map[string]bool{} // participant SID -> speaking at the last look; owned here
+	links := time.NewTicker(linkEvery)
+	defer links.Stop()
+	linkSt := newLinkState() // owned here
 	for {
 		select {
 		case <-r.stop:
@@ -27,6 +30,8 @@ func (r *room) loop() {
 			r.updateSpeakers(speaking)
 		case now := <-refresh.C:
 			r.refreshTokens(now)
+		case now := <-links.C:
+			r.tickLinks(now, linkSt)
 		}
 	}
 }

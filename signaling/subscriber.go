@@ -25,6 +25,9 @@ type subscriber struct {
 	renegotiate bool // something changed while inFlight
 	iceRestart  bool // the next offer restarts ICE (after a resume)
 	closed      bool
+	settings    map[string]downSettings // adaptive stream wishes by track SID (tracksettings.go)
+
+	link *media.Downlink // bandwidth estimate and layer caps; ticked by the room loop (linkloop.go)
 }
 
 type downEntry struct {
@@ -34,7 +37,8 @@ type downEntry struct {
 }
 
 func newSubscriber(p *participant, pc *webrtc.PeerConnection) *subscriber {
-	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{}}
+	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{},
+		settings: map[string]downSettings{}, link: media.NewDownlink()}
 }
 
 // apply makes the down tracks match want, then offers if anything changed.
@@ -53,6 +57,7 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 			s.p.log.Debug("remove down track", "track", sid, "err", err)
 		}
 		e.dt.Close()
+		s.link.Remove(e.dt)
 		delete(s.down, sid)
 		changed = true
 	}
@@ -61,10 +66,15 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 			continue
 		}
 		dt := t.up.NewDownTrack(sid, t.streamID)
+		if w, ok := s.settings[sid]; ok {
+			applySettings(dt, w)
+		}
+		s.link.Add(dt)
 		sender, err := s.pc.AddTrack(dt)
 		if err != nil {
 			s.p.log.Warn("add down track", "track", sid, "err", err)
 			dt.Close()
+			s.link.Remove(dt)
 			continue
 		}
 		dt.Attach(sender)
@@ -180,6 +190,7 @@ func (s *subscriber) close() {
 	s.mu.Unlock()
 	for _, e := range down {
 		e.dt.Close()
+		s.link.Remove(e.dt)
 	}
 }
 

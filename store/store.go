@@ -30,7 +30,7 @@ var (
 	Risks         = []string{"red", "yellow", "blue"}
 	Categories    = []string{"marriage_family", "land", "neighbours", "labour_wages", "contracts", "property", "traffic", "medical", "consumer", "other"}
 	Sides         = []string{"applicant", "respondent"}
-	SessionKinds  = []string{"mediation", "reception", "consultation"}
+	SessionKinds  = []string{"mediation", "reception", "consultation", "confirmation"}
 	SessionStates = []string{"scheduled", "live", "ended"}
 	CaucusPolicy  = []string{"off", "sealed"}
 	InviteRoles   = []string{"party", "agent", "judge", "lawyer", "counsellor", "expert", "observer", "interpreter"}
@@ -234,6 +234,7 @@ type StatRow struct {
 // Store is everything the domain persists. All methods are safe for concurrent use.
 type Store interface {
 	Close() error
+	Documents // documents.go (issue 10)
 
 	AddCentre(ctx context.Context, c Centre) error
 	Centre(ctx context.Context, code string) (Centre, error)

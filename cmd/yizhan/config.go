@@ -27,6 +27,9 @@ type serveConfig struct {
 	LogJSON   bool
 	LogLevel  slog.Level
 
+	// Documents (issue 10, documents.go): the sealed PDFs' font, the SMS gateway.
+	PDFFont, SMSWebhook string
+
 	// TLS on the HTTP port (HTTPS and WSS), reloaded when the files change. Also the
 	// certificate of TURN over TLS.
 	TLSCert string
@@ -107,6 +110,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env YIZHAN_LOG_LEVEL)")
 	deployFlags(fs, &c)
 	hardeningFlags(fs, &c)
+	documentFlags(fs, &c) // documents.go
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -123,6 +127,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 }
 
 func (c serveConfig) validate() error {
+	if err := c.validateDocuments(); err != nil {
+		return err
+	}
 	if c.APIKey == "" || c.APISecret == "" {
 		return fmt.Errorf("--api-key and --api-secret are required (or run with --dev)")
 	}

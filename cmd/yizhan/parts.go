@@ -40,7 +40,7 @@ func (a *app) mountParts() error {
 	rec := recorder.New(recorder.Config{DataDir: a.cfg.Data, Key: key, Rooms: mediation.RecorderRooms(a.sig), Logger: recLog})
 
 	pub := key.Public()
-	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, PublicURL: a.publicURL}, st, a.sig, a.log)
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Documents: a.cfg.documentsConfig(key, a.log), PublicURL: a.publicURL}, st, a.sig, a.log)
 	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
 	rec.OnState(svc.RecordingChanged)
 	a.sig.SetHooks(svc)

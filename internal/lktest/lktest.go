@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/livekit/protocol/livekit"
 	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -28,6 +30,7 @@ type Client struct {
 	unpub    map[string]bool // track SIDs seen unpublished
 	metadata string
 	closers  []func()
+	quality  map[string]livekit.ConnectionQuality // participant SID -> last connection quality heard
 }
 
 // Received counts the RTP of one subscribed track.
@@ -43,8 +46,10 @@ type Received struct {
 	// (reordering or loss on loopback is rare; a broken rewriter makes many).
 	SeqJumps atomic.Int64
 	// Latency, when the publisher stamped its send time (Stamp), in microseconds.
-	latMu     sync.Mutex
-	Latencies []int64
+	latMu        sync.Mutex // guards Latencies, payloads, payloadTypes
+	Latencies    []int64
+	payloads     [][]byte
+	payloadTypes []uint8
 }
 
 // Data is one data packet received.
@@ -62,12 +67,18 @@ func init() {
 // Connect joins url (ws://host:port) with token and starts counting.
 func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 	c := &Client{
-		tracks: map[string]*Received{},
-		muted:  map[string]bool{},
-		gone:   map[string]bool{},
-		unpub:  map[string]bool{},
+		tracks:  map[string]*Received{},
+		muted:   map[string]bool{},
+		gone:    map[string]bool{},
+		unpub:   map[string]bool{},
+		quality: map[string]livekit.ConnectionQuality{},
 	}
 	cb := lksdk.NewRoomCallback()
+	cb.OnConnectionQualityChanged = func(q *livekit.ConnectionQualityInfo, _ lksdk.Participant) {
+		c.mu.Lock()
+		c.quality[q.ParticipantSid] = q.Quality
+		c.mu.Unlock()
+	}
 	cb.OnTrackSubscribed = c.onTrack
 	cb.OnDataPacket = func(d lksdk.DataPacket, p lksdk.DataReceiveParams) {
 		if u, ok := d.(*lksdk.UserDataPacket); ok {
@@ -103,6 +114,14 @@ func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 	return c, nil
 }
 
+// Quality is the last connection quality heard for the participant sid.
+func (c *Client) Quality(sid string) (q livekit.ConnectionQuality, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q, ok = c.quality[sid]
+	return q, ok
+}
+
 func (c *Client) setMuted(sid string, m bool) {
 	c.mu.Lock()
 	c.muted[sid] = m
@@ -133,6 +152,7 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			r.LastSeq.Store(seq)
 			r.Packets.Add(1)
 			r.Bytes.Add(int64(n))
+			r.keepPayload(buf[:n])
 			if at, ok := stampIn(buf[:n]); ok {
 				r.latMu.Lock()
 				if len(r.Latencies) < 1<<20 {
@@ -142,6 +162,28 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			}
 		}
 	}()
+}
+
+// keepPayload keeps a copy of the first few payloads (tests look at what the
+// server made of them, e.g. RED stripped to Opus).
+func (r *Received) keepPayload(pkt []byte) {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	if len(r.payloads) >= 50 {
+		return
+	}
+	var p rtp.Packet
+	if p.Unmarshal(pkt) == nil {
+		r.payloads = append(r.payloads, append([]byte(nil), p.Payload...))
+		r.payloadTypes = append(r.payloadTypes, p.PayloadType)
+	}
+}
+
+// FirstPayloads returns copies of the first payloads received (up to 50) and their payload types.
+func (r *Received) FirstPayloads() ([][]byte, []uint8) {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	return append([][]byte(nil), r.payloads...), append([]uint8(nil), r.payloadTypes...)
 }
 
 // TakeLatencies returns and clears the latency samples of r.

@@ -12,6 +12,10 @@ async function route(): Promise<void> {
     const { roomPage } = await import('./room');
     return roomPage(root);
   }
+  if (path.startsWith('/j/') && path.endsWith('/documents')) {
+    const { partyDocsPage } = await import('./docs');
+    return partyDocsPage(root, decodeURIComponent(path.slice(3, -'/documents'.length)));
+  }
   if (path.startsWith('/j/')) {
     const { partyPage } = await import('./party');
     return partyPage(root, decodeURIComponent(path.slice(3)));

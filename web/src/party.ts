@@ -4,6 +4,7 @@ import { DisconnectReason } from 'livekit-client';
 import { get, post, ApiError, type Join, type JoinInfo } from './api';
 import { Call } from './call';
 import { deviceCheck, type DeviceChoice } from './devicecheck';
+import { docsDrawer } from './docs';
 import { h, T, fmtTime, mount, toast } from './dom';
 import { icon } from './icons';
 import { getLang, t, tv, type Key } from './i18n';
@@ -49,7 +50,17 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
   }
 
   if (info.session.state === 'ended') {
-    mount(main, h('div', { class: 'card narrow center ended' }, icon('door'), h('h2', null, T('room_ended')), h('p', { class: 'muted' }, info.session.title, info.centre ? ' · ' + info.centre.name : '')));
+    mount(
+      main,
+      h(
+        'div',
+        { class: 'card narrow center ended' },
+        icon('door'),
+        h('h2', null, T('room_ended')),
+        h('p', { class: 'muted' }, info.session.title, info.centre ? ' · ' + info.centre.name : ''),
+        h('a', { class: 'btn primary', href: `/j/${encodeURIComponent(code)}/documents`, 'data-action': 'my-documents' }, icon('folder'), T('doc_my_docs')),
+      ),
+    );
     return;
   }
   const reception = info.session.kind === 'reception';
@@ -206,6 +217,9 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
     });
     mount(main, call.el);
     main.classList.add('page-call');
+    docs?.stop();
+    docs = docsDrawer(code); // documents shown live or sent to sign (issue 10)
+    main.append(docs.el);
     try {
       await call.start();
     } catch (e) {
@@ -214,8 +228,10 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
     }
   };
 
+  let docs: { el: HTMLElement; stop: () => void } | undefined;
   const ended = (reason?: DisconnectReason) => {
     main.classList.remove('page-call');
+    docs?.stop();
     const key: Key =
       reason === DisconnectReason.PARTICIPANT_REMOVED
         ? 'removed'
@@ -233,6 +249,7 @@ export async function partyPage(root: HTMLElement, code: string): Promise<void> 
         h('h2', null, T(key)),
         h('p', { class: 'muted' }, T('left_body')),
         key !== 'room_ended' && key !== 'removed' ? h('button', { class: 'btn primary', onclick: () => void partyPage(root, code) }, T('rejoin')) : null,
+        h('a', { class: 'btn', href: `/j/${encodeURIComponent(code)}/documents`, 'data-action': 'my-documents' }, icon('folder'), T('doc_my_docs')),
       ),
     );
   };

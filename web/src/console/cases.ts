@@ -1,6 +1,7 @@
 // Cases: the list with filters, the new-case form, and one case (parties, timeline,
 // sessions, scheduling).
 import { get, patch, post, type Case, type Centre, type Session, type Staff } from '../api';
+import { docsSection } from './documents';
 import { h, T, fmtTime, mount, toast } from '../dom';
 import { t, tv, joinNames } from '../i18n';
 import { icon } from '../icons';
@@ -233,6 +234,7 @@ export async function casePage(ctx: Ctx): Promise<void> {
             )
           : null,
       ),
+      docsSection(ctx, c.id), // documents.ts (issue 10)
       c.supervisions?.length
         ? h(
             'div',

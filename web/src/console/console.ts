@@ -36,6 +36,9 @@ const routes: Route[] = [
   { re: /^\/console\/sessions\/(\d+)\/file$/, nav: 'cases', load: async () => (await import('./casefile')).caseFilePage },
   { re: /^\/console\/dashboard$/, nav: 'dashboard', load: async () => (await import('./dashboard')).dashboardPage },
   { re: /^\/console\/directory$/, nav: 'directory', load: async () => (await import('./dashboard')).directoryPage },
+  { re: /^\/console\/documents\/(\d+)$/, nav: 'cases', load: async () => (await import('./documents')).documentPage },
+  { re: /^\/console\/confirmations\/?$/, nav: 'confirmations', load: async () => (await import('./confirmations')).queuePage },
+  { re: /^\/console\/confirmations\/(\d+)$/, nav: 'confirmations', load: async () => (await import('./confirmations')).confirmationPage },
 ];
 
 const NAV: [string, string, IconName, Key][] = [
@@ -44,6 +47,7 @@ const NAV: [string, string, IconName, Key][] = [
   ['new', '/console/cases/new', 'plus', 'nav_new_case'],
   ['dashboard', '/console/dashboard', 'chart', 'nav_dashboard'],
   ['directory', '/console/directory', 'users', 'nav_directory'],
+  ['confirmations', '/console/confirmations', 'shield', 'nav_confirmations'], // judges only, see shell
 ];
 
 export async function consolePage(root: HTMLElement): Promise<void> {
@@ -90,7 +94,7 @@ function loginPage(root: HTMLElement): void {
 
 function shell(root: HTMLElement, me: Staff): void {
   const content = h('section', { class: 'content' });
-  const links = NAV.map(([id, href, ic, key]) => h('a', { href, dataset: { nav: id } }, icon(ic), T(key)));
+  const links = NAV.filter(([id]) => id !== 'confirmations' || me.roles.includes('judge')).map(([id, href, ic, key]) => h('a', { href, dataset: { nav: id } }, icon(ic), T(key)));
   const logout = h(
     'button',
     {
@@ -116,7 +120,7 @@ function shell(root: HTMLElement, me: Staff): void {
   let es: EventSource | null = null;
   const connect = () => {
     es = new EventSource('/api/events');
-    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording']) {
+    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording', 'document', 'confirmation']) {
       es.addEventListener(ev, (m) => {
         let data: Record<string, unknown> = {};
         try {

@@ -3,6 +3,7 @@
 // consents and recorder health, pulling in staff, ending; for a reception the queue,
 // "admit next" and the outcome form.
 import { del, get, post, type Case, type Invitation, type Join, type Live, type LiveParticipant, type Session, type Staff } from '../api';
+import { docsSection } from './documents';
 import { Call } from '../call';
 import { h, T, fmtTime, mount, toast } from '../dom';
 import { t, tv, joinNames } from '../i18n';
@@ -38,7 +39,7 @@ export async function sessionPage(ctx: Ctx): Promise<void> {
 
   const invBox = h('div', { class: 'card invitations' });
   const liveBox = h('div', { class: 'live-box' });
-  mount(ctx.content, head, liveBox, invBox);
+  mount(ctx.content, head, liveBox, invBox, docsSection(ctx, s.case_id, s.id)); // documents.ts (issue 10)
 
   // ---- invitations ----
   const drawInvitations = async () => {

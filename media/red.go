@@ -1,0 +1,93 @@
+package media
+
+import (
+	"strings"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// RED (RFC 2198) carries each Opus frame twice: in its own packet and again,
+// as redundancy, in the next one. A subscriber that loses one packet in a
+// row still plays every frame; livekit-client publishes audio that way
+// (red: true) when the server's answer prefers audio/red. We forward RED as
+// it came to subscribers that negotiated it, and the primary Opus frame to
+// those that did not (the Go SDK, recorders).
+
+// ptRED is what Chrome offers for audio/red; its fmtp names Opus twice
+// (primary and one redundant block).
+const ptRED = 63
+
+// MimeTypeRED is RED's MIME type.
+const MimeTypeRED = "audio/red"
+
+func redCap() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: MimeTypeRED, ClockRate: 48000, Channels: 2, SDPFmtpLine: "111/111", RTCPFeedback: audioFB}
+}
+
+// audioFB is the feedback audio gets: NACK, so a lost frame can still come
+// in time when the round trip is short, and transport-wide cc.
+var audioFB = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: webrtc.TypeRTCPFBTransportCC}}
+
+func isRED(mime string) bool { return strings.EqualFold(mime, MimeTypeRED) }
+
+// ContentMimeType is what a track carries for those who read it: Opus for
+// RED (its primary blocks are Opus), the codec itself otherwise.
+func ContentMimeType(c webrtc.RTPCodecParameters) string {
+	if isRED(c.MimeType) {
+		return webrtc.MimeTypeOpus
+	}
+	return c.MimeType
+}
+
+// PreferRED makes an audio transceiver of a publisher's connection answer
+// with audio/red first, so that a client offering it (Chrome, with
+// livekit-client's red: true) sends redundant audio. Call it between the
+// remote offer and the answer. Transceivers whose offer lacks RED keep Opus.
+func PreferRED(pc *webrtc.PeerConnection) {
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Kind() != webrtc.RTPCodecTypeAudio || tr.Receiver() == nil {
+			continue
+		}
+		_ = tr.SetCodecPreferences([]webrtc.RTPCodecParameters{
+			{PayloadType: ptRED, RTPCodecCapability: redCap()},
+			{PayloadType: ptOpus, RTPCodecCapability: opusCap()},
+		})
+	}
+}
+
+// redPrimary returns the primary block of a RED payload: after the block
+// headers (4 bytes each with the F bit set, then one byte for the last), the
+// redundant blocks, then the primary. ok is false for a malformed payload.
+func redPrimary(payload []byte) (primary []byte, ok bool) {
+	off, redundant := 0, 0
+	for {
+		if off >= len(payload) {
+			return nil, false
+		}
+		if payload[off]&0x80 == 0 {
+			off++ // the last header: F = 0, then the primary's payload type
+			break
+		}
+		if off+4 > len(payload) {
+			return nil, false
+		}
+		redundant += int(payload[off+2]&0x03)<<8 | int(payload[off+3])
+		off += 4
+	}
+	start := off + redundant
+	if start > len(payload) {
+		return nil, false
+	}
+	return payload[start:], true
+}
+
+// opusFallback finds Opus among a subscriber's negotiated codecs, for a RED
+// track it gets stripped to its primary blocks; nil when there is none.
+func opusFallback(cs []webrtc.RTPCodecParameters) *webrtc.RTPCodecParameters {
+	for _, c := range cs {
+		if strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus) {
+			return &c
+		}
+	}
+	return nil
+}
