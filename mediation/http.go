@@ -127,7 +127,7 @@ func decodeMax(w http.ResponseWriter, r *http.Request, v any, optional bool, lim
 		}
 		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // not dec.More: it says false before a stray "}"
 		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: data after the object")
 	}
 	return nil

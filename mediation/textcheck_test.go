@@ -79,3 +79,14 @@ func TestCheckJSONTable(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingDataRefused: found by FuzzDecodeJSON: a stray "}" after the object was
+// accepted (json.Decoder.More is false before it), and with it text the checks never saw.
+func TestTrailingDataRefused(t *testing.T) {
+	fx := newFixture(t)
+	for _, body := range []string{`{"title":"t","category":"land","risk":"red"} }`, `{"title":"t","category":"land","risk":"red"}]`, `{"title":"t","category":"land","risk":"red"} {}`} {
+		if st, b := fx.do("mediator", "POST", "/api/cases", body); st != 400 || !strings.Contains(b, "after the object") {
+			t.Errorf("%s: %d %s", body, st, b)
+		}
+	}
+}
