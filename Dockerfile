@@ -19,6 +19,11 @@ ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/yizhan ./cmd/yizhan
 
+# The TrueType CJK font sealed PDF documents are set in (--pdf-font's default path):
+# Debian's fonts-droid-fallback (Apache 2.0), copied into the run image below.
+FROM debian:bookworm-slim AS font
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-droid-fallback && rm -rf /var/lib/apt/lists/*
+
 # --- run ------------------------------------------------------------------------------
 FROM alpine:3.22
 # ca-certificates: external TURN/STUN over TLS; tzdata: TZ for operators' logs;
@@ -30,6 +35,7 @@ RUN apk add --no-cache ca-certificates tzdata sqlite \
  && chown yizhan:yizhan /data \
  && chmod 0750 /data
 COPY --from=build /out/yizhan /usr/local/bin/yizhan
+COPY --from=font /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 
 # A fresh named volume takes /data's owner (10001) from the image.
 VOLUME /data

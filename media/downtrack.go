@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -30,13 +31,14 @@ type DownTrack struct {
 	up           *UpTrack
 	log          *slog.Logger
 
-	mu     sync.Mutex // guards fwd and the binding (w, bindID, ssrc, pt, alID)
+	mu     sync.Mutex // guards fwd, sr and the binding (w, bindID, ssrc, pt, alID)
 	fwd    forwarder
 	w      webrtc.TrackLocalWriter // nil while unbound
 	bindID string
 	ssrc   uint32
 	pt     uint8
-	alID   uint8 // audio-level extension id in the subscriber's session, 0 if none
+	alID   uint8   // audio-level extension id in the subscriber's session, 0 if none
+	sr     srState // what the next sender report says; sent by the forwarding goroutine
 	// redStrip: the publisher sends RED and this subscriber did not negotiate
 	// it; it gets the primary Opus blocks (red.go).
 	redStrip bool
@@ -213,8 +215,8 @@ func (d *DownTrack) Unbind(ctx webrtc.TrackLocalContext) error {
 }
 
 // Attach starts the RTCP read loop of the subscriber's sender, after
-// pc.AddTrack(d). The loop forwards PLI and FIR upstream (throttled) and must
-// run for the interceptors (NACK responder, reports) to see the RTCP.
+// pc.AddTrack(d). The loop forwards PLI and FIR upstream (throttled) and
+// answers NACKs from the up track's packet cache.
 func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 	if !d.sender.CompareAndSwap(nil, sender) {
 		return
@@ -229,6 +231,7 @@ func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 	buf := make([]byte, readBufSize)
 	st := d.up.stats
+	var rs resendScratch
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -248,6 +251,7 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
 			case *rtcp.TransportLayerNack:
 				st.nacksReceived.Add(1)
+				d.retransmit(p, &rs)
 			case *rtcp.ReceiverReport:
 				d.observeReceiverReport(p)
 			}
@@ -320,6 +324,11 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
 	ssrc, pt, alID, strip := d.ssrc, d.pt, d.alID, d.redStrip
+	var sr srReport
+	if v.ok {
+		newest := uint16(d.fwd.lastOut) == v.seq && d.fwd.lastTs == v.ts
+		sr = d.sr.sent(p, v.ts, newest, d.dtls.Load() != nil, ssrc, d.fwd.clockRate)
+	}
 	d.mu.Unlock()
 
 	if v.wantKF >= 0 {
@@ -335,18 +344,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		return fwdSkipped, 0
 	}
 
-	h := &s.h
-	*h = p.pkt.Header
-	h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, pt, v.seq, v.ts
-	// Extension ids are per session (RFC 8285): drop the publisher's and
-	// re-add the one the subscriber uses for audio level.
-	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, s.ext[:0]
-	h.Padding, h.PaddingSize = false, 0
-	if alID != 0 && p.alID != 0 {
-		if level := p.pkt.GetExtension(p.alID); level != nil {
-			_ = h.SetExtension(alID, level)
-		}
-	}
+	h := s.rewrite(p.pkt, p.alID, ssrc, pt, alID, v.seq, v.ts)
 	payload := p.pkt.Payload
 	if strip {
 		var ok bool
@@ -357,9 +355,31 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	}
 	n, err := w.WriteRTP(h, payload)
 	h.Extensions = nil // do not keep the shared packet's bytes reachable
+	if sr.due {
+		d.sendSenderReport(sr)
+	}
 	if err != nil {
 		return fwdWriteError, 0
 	}
 	d.rx.sent.Add(uint64(n))
 	return fwdSent, n
+}
+
+// rewrite makes s the header of pkt as one subscriber gets it: its SSRC,
+// payload type, sequence number and timestamp, and only the header extension
+// it negotiated (audio level, id alID; the publisher's is srcAlID).
+func (s *scratchHeader) rewrite(pkt *rtp.Packet, srcAlID uint8, ssrc uint32, pt, alID uint8, seq uint16, ts uint32) *rtp.Header {
+	h := &s.h
+	*h = pkt.Header
+	h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, pt, seq, ts
+	// Extension ids are per session (RFC 8285): drop the publisher's and
+	// re-add the one the subscriber uses for audio level.
+	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, s.ext[:0]
+	h.Padding, h.PaddingSize = false, 0
+	if alID != 0 && srcAlID != 0 {
+		if level := pkt.GetExtension(srcAlID); level != nil {
+			_ = h.SetExtension(alID, level)
+		}
+	}
+	return h
 }

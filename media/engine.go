@@ -47,7 +47,8 @@ type Engine struct {
 	api *webrtc.API
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
-	udpConn net.PacketConn
+	udpConn *net.UDPConn
+	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
@@ -69,12 +70,17 @@ func NewEngine(cfg Config) (*Engine, error) {
 	pl := pionLogs{log: log}
 
 	udpAddr := net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.UDPPort))
-	uc, err := net.ListenPacket("udp4", udpAddr)
+	ua, err := net.ResolveUDPAddr("udp4", udpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("ICE UDP address %s: %w", udpAddr, err)
+	}
+	uc, err := net.ListenUDP("udp4", ua)
 	if err != nil {
 		return nil, fmt.Errorf("listen ICE UDP %s: %w", udpAddr, err)
 	}
 	e.udpConn = uc
-	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), uc)
+	e.batch = newBatchConn(uc)
+	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.batch)
 
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	if cfg.TCPPort != 0 {
@@ -173,37 +179,30 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 	}
 
 	reg := &interceptor.Registry{}
-	// NACK (RFC 4585 §6.2.1): the generator asks publishers to resend what we
-	// lost; the responder resends to subscribers from a per-stream buffer.
+	// Only the up path has Pion interceptors. NACK (RFC 4585 §6.2.1): the
+	// generator asks publishers to resend what we lost. Receiver reports (RFC
+	// 3550 §6.4): publishers need them for their loss-based rate control.
+	// TWCC feedback drives the publisher's uplink bandwidth estimate. We do not
+	// stamp transport-wide sequence numbers on what we send: nothing here reads
+	// subscribers' feedback yet, and the stamp costs every write.
+	//
+	// The down path has none: a NACK responder and a sender-report interceptor
+	// would see every packet written once per subscriber (the responder copying
+	// it into a history per subscriber). A DownTrack answers NACKs from its up
+	// track's packet cache and sends its own sender reports (retransmit.go).
 	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(pl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("nack generator: %w", err)
 	}
-	// 256 packets is over a second of 1.5 Mbit/s video: enough for any RTT a
-	// retransmission still helps with, at a quarter of the default's memory
-	// (one history per subscriber stream).
-	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(pl), nack.ResponderSize(256))
-	if err != nil {
-		return nil, nil, fmt.Errorf("nack responder: %w", err)
-	}
-	// Sender and receiver reports (RFC 3550 §6.4): subscribers need SRs for
-	// lip sync, publishers need RRs for their loss-based rate control.
 	rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(pl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("receiver reports: %w", err)
 	}
-	sr, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(pl))
-	if err != nil {
-		return nil, nil, fmt.Errorf("sender reports: %w", err)
-	}
-	// TWCC feedback to publishers drives their uplink bandwidth estimate. We do
-	// not stamp transport-wide sequence numbers on what we send: nothing here
-	// reads subscribers' feedback yet, and the stamp costs every write.
 	twccFB, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(pl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("twcc feedback: %w", err)
 	}
-	for _, f := range []interceptor.Factory{resp, gen, rr, sr, twccFB} {
+	for _, f := range []interceptor.Factory{gen, rr, twccFB} {
 		reg.Add(f)
 	}
 	return m, reg, nil
@@ -267,7 +266,12 @@ func (e *Engine) TCPAddr() *net.TCPAddr {
 }
 
 // Stats returns a snapshot of the engine's counters.
-func (e *Engine) Stats() EngineStats { return e.stats.snapshot() }
+func (e *Engine) Stats() EngineStats {
+	st := e.stats.snapshot()
+	st.UDPSendCalls = e.batch.calls.Load()
+	st.UDPBatched = e.batch.sent.Load()
+	return st
+}
 
 // Close closes the engine's sockets. Peer connections built on it should be
 // closed first; their ICE agents fail once the muxes are gone.

@@ -138,8 +138,12 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 		t.toWorkers(f, p, raw)
 	}
 	var c tally
-	for _, d := range f.inline {
-		c.add(d.forward(p, scratch))
+	if len(f.inline) > 0 {
+		t.out.beginPass()
+		for _, d := range f.inline {
+			c.add(d.forward(p, scratch))
+		}
+		t.out.endPass()
 	}
 	c.flush(t.stats)
 	for _, s := range *t.sinks.Load() {
@@ -148,18 +152,23 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 }
 
 // sharedPacket is a packet copied for the fan-out workers; the last worker
-// done with it puts it back in the pool.
+// done with it puts it back in the pool. It carries the layout it was queued
+// under: a worker writes its shard of that layout, not of the one current when
+// it gets to the packet, so that while the layout is recut (a viewer joins or
+// leaves) no viewer misses the packet or gets it twice.
 type sharedPacket struct {
-	buf  [readBufSize]byte
-	pkt  rtp.Packet
-	in   inPacket
-	refs atomic.Int32
+	buf    [readBufSize]byte
+	pkt    rtp.Packet
+	in     inPacket
+	layout *fanout
+	refs   atomic.Int32
 }
 
 var sharedPackets = sync.Pool{New: func() any { return new(sharedPacket) }}
 
 func (sp *sharedPacket) release() {
 	if sp.refs.Add(-1) == 0 {
+		sp.layout = nil // do not keep old down tracks reachable from the pool
 		sharedPackets.Put(sp)
 	}
 }
@@ -173,6 +182,7 @@ func (t *UpTrack) toWorkers(f *fanout, p *inPacket, raw []byte) {
 	}
 	sp.in = *p
 	sp.in.pkt = &sp.pkt
+	sp.layout = f
 	sp.refs.Store(int32(len(f.shards)) + 1) // +1 held while sending
 	for i := range f.shards {
 		select {
@@ -198,12 +208,13 @@ type fanWorker struct {
 func (w *fanWorker) loop() {
 	var scratch scratchHeader
 	for sp := range w.ch {
-		f := w.t.downs.Load()
-		if w.idx < len(f.shards) {
+		if f := sp.layout; w.idx < len(f.shards) {
 			var c tally
+			w.t.out.beginPass()
 			for _, d := range f.shards[w.idx] {
 				c.add(d.forward(&sp.in, &scratch))
 			}
+			w.t.out.endPass()
 			c.flush(w.t.stats)
 		}
 		sp.release()

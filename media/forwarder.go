@@ -172,6 +172,35 @@ func (f *forwarder) process(p *inPacket, maxLayer int8) verdict {
 	return v
 }
 
+// reverse maps a sequence number this forwarder sent back to the packet it
+// came from: its layer, its extended sequence number on that layer and the
+// timestamp offset it was sent with (galene's packetmap.Reverse). ok is false
+// for a number never sent, sent before the last layer switch, or older than
+// the adjustments kept in hist.
+func (f *forwarder) reverse(seq uint16) (layer int8, ext uint64, tsAdd uint32, ok bool) {
+	if !f.started || f.cur < 0 {
+		return 0, 0, 0, false
+	}
+	out := uint64(int64(f.lastOut) + int64(int16(seq-uint16(f.lastOut))))
+	if out > f.lastOut {
+		return 0, 0, 0, false
+	}
+	// Segments are newest first and their first output numbers strictly
+	// decrease going back (a skipped padding packet ends one, a switch resets
+	// hist), so the first segment starting at or before out holds it.
+	for i := f.histN - 1; i >= 0 && i >= f.histN-seqHistLen; i-- {
+		a := f.hist[i%seqHistLen]
+		if out >= a.from+a.add {
+			in := out - a.add
+			if in < f.switchExt {
+				return 0, 0, 0, false
+			}
+			return f.cur, in, f.tsAdd, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
 // restart forgets the forwarded layer: the next packet that starts a layer
 // (a keyframe for video) starts it again, numbering continued.
 func (f *forwarder) restart() { f.cur, f.target = -1, -1 }

@@ -38,7 +38,8 @@ func newTestEngine(t *testing.T) *Engine {
 	return e
 }
 
-func clientAPI(t testing.TB) *webrtc.API {
+// clientAPI builds the API of test clients; opts change its settings.
+func clientAPI(t testing.TB, opts ...func(*webrtc.SettingEngine)) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
@@ -72,6 +73,9 @@ func clientAPI(t testing.TB) *webrtc.API {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.LoggerFactory = pionLogs{log: testLogger()}
+	for _, o := range opts {
+		o(&se)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 
@@ -103,6 +107,68 @@ func signal(t testing.TB, offerer, answerer *webrtc.PeerConnection) {
 		t.Fatal("set remote answer:", err)
 	}
 }
+
+// lossy loses one received RTP packet in every, the first time it comes (a
+// retransmission gets through), on a client's UDP socket: before SRTP (whose
+// replay protection would refuse a packet it decrypted once) and before Pion's
+// NACK generator, which then sees the hole and NACKs it. SRTP leaves the RTP
+// header in the clear, so the sequence number can be read.
+type lossy struct {
+	net.PacketConn
+	every uint16
+	mux   ice.UDPMux // on this conn; closed by close
+
+	mu   sync.Mutex        // guards lost
+	lost map[uint16]uint32 // sequence number -> timestamp, of packets dropped
+}
+
+func (l *lossy) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := l.PacketConn.ReadFrom(b)
+		// RTP version 2, and not RTCP (payload types 64-95 with the marker, RFC 5761 §4).
+		if err != nil || n < 12 || b[0]>>6 != 2 || (b[1] >= 192 && b[1] <= 223) {
+			return n, addr, err
+		}
+		seq := binary.BigEndian.Uint16(b[2:4])
+		if seq%l.every != 0 {
+			return n, addr, nil
+		}
+		l.mu.Lock()
+		_, again := l.lost[seq]
+		if !again {
+			l.lost[seq] = binary.BigEndian.Uint32(b[4:8])
+		}
+		l.mu.Unlock()
+		if again {
+			return n, addr, nil
+		}
+	}
+}
+
+func (l *lossy) dropped() map[uint16]uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[uint16]uint32, len(l.lost))
+	for k, v := range l.lost {
+		out[k] = v
+	}
+	return out
+}
+
+// lossyClientAPI is clientAPI on one UDP socket that loses one packet in every.
+func lossyClientAPI(t testing.TB, every uint16) (*webrtc.API, *lossy) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lossy{PacketConn: conn, every: every, lost: map[uint16]uint32{}}
+	l.mux = webrtc.NewICEUDPMux(nil, l)
+	return clientAPI(t, func(se *webrtc.SettingEngine) { se.SetICEUDPMux(l.mux) }), l
+}
+
+// close closes the socket, after the peer connections on it.
+func (l *lossy) close() { _ = l.mux.Close() }
 
 // signalSlowAnswerer is signal with an answerer that starts ICE only delay after
 // the offerer has its answer (a subscriber on a slow link, or one whose answer
@@ -319,8 +385,9 @@ func (p *publisher) close() {
 type subscriber struct {
 	pc *webrtc.PeerConnection
 
-	mu     sync.Mutex // guards got and remote
+	mu     sync.Mutex // guards got, srs and remote
 	got    []recvd
+	srs    []rtcp.SenderReport
 	remote *webrtc.TrackRemote
 	done   chan struct{}
 }
@@ -339,10 +406,25 @@ func newSubscriber(t *testing.T, api *webrtc.API) *subscriber {
 		t.Fatal(err)
 	}
 	s := &subscriber{pc: pc, done: make(chan struct{})}
-	pc.OnTrack(func(r *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(r *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		s.mu.Lock()
 		s.remote = r
 		s.mu.Unlock()
+		go func() { // ends when the peer connection closes
+			for {
+				pkts, _, err := recv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					if sr, ok := p.(*rtcp.SenderReport); ok {
+						s.mu.Lock()
+						s.srs = append(s.srs, *sr)
+						s.mu.Unlock()
+					}
+				}
+			}
+		}()
 		go func() { // ends when the peer connection closes
 			defer close(s.done)
 			buf := make([]byte, 1500)
@@ -363,6 +445,12 @@ func newSubscriber(t *testing.T, api *webrtc.API) *subscriber {
 		}()
 	})
 	return s
+}
+
+func (s *subscriber) senderReports() []rtcp.SenderReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]rtcp.SenderReport(nil), s.srs...)
 }
 
 func (s *subscriber) snapshot() []recvd {

@@ -25,12 +25,18 @@ type session struct {
 
 func newSession(t *testing.T, rids ...string) *session {
 	t.Helper()
-	return newSessionSlowSub(t, 0, rids...)
+	return newSessionWith(t, sessionOpts{}, rids...)
 }
 
-// newSessionSlowSub is newSession with a subscriber that starts its side of ICE
-// (and so DTLS) only subDelay after the engine bound the down track.
-func newSessionSlowSub(t *testing.T, subDelay time.Duration, rids ...string) *session {
+type sessionOpts struct {
+	// subDelay: the subscriber starts its side of ICE (and so DTLS) only this
+	// long after the engine bound the down track.
+	subDelay time.Duration
+	// subAPI, when set, builds the subscriber (e.g. one that loses packets).
+	subAPI *webrtc.API
+}
+
+func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 	t.Helper()
 	s := &session{eng: newTestEngine(t), layers: make(chan string, 3)}
 	api := clientAPI(t)
@@ -65,11 +71,14 @@ func newSessionSlowSub(t *testing.T, subDelay time.Duration, rids ...string) *se
 		t.Fatal(err)
 	}
 	s.down.Attach(sender)
+	if o.subAPI != nil {
+		api = o.subAPI
+	}
 	s.sub = newSubscriber(t, api)
-	if subDelay == 0 {
+	if o.subDelay == 0 {
 		signal(t, s.srvSub, s.sub.pc)
 	} else {
-		signalSlowAnswerer(t, s.srvSub, s.sub.pc, subDelay)
+		signalSlowAnswerer(t, s.srvSub, s.sub.pc, o.subDelay)
 	}
 	return s
 }
@@ -98,9 +107,27 @@ func TestForwardPlain(t *testing.T) {
 	if st.PacketsForwarded < 100 || st.PacketsIn < st.PacketsForwarded || st.BytesForwarded == 0 {
 		t.Errorf("stats: %+v", st)
 	}
+	// What the engine forwards leaves through sendmmsg, one call per fan-out pass.
+	if st.UDPBatched < st.PacketsForwarded || st.UDPSendCalls == 0 {
+		t.Errorf("batched sends: %+v", st)
+	}
 	// The keyframe asked for on Bind reached the publisher.
 	if s.pub.plis[0].Load() == 0 || st.PLIsSent == 0 {
 		t.Errorf("no PLI upstream on subscribe: publisher saw %d, stats %+v", s.pub.plis[0].Load(), st)
+	}
+	// Sender reports (RFC 3550 §6.4.1) come from the down track itself: one
+	// with the first packet, then one a second. Their RTP time is "now" in the
+	// subscriber's timestamps, and they count what was sent.
+	waitFor(t, 3*time.Second, "two sender reports", func() bool { return len(s.sub.senderReports()) >= 2 })
+	got = s.sub.snapshot()
+	for _, sr := range s.sub.senderReports() {
+		last := got[len(got)-1]
+		if d := int32(last.ts - sr.RTPTime); d < -90000 || d > 2*90000 {
+			t.Errorf("sender report RTP time %d, newest packet's %d", sr.RTPTime, last.ts)
+		}
+		if sr.PacketCount == 0 || sr.PacketCount > uint32(len(got)) || sr.OctetCount == 0 || sr.NTPTime == 0 {
+			t.Errorf("sender report %+v after %d packets", sr, len(got))
+		}
 	}
 	s.close()
 	select {
@@ -120,7 +147,7 @@ func TestFirstKeyframeAfterConnect(t *testing.T) {
 	defer checkGoroutines(t)()
 	// The publisher sends a keyframe every 2 s and at once on PLI; 300 ms lets
 	// a keyframe asked for at Bind come and go before the subscriber connects.
-	s := newSessionSlowSub(t, 300*time.Millisecond, "")
+	s := newSessionWith(t, sessionOpts{subDelay: 300 * time.Millisecond}, "")
 	defer s.close()
 	connected := time.Now()
 	waitFor(t, 10*time.Second, "packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 5 })
@@ -133,6 +160,50 @@ func TestFirstKeyframeAfterConnect(t *testing.T) {
 		t.Errorf("first packet %v after the subscriber started connecting", wait)
 	}
 	assertContinuous(t, got)
+}
+
+// TestNACKFromCache: a subscriber that loses packets NACKs them (Pion's NACK
+// generator, as in browsers), and the engine resends each from the up track's
+// packet cache under the number and timestamp it had the first time, so the
+// subscriber ends up with every packet.
+func TestNACKFromCache(t *testing.T) {
+	defer checkGoroutines(t)()
+	api, loss := lossyClientAPI(t, 7)
+	defer loss.close()
+	s := newSessionWith(t, sessionOpts{subAPI: api}, "")
+	defer s.close()
+	waitFor(t, 10*time.Second, "300 packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 300 })
+	dropped := loss.dropped()
+	if len(dropped) < 20 {
+		t.Fatalf("the subscriber lost only %d packets", len(dropped))
+	}
+	got := s.sub.snapshot()
+	seen := map[uint16]recvd{}
+	for _, r := range got {
+		seen[r.seq] = r
+	}
+	first, last := got[0].seq, got[len(got)-1].seq
+	missing := 0
+	for seq, tsFirst := range dropped {
+		if int16(seq-first) < 0 || int16(last-seq) < 50 {
+			continue // before the subscriber started, or its NACK may still be on the way
+		}
+		r, ok := seen[seq]
+		switch {
+		case !ok:
+			missing++
+		case r.ts != tsFirst:
+			t.Errorf("packet %d resent with timestamp %d, first sent with %d", seq, r.ts, tsFirst)
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d lost packets never came again", missing, len(dropped))
+	}
+	st := s.eng.Stats()
+	if st.NACKsReceived == 0 || st.Retransmits == 0 {
+		t.Errorf("stats: %+v", st)
+	}
+	t.Logf("lost %d, stats %+v", len(dropped), st)
 }
 
 // layerAfter waits until the subscriber sees packets of layer after index
@@ -251,8 +322,9 @@ func TestPLIThrottle(t *testing.T) {
 	elapsed := time.Since(start)
 	time.Sleep(200 * time.Millisecond)
 	n := s.pub.plis[0].Load() - before
-	// One per 500 ms window, the first at once.
-	maxPLIs := int64(elapsed/pliIntervalDuration) + 1
+	// One per window, the first at once, and the one held back from the last
+	// window, sent when it ends (during the sleep above).
+	maxPLIs := int64(elapsed/pliIntervalDuration) + 2
 	if n < 1 || n > maxPLIs {
 		t.Errorf("publisher got %d PLIs for 20 subscriber PLIs in %v, want 1..%d", n, elapsed, maxPLIs)
 	}

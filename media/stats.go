@@ -19,10 +19,17 @@ type EngineStats struct {
 	DropsSinkFull    uint64 // a sink (recorder) queue was full
 	DropsPadding     uint64 // padding-only packets (bandwidth probes) are not forwarded
 
-	NACKsReceived    uint64 // NACK packets from subscribers (answered by the NACK responder)
+	NACKsReceived    uint64 // NACK packets from subscribers
+	Retransmits      uint64 // packets sent again for a NACK, from the up track's cache
+	NACKMisses       uint64 // NACKed packets not resent: too old for the cache, or never sent
 	PLIsSent         uint64 // PLIs we sent to publishers (after throttling)
 	KeyframeRequests uint64 // PLI/FIR from subscribers (before throttling)
 	PLIsThrottled    uint64 // keyframe requests swallowed by the throttle
+
+	// The ICE UDP socket's send system calls (sendmmsg or sendto), and the
+	// datagrams that left in a sendmmsg batch (one per fan-out pass).
+	UDPSendCalls uint64
+	UDPBatched   uint64
 }
 
 // counters are shared by every track of an engine. Hot counters are added
@@ -36,6 +43,7 @@ type counters struct {
 	dropsQueueFull, dropsSinkFull, dropsPadding   atomic.Uint64
 
 	nacksReceived, plisSent, keyframeRequests, plisThrottled atomic.Uint64
+	retransmits, nackMisses                                  atomic.Uint64
 }
 
 func (c *counters) snapshot() EngineStats {
@@ -51,6 +59,8 @@ func (c *counters) snapshot() EngineStats {
 		DropsSinkFull:    c.dropsSinkFull.Load(),
 		DropsPadding:     c.dropsPadding.Load(),
 		NACKsReceived:    c.nacksReceived.Load(),
+		Retransmits:      c.retransmits.Load(),
+		NACKMisses:       c.nackMisses.Load(),
 		PLIsSent:         c.plisSent.Load(),
 		KeyframeRequests: c.keyframeRequests.Load(),
 		PLIsThrottled:    c.plisThrottled.Load(),

@@ -46,7 +46,8 @@ type UpTrack struct {
 	kind         webrtc.RTPCodecType
 	log          *slog.Logger
 	stats        *counters
-	epoch        time.Time // arrival times are monotonic nanoseconds since epoch
+	out          *batchConn // the engine's UDP socket, batched per fan-out pass; nil without an engine
+	epoch        time.Time  // arrival times are monotonic nanoseconds since epoch
 
 	mu      sync.Mutex // guards codec, active, ended, closing and the writers of downs, sinks, workers
 	codec   webrtc.RTPCodecParameters
@@ -77,7 +78,8 @@ type layer struct {
 	recv   *webrtc.RTPReceiver
 	pc     *webrtc.PeerConnection
 	ssrc   uint32
-	alID   uint8 // audio-level extension id in the publisher's session
+	alID   uint8        // audio-level extension id in the publisher's session
+	cache  *packetCache // answers subscribers' NACKs; written by readLoop
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
@@ -89,8 +91,10 @@ type layer struct {
 func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 	log := cfg.Logger
 	var st *counters
+	var out *batchConn
 	if cfg.Engine != nil {
 		st = &cfg.Engine.stats
+		out = cfg.Engine.batch
 		if log == nil {
 			log = cfg.Engine.log
 		}
@@ -104,6 +108,7 @@ func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 		id: cfg.ID, streamID: cfg.StreamID, kind: cfg.Kind,
 		log:   log.With("track", cfg.ID),
 		stats: st,
+		out:   out,
 		epoch: time.Now(),
 		done:  make(chan struct{}),
 	}
@@ -127,6 +132,11 @@ func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 // ended is ignored.
 func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection) {
 	l := &layer{rid: remote.RID(), remote: remote, recv: recv, pc: pc, ssrc: uint32(remote.SSRC())}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		l.cache = newPacketCache(videoCacheLen)
+	} else {
+		l.cache = newPacketCache(audioCacheLen)
+	}
 	for _, x := range recv.GetParameters().HeaderExtensions {
 		if x.URI == sdp.AudioLevelURI {
 			l.alID = uint8(x.ID)
@@ -293,6 +303,9 @@ func (t *UpTrack) readLoop(l *layer) {
 			flowing = t.checkFlowing(now)
 		}
 
+		if l.cache != nil {
+			l.cache.put(ext, buf[:n])
+		}
 		p := inPacket{
 			pkt:      &pkt,
 			ext:      ext,

@@ -3,6 +3,7 @@ package mediation
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestAuthorizationMatrix: every endpoint against every role, allowed and refused. Each
@@ -114,6 +115,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"close", "POST", "/api/cases/%c/close", `{"outcome":"o","informed_by":"phone"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
 		{"reopen", "POST", "/api/cases/%x/reopen", `{"reason":"r"}`, [7]int{un, un, fb, nf, ok, ok, ok}},
 		{"follow-up", "POST", "/api/cases/%c/followups", `{"method":"phone","note":"n"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
+
+		// the citizen's way in (issue 11): %k a closed request's tracking code, %y a slot,
+		// %o a fresh phone number, %f the loop case's photo; a tracking code shows its own request only
+		// (TestCitizenRequestThroughTheLoop checks what it shows)
+		{"public centre", "GET", "/api/public/centres/east", "", [7]int{ok, ok, ok, ok, ok, ok, ok}},
+		{"public centre unknown", "GET", "/api/public/centres/nope", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
+		{"public request", "POST", "/api/public/requests", `{"centre":"east","board":"dispute","category":"land","name":"N","phone":"%o","description":"d"}`, [7]int{cr, cr, cr, cr, cr, cr, cr}},
+		{"tracking", "GET", "/api/public/requests/%k", "", [7]int{ok, ok, ok, ok, ok, ok, ok}},
+		{"tracking unknown", "GET", "/api/public/requests/ZZZZZZZZZZ", "", [7]int{nf, nf, nf, nf, nf, nf, nf}},
+		{"feedback", "POST", "/api/public/requests/%k/feedback", `{"satisfaction":4}`, [7]int{ok, ok, ok, ok, ok, ok, ok}},
+		{"video call", "POST", "/api/public/centres/east/call", `{"name":"N"}`, [7]int{ok, ok, ok, ok, ok, ok, ok}},
+		{"public slots", "GET", "/api/public/centres/east/slots", "", [7]int{ok, ok, ok, ok, ok, ok, ok}},
+		{"booking", "POST", "/api/public/centres/east/bookings", `{"slot":%y,"name":"N","phone":"%o","topic":"t"}`, [7]int{cr, cr, cr, cr, cr, cr, cr}},
+		{"slots", "GET", "/api/centres/east/slots", "", [7]int{un, un, ok, nf, ok, ok, ok}},
+		{"add slot", "POST", "/api/centres/east/slots", `{"start":"2099-01-01T09:00:00Z","leader":"lead"}`, [7]int{un, un, fb, nf, fb, cr, cr}},
+		{"duty", "GET", "/api/centres/east/duty", "", [7]int{un, un, ok, nf, ok, ok, ok}},
+		{"set duty", "POST", "/api/centres/east/duty", `{"on":true}`, [7]int{un, un, fb, nf, ok, ok, ok}},
+		{"photo", "GET", "/api/cases/%L/photos/%f", "", [7]int{un, un, ok, nf, ok, ok, ok}},
 	}
 	_ = all
 	for _, r := range rows {
@@ -165,6 +184,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 							out += fmt.Sprint(sc.loop.closedID)
 						case 'n':
 							out += randomCode(6)
+						case 'k':
+							out += sc.loop.tracking
+						case 'y':
+							out += fmt.Sprint(sc.loop.slotID)
+						case 'f':
+							out += sc.loop.photo
+						case 'o':
+							out += fmt.Sprintf("13%09d", time.Now().UnixNano()%1e9)
 						default:
 							out += s[j : j+2]
 						}

@@ -118,3 +118,18 @@ func testSignature() []byte {
 }
 
 func testSignatureB64() string { return base64.StdEncoding.EncodeToString(testSignature()) }
+
+// testSeal is a round red seal of an odd size, to be found in a PDF by its size.
+func testSeal() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 211, 197))
+	for x := 0; x < 211; x++ {
+		for y := 0; y < 197; y++ {
+			if dx, dy := x-105, y-98; dx*dx+dy*dy < 90*90 && dx*dx+dy*dy > 80*80 {
+				img.Set(x, y, color.NRGBA{200, 20, 20, 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}

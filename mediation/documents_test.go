@@ -1,6 +1,7 @@
 package mediation
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -162,6 +163,10 @@ func TestDocumentFlow(t *testing.T) {
 	if st, b := fx.do("party", "GET", fmt.Sprintf("/api/join/%s/documents/%d/pdf", sc.code, doc.ID), ""); st != 409 {
 		t.Fatalf("PDF before sealing: %d %s", st, b)
 	}
+	// the centre's seal, uploaded by an admin, is printed on the sealed copy
+	if st, b := fx.do("admin", "PUT", "/api/centres/east/seal", fmt.Sprintf(`{"png":%q}`, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(testSeal()))); st != 204 {
+		t.Fatalf("seal upload: %d %s", st, b)
+	}
 	st, b = fx.do("mediator", "POST", fmt.Sprintf("/api/documents/%d/sign", doc.ID), fmt.Sprintf(`{"version":3,"sha256":%q,"signature_png":%q}`, ed.SHA256, testSignatureB64()))
 	var sr map[string]any
 	mustJSON(t, st, b, 200, &sr)
@@ -178,6 +183,12 @@ func TestDocumentFlow(t *testing.T) {
 	}
 	pdfPath := filepath.Join(t.TempDir(), "a.pdf")
 	os.WriteFile(pdfPath, []byte(pdf), 0o644)
+	// pdfimages lists every placement: three signatures (300x120) and the seal (211x197)
+	if list, err := exec.Command("pdfimages", "-list", pdfPath).Output(); err != nil {
+		t.Errorf("pdfimages: %v", err)
+	} else if sigs, seals := countImages(string(list), 300, 120), countImages(string(list), 211, 197); sigs != 3 || seals != 1 {
+		t.Errorf("the PDF places %d signatures and %d seals, want 3 and 1:\n%s", sigs, seals, list)
+	}
 	out, err := exec.Command("pdftotext", "-enc", "UTF-8", pdfPath, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
@@ -390,4 +401,17 @@ func TestSMSOneTimeCode(t *testing.T) {
 	if len(sgs) != 1 || sgs[0].Evidence != "otp:138****1234" {
 		t.Fatalf("evidence: %+v", sgs)
 	}
+}
+
+// countImages counts the image placements of size w x h in `pdfimages -list` output
+// (smask rows, the alpha channels, are not placements).
+func countImages(list string, w, h int) int {
+	n := 0
+	for _, l := range strings.Split(list, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && f[2] == "image" && f[3] == fmt.Sprint(w) && f[4] == fmt.Sprint(h) {
+			n++
+		}
+	}
+	return n
 }

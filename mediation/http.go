@@ -289,8 +289,9 @@ func (s *Service) routes() {
 	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(s.stats))
-	s.loop = newCaseLoop(s)
-	s.loop.routes(m) // loop.go: assess, alerts, transfers, supervision, close (issue 11)
+	s.loop, s.intake = newCaseLoop(s), newIntake(s)
+	s.loop.routes(m)
+	s.intake.routes(m) // loop.go, intake.go: the case loop and the citizen's way in (issue 11)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

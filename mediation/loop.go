@@ -646,6 +646,9 @@ func (l *caseLoop) caseLoopView(w http.ResponseWriter, r *http.Request, a *actor
 	for _, f := range fs {
 		out.FollowUps = append(out.FollowUps, followUpView(f))
 	}
+	if out.Photos, err = l.svc.intake.photoURLs(ctx, c.ID); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -2,6 +2,8 @@ package mediation
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"yizhan/store"
@@ -13,6 +15,9 @@ import (
 type loopScene struct {
 	caseID, closedID           int64
 	alertID, transferID, supID int64
+	tracking                   string // a closed request's tracking code
+	slotID                     int64  // a slot of east's leader
+	photo                      string // a photo of the loop case
 }
 
 func (fx *fixture) loopScene() loopScene {
@@ -48,6 +53,34 @@ func (fx *fixture) loopScene() loopScene {
 		fx.t.Fatal(err)
 	}
 	ls.closedID = x.ID
+	ls.tracking = trackingCode()
+	tc, err := fx.st.CreateCase(ctx, store.Case{Title: "tracked", Category: "land", Risk: "blue", Centre: "east", TrackingCode: ls.tracking, Channel: "qr",
+		Parties: []store.Party{{Name: "Citizen", Side: "applicant", Phone: "13000000000"}}})
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	if _, err := fx.st.CloseCase(ctx, tc.ID, "done", "phone", "med"); err != nil {
+		fx.t.Fatal(err)
+	}
+	sl, err := fx.st.AddSlot(ctx, store.Slot{Centre: "east", Leader: "lead", StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour), Capacity: 50, CreatedBy: "lead"},
+		"slot", "slot", "s-"+randomCode(10))
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	ls.slotID = sl.ID
+	if _, err := fx.svc.intake.dutySession(ctx, "east"); err != nil { // before any fingerprint
+		fx.t.Fatal(err)
+	}
+	ls.photo = randomCode(16) + ".jpg"
+	if err := os.MkdirAll(fx.svc.intake.photoDir, 0o750); err != nil {
+		fx.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fx.svc.intake.photoDir, ls.photo), []byte("\xff\xd8\xff"), 0o640); err != nil {
+		fx.t.Fatal(err)
+	}
+	if err := fx.st.AddPhoto(ctx, c.ID, ls.photo, 3); err != nil {
+		fx.t.Fatal(err)
+	}
 	return ls
 }
 
@@ -63,6 +96,9 @@ func (fx *fixture) loopFingerprint(ls loopScene) string {
 	transfers, _ := fx.st.Transfers(ctx, 0, "city", false)
 	deps, _ := fx.st.Departments(ctx, "east")
 	tl, _ := fx.st.Timeline(ctx, ls.caseID)
-	return fmt.Sprintf("loop=%s/%s/%d x=%s alert=%s tr=%s sup=%v alerts=%d transfers=%d deps=%d",
-		c.Status, c.Centre, len(tl), x.Status, al.AckedBy, tr.State, sp.Done, len(alerts), len(transfers), len(deps))
+	tc, _ := fx.st.CaseByTracking(ctx, ls.tracking)
+	duty, _ := fx.svc.intake.dutySession(ctx, "east")
+	slots, _ := fx.st.Slots(ctx, "east", time.Now())
+	return fmt.Sprintf("loop=%s/%s/%d x=%s alert=%s tr=%s sup=%v alerts=%d transfers=%d deps=%d tracked=%d duty=%v slots=%d",
+		c.Status, c.Centre, len(tl), x.Status, al.AckedBy, tr.State, sp.Done, len(alerts), len(transfers), len(deps), tc.Satisfaction, duty.Hosts, len(slots))
 }

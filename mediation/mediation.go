@@ -86,6 +86,7 @@ type Service struct {
 
 	events    *broker
 	loop      *caseLoop     // the case loop (issue 11); its timer ends in Close
+	intake    *intake       // the citizen's way in (issue 11)
 	loginUser *throttle     // failed logins per username
 	loginAddr *throttle     // failed logins per client address
 	joinAddr  *throttle     // failed invitation look-ups per client address

@@ -104,11 +104,16 @@ func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *
 		}
 		o.Supervise = &store.Supervision{Unit: strings.TrimSpace(req.Supervise.Unit), Deadline: dl}
 	}
+	if req.Case == 0 { // a booked reception files into the booking's case
+		if o.CaseID, err = s.st.BookedCase(ctx, inv.ID); err != nil {
+			return err
+		}
+	}
 	if req.Case != 0 {
 		if _, err := s.visibleCase(ctx, a, req.Case); err != nil {
 			return err
 		}
-	} else {
+	} else if o.CaseID == 0 {
 		nc := store.Case{Title: strings.TrimSpace(req.Title), Category: req.Category, Risk: req.Risk, Centre: sc.cas.Centre,
 			CreatedBy: a.Username, Description: req.Note, Parties: []store.Party{{Name: inv.Name, Side: "applicant"}}}
 		if nc.Title == "" {
@@ -120,6 +125,7 @@ func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *
 		if nc.Risk == "" {
 			nc.Risk = "blue"
 		}
+		nc.Channel = "video" // a reception is a video conversation (视频接访, 视频反映)
 		if err := validateCaseFields(nc); err != nil {
 			return err
 		}

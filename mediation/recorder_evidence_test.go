@@ -23,6 +23,13 @@ func TestRecorderEventLogFailure(t *testing.T) {
 	if len(logs) != 1 {
 		t.Fatalf("event logs: %v", logs)
 	}
+	// the case file is open and the guest's consent written; then the recorder is idle
+	waitFor(t, "the guest's consent in the case file", func() bool {
+		b, _ := os.ReadFile(logs[0])
+		return strings.Contains(string(b), recording.KindConsented)
+	})
+	fx.svc.cfg.Recorder.BeforeMove(sc.sessID, nil) // each returns after the batch it came in:
+	fx.svc.cfg.Recorder.BeforeMove(sc.sessID, nil) // two follow a whole batch
 	fi, err := os.Stat(logs[0])
 	if err != nil {
 		t.Fatal(err)

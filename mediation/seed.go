@@ -103,6 +103,9 @@ func SeedDemo(ctx context.Context, st store.Store) (DemoInfo, error) {
 			return info, err
 		}
 	}
+	if err := seedIntake(ctx, st); err != nil { // seed_intake.go (issue 11)
+		return info, err
+	}
 	sessions, err := st.ListSessions(ctx, store.SessionFilter{Under: "city"})
 	if err != nil {
 		return info, err

@@ -168,3 +168,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// tooMany is a 429 whose Retry-After is d, rounded up to whole seconds (at least 1).
+func tooMany(d time.Duration, msg string) *apiError {
+	secs := int((d + time.Second - 1) / time.Second)
+	return &apiError{status: http.StatusTooManyRequests, code: "rate_limited", retryAfter: max(secs, 1), msg: msg}
+}

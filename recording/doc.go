@@ -1,6 +1,12 @@
 // Package recording writes what it is handed into case files that hold up as evidence:
 // WebM track files, a hash-chained event log, a manifest with SHA-256 and SM3 hashes,
-// Ed25519 and SM2 signatures; and checks them offline. It imports no package of ours.
+// Ed25519 and SM2 signatures; and checks them offline. It imports no package of ours
+// but its own subpackages, split by job as pion splits pkg/media:
+//
+//	recording/framer    RTP -> frames: the jitter buffer (order, loss) and the VP8 depacketizer
+//	recording/webm      frames -> one WebM file that survives a kill; Scan and Resume read it back
+//	recording           the case file: track writers, events, manifest, sign, verify, recover
+//	recording/recorder  the runtime: one case-file session per live session, driven by a Plan
 //
 // # Track writers
 //
@@ -11,9 +17,10 @@
 //	Close() error
 //
 // so a recorder is one more subscriber of an up track. It puts packets back in order
-// (a small jitter buffer, ~300 ms), depacketizes VP8 (frames end on the marker bit;
+// (framer.Buffer, ~300 ms), depacketizes VP8 (framer.VP8: frames end on the marker bit;
 // the file starts at a keyframe and, after a loss, waits for the next one, asking for it
-// through TrackMeta.RequestKeyframe) or Opus, and writes WebM without transcoding.
+// through TrackMeta.RequestKeyframe) or Opus, and writes WebM (package webm) without
+// transcoding.
 //
 // One file per track ("video-<identity>-<track>.webm", "audio-..."), not per participant:
 // tracks start, stop, mute and fail independently; nothing is held in memory to
@@ -21,14 +28,14 @@
 // every file on one session timeline. Only VP8 and Opus are recordable (WebM's codecs);
 // H264 is refused with ErrUnsupportedCodec.
 //
-// The WebM layout survives a kill: EBML header, Segment of unknown size, a reserved
-// SeekHead, Info (TimestampScale 1 ms, DateUTC = wall time of timestamp 0), Tracks, then
-// Clusters of unknown size (RFC 9559; each starts on a keyframe after ≥1 s, or after 5 s)
-// with every SimpleBlock written through to the file as it comes, and an fsync at most
-// once a second. A file copied or cut at any moment plays (ffmpeg, Chromium) up to its
-// last whole block. Close adds Cues, Duration, the SeekHead and the sizes.
+// Every SimpleBlock goes through to the file as it comes (package webm: a file copied or
+// cut at any moment plays, ffmpeg and Chromium, up to its last whole block), with an
+// fsync at most once a second.
 //
 // # Case files
+//
+// Folders are 0700, files 0600 (the manifest and its signatures 0400 once sealed): evidence
+// is readable only by the server's user.
 //
 //	<data>/cases/<case>/custody.jsonl            who viewed / downloaded / exported (chained)
 //	<data>/cases/<case>/<session>[-partN]/
@@ -48,7 +55,7 @@
 // A sealed folder is never written again; a session that goes on after a crash gets a
 // new "<session>-part2" folder.
 //
-// # API for the mediation layer
+// # API for the recorder (package recording/recorder; mediation hands it a Plan)
 //
 //	key, err := recording.LoadOrCreateKey(dataDir)            // at startup; 0600 PEM files
 //	sealed, err := recording.Recover(dataDir, key, log)       // at startup: seal what a crash left open
@@ -64,6 +71,9 @@
 //	w.Close()                                              // recording stopped for this track
 //	m, err := s.Seal(key)                                  // session ended: closes writers, signs
 //
+// # API for the mediation layer (reading case files)
+//
+//	recording.CaseFolder(caseID, number), recording.SessionFolder(sessionID)
 //	recording.ListCase(dataDir, caseNo) / recording.OpenCaseFile(dataDir, caseNo, path)
 //	recording.OpenCustodyLog(dataDir, caseNo)              // log KindViewed / KindDownloaded
 //

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	"yizhan/recording/webm"
 )
 
 // ManifestFormat names the layout of manifest.json; Verify refuses others.
@@ -241,14 +243,13 @@ func housekeeping(rel string) bool {
 func describeTrack(fe *FileEntry, path string) {
 	fe.Status = "complete"
 	if f, err := os.Open(path); err == nil {
-		if sc, err := scanWebM(f, fe.Size); err == nil {
+		if sc, err := webm.Scan(f, fe.Size); err == nil {
 			fe.Kind = "audio"
-			if sc.video {
-				fe.Kind, fe.Width, fe.Height = "video", sc.width, sc.height
+			if sc.Video {
+				fe.Kind, fe.Width, fe.Height = "video", sc.Width, sc.Height
 			}
-			fe.Frames = sc.frames
-			w := webmWriter{video: sc.video, lastTC: sc.lastTC, prevTC: sc.prevTC}
-			fe.DurationMs = w.durationMs()
+			fe.Frames = sc.Frames
+			fe.DurationMs = sc.DurationMs()
 		} else {
 			fe.Status, fe.Error = "unreadable", err.Error()
 		}

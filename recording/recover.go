@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"yizhan/recording/webm"
 )
 
 // InterruptedReason is what Recover writes into the event log of a session it seals.
@@ -157,21 +159,21 @@ func closeOutFile(path string, size int64) (torn int64, err error) {
 		return 0, err
 	}
 	defer f.Close()
-	sc, err := scanWebM(f, size)
+	sc, err := webm.Scan(f, size)
 	if err != nil {
 		return 0, err
 	}
-	if sc.finished {
+	if sc.Finished {
 		return 0, nil
 	}
-	torn = size - sc.goodEnd
+	torn = size - sc.GoodEnd
 	if torn > 0 {
-		if err := f.Truncate(sc.goodEnd); err != nil {
+		if err := f.Truncate(sc.GoodEnd); err != nil {
 			return 0, fmt.Errorf("cut torn tail: %w", err)
 		}
 	}
-	w := resumeWebM(f, sc)
-	if err := w.finish(); err != nil {
+	w := webm.Resume(f, sc)
+	if err := w.Finish(); err != nil {
 		return torn, err
 	}
 	if err := f.Sync(); err != nil {
@@ -179,8 +181,8 @@ func closeOutFile(path string, size int64) (torn int64, err error) {
 	}
 	jf, err := os.OpenFile(path+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err == nil {
-		writeJournal(jf, journalEntry{K: "end", Time: time.Now().UTC(), Frames: w.frames, Bytes: w.pos,
-			DurationMs: w.durationMs(), Recovered: true, TornBytes: torn})
+		writeJournal(jf, journalEntry{K: "end", Time: time.Now().UTC(), Frames: w.Frames(), Bytes: w.Size(),
+			DurationMs: w.DurationMs(), Recovered: true, TornBytes: torn})
 		jf.Sync()
 		jf.Close()
 	}

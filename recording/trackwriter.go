@@ -3,15 +3,19 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/rtp/codecs"
+
+	"yizhan/recording/framer"
+	"yizhan/recording/webm"
 )
 
 // One file per track, not per participant: a participant's camera and microphone start,
@@ -19,6 +23,14 @@ import (
 // buffer (which would hold seconds of media in memory, lost on kill -9); a failing or
 // odd track cannot spoil the other; and the manifest's start offsets put every file on
 // one timeline, which is all a player or the composite export needs.
+
+// trackFile is what a TrackWriter writes to: an *os.File in production, a wrapper that
+// fails on demand in tests (disk full).
+type trackFile interface {
+	io.WriterAt
+	Sync() error
+	Close() error
+}
 
 // TrackMeta says what a TrackWriter records.
 type TrackMeta struct {
@@ -29,9 +41,11 @@ type TrackMeta struct {
 	MimeType    string // "video/VP8" or "audio/opus"
 	Sealed      bool   // caucus media: written under sealed/ and marked restricted
 
-	// RequestKeyframe, if set, asks the publisher for a keyframe (the SFU throttles it
-	// too). Called when a video track starts or loses packets: a VP8 stream cannot be
-	// decoded again until the next keyframe.
+	// RequestKeyframe, if set, asks the publisher for a keyframe. Called whenever a
+	// video track waits for one (it starts, or lost packets: a VP8 stream cannot be
+	// decoded again until the next keyframe), at most one call at a time. The SFU's up
+	// track is the one throttle: one PLI per layer per interval, a held one sent when
+	// the interval ends, so asking again while we wait is also the retry after a lost PLI.
 	RequestKeyframe func() `json:"-"`
 }
 
@@ -70,15 +84,12 @@ type TrackWriter struct {
 	mu         sync.Mutex // guards all below; held across this writer's own file I/O only
 	file       trackFile
 	journal    *os.File
-	w          *webmWriter
+	w          *webm.Writer
 	closed     bool
 	failed     error
 	reported   bool // failed has been passed to onError
-	jb         jitterBuffer
-	vp8        codecs.VP8Packet
-	frame      []byte // the VP8 frame being assembled
-	frameTS    uint32
-	inFrame    bool
+	jb         *framer.Buffer
+	vp8        framer.VP8
 	waitKey    bool
 	srDone     bool
 	lastTS     uint32
@@ -91,7 +102,7 @@ type TrackWriter struct {
 	pending    *Gap // a gap whose end we learn at the next written frame
 	gaps       []Gap
 	lastSync   time.Time
-	lastKeyReq time.Time
+	keyAsking  atomic.Bool // a RequestKeyframe call is on its way; not guarded by mu
 	stats      TrackStats
 	queueDrops int64 // dropped by the SFU's queue and not yet matched to a gap
 }
@@ -108,7 +119,7 @@ const syncEvery = time.Second
 
 func newTrackWriter(meta TrackMeta, codec codecInfo, rel, path string, f trackFile, log *slog.Logger) *TrackWriter {
 	t := &TrackWriter{meta: meta, rel: rel, path: path, codec: codec, file: f, log: log, waitKey: codec.video, lastTC: -1}
-	t.jb.window = codec.window
+	t.jb = framer.NewBuffer(codec.window)
 	return t
 }
 
@@ -130,7 +141,7 @@ func (t *TrackWriter) WriteRTP(p *rtp.Packet) error {
 		return err
 	}
 	t.takeSRLocked()
-	t.jb.push(p, now.UnixNano(), t.onPacketLocked, t.onLostLocked)
+	t.jb.Push(p, now.UnixNano(), t.onPacketLocked, t.onLostLocked)
 	if t.failed == nil && now.Sub(t.lastSync) >= syncEvery && t.w != nil {
 		t.lastSync = now
 		if err := t.file.Sync(); err != nil {
@@ -218,56 +229,47 @@ func (t *TrackWriter) onLostLocked(n uint64) {
 	}
 	t.pending.Packets += n
 	if t.codec.video {
-		t.inFrame = false
+		t.vp8.Reset()
 		t.waitKey = true
 		t.requestKeyframeLocked()
 	}
 }
 
 func (t *TrackWriter) requestKeyframeLocked() {
-	if t.meta.RequestKeyframe == nil || time.Since(t.lastKeyReq) < time.Second {
+	if t.meta.RequestKeyframe == nil || !t.keyAsking.CompareAndSwap(false, true) {
 		return
 	}
-	t.lastKeyReq = time.Now()
-	go t.meta.RequestKeyframe() // never call out of the package with our lock held
+	go func() { // never call out of the package with our lock held
+		defer t.keyAsking.Store(false)
+		t.meta.RequestKeyframe()
+	}()
 }
 
-func (t *TrackWriter) onPacketLocked(s *jbSlot) {
+func (t *TrackWriter) onPacketLocked(s *framer.Packet) {
 	if t.failed != nil {
 		return
 	}
 	if !t.codec.video {
-		if len(s.payload) > 0 {
-			t.writeFrameLocked(s.ts, s.arrival, true, s.payload, 0, 0)
+		if len(s.Payload) > 0 {
+			t.writeFrameLocked(s.TS, s.Arrival, true, s.Payload, 0, 0)
 		}
 		return
 	}
-	payload, err := t.vp8.Unmarshal(s.payload)
-	if err != nil || len(payload) == 0 {
-		return
-	}
-	if t.inFrame && s.ts != t.frameTS { // the previous frame never saw its marker bit
+	frame, dropped := t.vp8.Push(s)
+	if dropped {
 		t.stats.DroppedFrames++
-		t.inFrame = false
 	}
-	if t.vp8.S == 1 && t.vp8.PID == 0 {
-		t.frame, t.frameTS, t.inFrame = t.frame[:0], s.ts, true
-	} else if !t.inFrame {
-		return // the middle of a frame whose start we did not get
-	}
-	t.frame = append(t.frame, payload...)
-	if !s.marker {
+	if frame == nil {
 		return
 	}
-	t.inFrame = false
-	key, w, h := vp8Keyframe(t.frame)
+	key, w, h := framer.VP8Keyframe(frame)
 	if t.waitKey && !key {
 		t.stats.DroppedFrames++
 		t.requestKeyframeLocked()
 		return
 	}
 	t.waitKey = false
-	t.writeFrameLocked(s.ts, s.arrival, key, t.frame, w, h)
+	t.writeFrameLocked(s.TS, s.Arrival, key, frame, w, h)
 }
 
 func (t *TrackWriter) writeFrameLocked(ts uint32, arrival int64, key bool, data []byte, width, height int) {
@@ -301,7 +303,7 @@ func (t *TrackWriter) writeFrameLocked(ts uint32, arrival int64, key bool, data 
 			t.frameDur = d
 		}
 	}
-	if err := t.w.writeFrame(tc, key, data); err != nil {
+	if err := t.w.WriteFrame(tc, key, data); err != nil {
 		t.failLocked(err)
 		return
 	}
@@ -319,8 +321,8 @@ func (t *TrackWriter) writeFrameLocked(ts uint32, arrival int64, key bool, data 
 	if key {
 		t.stats.Keyframes++
 	}
-	t.stats.Bytes = t.w.pos
-	t.stats.DurationMs = t.w.durationMs()
+	t.stats.Bytes = t.w.Size()
+	t.stats.DurationMs = t.w.DurationMs()
 }
 
 // startLocked writes the WebM header at the first usable frame (for video we need the
@@ -343,12 +345,12 @@ func (t *TrackWriter) startLocked(ts uint32, arrival int64, width, height int) e
 	if name == "" {
 		name = t.meta.Identity
 	}
-	wt := webmTrack{video: t.codec.video, codecID: t.codec.codecID, width: width, height: height,
-		channels: 2, name: name + " " + t.meta.Kind, uid: uint64(arrival)&(1<<53-1) | 1, date: start}
+	wt := webm.Track{Video: t.codec.video, CodecID: t.codec.codecID, Width: width, Height: height,
+		Channels: 2, Name: name + " " + t.meta.Kind, UID: uint64(arrival)&(1<<53-1) | 1, Date: start}
 	if !t.codec.video {
-		wt.codecPrivate = opusHead()
+		wt.CodecPrivate = webm.OpusHead()
 	}
-	w, err := newWebMWriter(t.file, wt)
+	w, err := webm.NewWriter(t.file, wt)
 	t.w = w
 	return err
 }
@@ -390,16 +392,16 @@ func (t *TrackWriter) Close() error {
 	}
 	t.closed = true
 	t.takeSRLocked()
-	t.jb.flush(t.onPacketLocked, t.onLostLocked)
+	t.jb.Flush(t.onPacketLocked, t.onLostLocked)
 	var errs []error
 	if t.w != nil && t.failed == nil {
-		if err := t.w.finish(); err != nil {
+		if err := t.w.Finish(); err != nil {
 			t.failLocked(err)
 		} else if err := t.file.Sync(); err != nil {
 			t.failLocked(fmt.Errorf("sync: %w", err))
 		} else {
-			t.journalLocked(journalEntry{K: "end", Frames: t.stats.Frames, Bytes: t.w.pos,
-				DurationMs: t.w.durationMs(), Lost: t.stats.LostPackets, Late: t.jb.late,
+			t.journalLocked(journalEntry{K: "end", Frames: t.stats.Frames, Bytes: t.w.Size(),
+				DurationMs: t.w.DurationMs(), Lost: t.stats.LostPackets, Late: t.jb.Late(),
 				Dropped: t.stats.DroppedFrames})
 		}
 	}
@@ -415,7 +417,7 @@ func (t *TrackWriter) Close() error {
 			errs = append(errs, fmt.Errorf("close journal: %w", err))
 		}
 	}
-	t.stats.Late = t.jb.late
+	t.stats.Late = t.jb.Late()
 	empty := t.w == nil
 	failure, report := t.takeFailureLocked()
 	t.mu.Unlock()

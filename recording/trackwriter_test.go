@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,9 +101,9 @@ func TestTrackWriterReorderAndLoss(t *testing.T) {
 	withTimeout(t, 60*time.Second)
 	c := testClip(t)
 	s := openTestSession(t, t.TempDir())
-	var keyReqs int
+	var keyReqs atomic.Int64
 	vw, err := s.NewTrackWriter(TrackMeta{Identity: "bob", TrackSID: "TR_v", MimeType: "video/VP8",
-		RequestKeyframe: func() { keyReqs++ }})
+		RequestKeyframe: func() { keyReqs.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +149,13 @@ func TestTrackWriterReorderAndLoss(t *testing.T) {
 	if vs.LostPackets != 1 || vs.Gaps != 1 || vs.DroppedFrames == 0 || vw.gaps[0].Reason != "lost" {
 		t.Errorf("video: want 1 lost packet, 1 gap, frames dropped until the next keyframe; got %+v", vs)
 	}
+	for deadline := time.Now().Add(5 * time.Second); keyReqs.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the request goes out on its own goroutine
+	}
+	if keyReqs.Load() == 0 {
+		t.Error("the loss did not ask for a keyframe")
+	}
+	t.Logf("%d keyframe requests while waiting for %d dropped frames", keyReqs.Load(), vs.DroppedFrames)
 	if as.LostPackets != 10 || as.Gaps != 1 {
 		t.Errorf("audio: want 10 lost, 1 gap; got %+v", as)
 	}

@@ -34,6 +34,11 @@ func (s *SQLite) CreateSession(ctx context.Context, se Session) (Session, error)
 			return constraint(err, "create session")
 		}
 		id, _ = res.LastInsertId()
+		if se.Kind == "reception" { // a reception day's case (no parties) holds petitioners, it is not a request
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET kind = 'reception' WHERE id = ? AND NOT EXISTS (SELECT 1 FROM parties WHERE case_id = ?)`, se.CaseID, se.CaseID); err != nil {
+				return fmt.Errorf("mark reception case: %w", err)
+			}
+		}
 		for _, h := range se.Hosts {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO session_hosts (session_id, username) VALUES (?, ?)`, id, h); err != nil {
 				return constraint(err, "add host "+h)

@@ -155,3 +155,31 @@ func limitFileSize(t *testing.T, n uint64) func() {
 	t.Cleanup(restore)
 	return restore
 }
+
+// TestPlanApplied: the channel Plan returns is closed once the plan was acted on (the
+// case file holds its events), and at once when the recorder is closed, so a caller
+// waiting on it to answer with the state after its change never waits for nothing.
+func TestPlanApplied(t *testing.T) {
+	rec, data, _ := newTestRecorder(t)
+	wait := func(what string, ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: never closed", what)
+		}
+	}
+	wait("first plan", rec.Plan(jointPlan("alice")))
+	events := filepath.Join(data, "cases", recording.CaseFolder(3, "2026-0001"), recording.SessionFolder(7), "events.jsonl")
+	if b, err := os.ReadFile(events); err != nil || !strings.Contains(string(b), recording.KindRecordingStarted) {
+		t.Fatalf("after the first plan was applied, events.jsonl: %q %v", b, err)
+	}
+	stop := jointPlan("alice")
+	stop.Spaces[1].Record, stop.Spaces[1].Reason = false, "stopped by med: break"
+	wait("second plan", rec.Plan(stop))
+	if b, _ := os.ReadFile(events); !strings.Contains(string(b), "stopped by med: break") {
+		t.Fatalf("after the second plan was applied, events.jsonl: %q", b)
+	}
+	rec.Close()
+	wait("plan after Close", rec.Plan(jointPlan("alice")))
+}

@@ -51,7 +51,8 @@ func newAppServer(t *testing.T) *appServer {
 	}
 	rec := recorder.New(recorder.Config{DataDir: data, Key: key, Rooms: mediation.RecorderRooms(sig), Logger: log})
 	pub := key.Public()
-	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: data, CaseKey: &pub}, st, sig, log)
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: data, CaseKey: &pub,
+		Documents: mediation.DocumentsConfig{DataDir: data, Key: key}}, st, sig, log) // documents: issue 10
 	rec.OnError(svc.RecordingFailed)
 	rec.OnState(svc.RecordingChanged)
 	sig.SetHooks(svc)

@@ -36,7 +36,9 @@ const routes: Route[] = [
   { re: /^\/console\/sessions\/(\d+)\/file$/, nav: 'cases', load: async () => (await import('./casefile')).caseFilePage },
   { re: /^\/console\/dashboard$/, nav: 'dashboard', load: async () => (await import('./dashboard')).dashboardPage },
   { re: /^\/console\/directory$/, nav: 'directory', load: async () => (await import('./dashboard')).directoryPage },
+  { re: /^\/console\/documents\/new$/, nav: 'cases', load: async () => (await import('./documents')).newDocumentPage },
   { re: /^\/console\/documents\/(\d+)$/, nav: 'cases', load: async () => (await import('./documents')).documentPage },
+  { re: /^\/console\/templates$/, nav: 'templates', load: async () => (await import('./templates')).templatesPage },
   { re: /^\/console\/confirmations\/?$/, nav: 'confirmations', load: async () => (await import('./confirmations')).queuePage },
   { re: /^\/console\/confirmations\/(\d+)$/, nav: 'confirmations', load: async () => (await import('./confirmations')).confirmationPage },
 ];
@@ -48,6 +50,7 @@ const NAV: [string, string, IconName, Key][] = [
   ['dashboard', '/console/dashboard', 'chart', 'nav_dashboard'],
   ['directory', '/console/directory', 'users', 'nav_directory'],
   ['confirmations', '/console/confirmations', 'shield', 'nav_confirmations'], // judges only, see shell
+  ['templates', '/console/templates', 'folder', 'tpl_title'], // admins only
 ];
 
 export async function consolePage(root: HTMLElement): Promise<void> {
@@ -94,7 +97,8 @@ function loginPage(root: HTMLElement): void {
 
 function shell(root: HTMLElement, me: Staff): void {
   const content = h('section', { class: 'content' });
-  const links = NAV.filter(([id]) => id !== 'confirmations' || me.roles.includes('judge')).map(([id, href, ic, key]) => h('a', { href, dataset: { nav: id } }, icon(ic), T(key)));
+  const only: Record<string, string> = { confirmations: 'judge', templates: 'admin' };
+  const links = NAV.filter(([id]) => !only[id] || me.roles.includes(only[id])).map(([id, href, ic, key]) => h('a', { href, dataset: { nav: id } }, icon(ic), T(key)));
   const logout = h(
     'button',
     {

@@ -25,13 +25,11 @@ function stateChip(s: string): HTMLElement {
 /** The documents card of a case (and of one of its sessions: new drafts belong to it). */
 export function docsSection(ctx: Ctx, caseId: number, sessionId?: number): HTMLElement {
   const list = h('div', { class: 'doc-list' });
-  const create = async (kind: string) => {
-    try {
-      const d = await post<Doc>(`/api/cases/${caseId}/documents`, sessionId ? { kind, session: sessionId } : { kind });
-      ctx.go(`/console/documents/${d.id}`);
-    } catch (e) {
-      toast((e as Error).message, 'error');
-    }
+  // On a session page the call must go on: documents open in a tab of their own.
+  const create = (kind: string) => {
+    const url = `/console/documents/new?case=${caseId}&kind=${kind}` + (sessionId ? `&session=${sessionId}` : '');
+    if (sessionId) window.open(url, '_blank');
+    else ctx.go(url);
   };
   const draw = async () => {
     const r = await get<{ documents: Doc[] }>(`/api/cases/${caseId}/documents`).catch(() => ({ documents: [] as Doc[] }));
@@ -45,7 +43,7 @@ export function docsSection(ctx: Ctx, caseId: number, sessionId?: number): HTMLE
               h(
                 'li',
                 { dataset: { doc: String(d.id) } },
-                h('a', { href: `/console/documents/${d.id}` }, tv('doc_kind', d.kind), ' · ', d.title),
+                h('a', { href: `/console/documents/${d.id}`, target: sessionId ? '_blank' : undefined }, tv('doc_kind', d.kind), ' · ', d.title),
                 ' ',
                 stateChip(d.state),
                 ' ',
@@ -66,10 +64,20 @@ export function docsSection(ctx: Ctx, caseId: number, sessionId?: number): HTMLE
     h(
       'div',
       { class: 'actions' },
-      h('button', { class: 'btn', 'data-action': 'new-agreement', onclick: () => void create('agreement') }, icon('plus'), T('doc_new_agreement')),
-      h('button', { class: 'btn', 'data-action': 'new-minutes', onclick: () => void create('minutes') }, icon('plus'), T('doc_new_minutes')),
+      h('button', { class: 'btn', 'data-action': 'new-agreement', onclick: () => create('agreement') }, icon('plus'), T('doc_new_agreement')),
+      h('button', { class: 'btn', 'data-action': 'new-minutes', onclick: () => create('minutes') }, icon('plus'), T('doc_new_minutes')),
     ),
   );
+}
+
+/** /console/documents/new?case=&kind=[&session=]: creates the draft from the template, then opens it. */
+export async function newDocumentPage(ctx: Ctx): Promise<void> {
+  const q = ctx.query;
+  const body: Record<string, unknown> = { kind: q.get('kind') || 'agreement' };
+  if (q.get('session')) body.session = Number(q.get('session'));
+  const d = await post<Doc>(`/api/cases/${Number(q.get('case'))}/documents`, body);
+  history.replaceState(null, '', `/console/documents/${d.id}`);
+  await documentPage({ ...ctx, params: [String(d.id)] });
 }
 
 /** /console/documents/<id>: the drafting view. */
