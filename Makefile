@@ -31,7 +31,7 @@ test: web vet test-race fuzz-quick
 # clean, the fuzz targets briefly on their committed corpus (testdata/fuzz), and longer
 # runs and a soak on demand.
 RACE_PKGS ?= ./store/ ./metrics/ ./turn/ ./internal/archtest/
-FUZZ_TARGETS = ./signaling/:FuzzSignalRequest ./recording/:FuzzWebMScan ./recording/:FuzzEventChain \
+FUZZ_TARGETS = ./signaling/:FuzzSignalRequest ./recording/webm/:FuzzWebMScan ./recording/:FuzzEventChain \
 	./recording/:FuzzVerifyManifest ./recording/:FuzzVerifyEvents ./mediation/:FuzzDecodeJSON
 FUZZTIME ?= 5s
 FUZZ_LONG ?= 3m

@@ -12,58 +12,6 @@ import (
 // without panicking, and a changed manifest or event log never verifies. `make test`
 // runs each for a few seconds on its corpus (testdata/fuzz), `make fuzz` for longer.
 
-// FuzzWebMScan: scanWebM walks any bytes without panicking, and what it reports lies
-// within the file.
-func FuzzWebMScan(f *testing.F) {
-	f.Add(sampleWebM(f, true))
-	f.Add(sampleWebM(f, false))
-	f.Add([]byte{0x1a, 0x45, 0xdf, 0xa3, 0x80})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := scanWebM(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return
-		}
-		if s.goodEnd < 0 || s.goodEnd > int64(len(data)) {
-			t.Fatalf("good end %d outside a file of %d bytes", s.goodEnd, len(data))
-		}
-		if s.keyframes > s.frames {
-			t.Fatalf("%d keyframes of %d frames", s.keyframes, s.frames)
-		}
-	})
-}
-
-// sampleWebM writes a small WebM file with this package's writer.
-func sampleWebM(tb testing.TB, video bool) []byte {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "t.webm")
-	fh, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tr := webmTrack{video: video, codecID: "V_VP8", width: 64, height: 48}
-	if !video {
-		tr = webmTrack{codecID: "A_OPUS", channels: 2}
-	}
-	w, err := newWebMWriter(fh, tr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for i := int64(0); i < 40; i++ {
-		if err := w.writeFrame(i*100, i%10 == 0, []byte{byte(i), 1, 2, 3, 4, 5}); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := w.finish(); err != nil {
-		tb.Fatal(err)
-	}
-	_ = fh.Close()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // FuzzEventChain: verifyChain answers any bytes; what it accepts, OpenEventLog continues.
 func FuzzEventChain(f *testing.F) {
 	f.Add(sampleEvents(f))
