@@ -36,8 +36,8 @@ type intake struct {
 	log      *slog.Logger
 	photoDir string // <CaseDir>/intake; "" = this server takes no photos
 
-	byPhone, byAddr     *buckets // requests and bookings
-	callPhone, callAddr *buckets // video calls
+	byPhone, byAddr     *buckets  // requests and bookings
+	callPhone, callAddr *buckets  // video calls
 	lookups             *throttle // unknown tracking codes and tickets per address (throttle.go)
 }
 
