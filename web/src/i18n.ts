@@ -510,6 +510,8 @@ const dict = {
   tpl_seal_saved: ['印章已上传', 'Seal uploaded'],
   tpl_seal_none: ['尚未上传印章', 'No seal uploaded yet'],
   cat_generic: ['通用', 'Generic'],
+  // issue 12: a host's mute that sticks (mute with "lock": true)
+  mute_locked: ['主持人已将您静音，只有主持人可以取消', 'The host muted you; only the host can unmute you'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof dict;
