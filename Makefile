@@ -30,7 +30,7 @@ test: web vet test-race fuzz-quick
 # The reliability campaign (issue 12): the race detector on the packages where it is
 # clean, the fuzz targets briefly on their committed corpus (testdata/fuzz), and longer
 # runs and a soak on demand.
-RACE_PKGS ?= ./store/ ./metrics/ ./turn/ ./internal/archtest/
+RACE_PKGS ?= ./store/ ./metrics/ ./turn/ ./media/ ./recording/webm/ ./web/ ./internal/archtest/
 FUZZ_TARGETS = ./signaling/:FuzzSignalRequest ./recording/webm/:FuzzWebMScan ./recording/:FuzzEventChain \
 	./recording/:FuzzVerifyManifest ./recording/:FuzzVerifyEvents ./mediation/:FuzzDecodeJSON
 FUZZTIME ?= 5s
