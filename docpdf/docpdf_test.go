@@ -71,3 +71,23 @@ func TestMissingFont(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoFont naming the package", err)
 	}
 }
+
+// BenchmarkRender: one agreement of two pages with three signatures and a seal; the
+// CJK font is read and subset on every call.
+func BenchmarkRender(b *testing.B) {
+	t := &testing.T{}
+	sig := testPNG(t, 300, 120)
+	d := Doc{Title: "人民调解协议书", CaseNumber: "2026-0042", Centre: "东城街道人民调解委员会", Parties: []string{"申请人：张三", "被申请人：李四"},
+		Body: strings.Repeat("一、李四于2026年12月31日前向张三支付人民币伍仟元整。\n", 40), Version: 3, Fingerprint: strings.Repeat("ab", 32),
+		Signatures: []Signature{{Name: "张三", Role: "申请人", PNG: sig}, {Name: "李四", Role: "被申请人", PNG: sig}, {Name: "王调解", Role: "人民调解员", PNG: sig}},
+		Seal: testPNG(t, 200, 200)}
+	var size int
+	for b.Loop() {
+		pdf, err := Render(d, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(pdf)
+	}
+	b.ReportMetric(float64(size), "pdf-bytes")
+}

@@ -18,6 +18,14 @@ import (
 
 const cookieName = "yizhan_session"
 
+// authAPI logs staff in and out and lists staff and centres.
+type authAPI struct {
+	*core
+	// static after construction
+	loginUser *throttle // failed logins per username
+	loginAddr *throttle // failed logins per client address
+}
+
 // actor is a logged-in staff member with the centre they belong to.
 type actor struct {
 	store.Staff
@@ -27,7 +35,7 @@ type actor struct {
 func (a *actor) identity() string { return "staff-" + a.Username }
 
 // authenticate resolves the session cookie to a staff member.
-func (s *Service) authenticate(r *http.Request) (*actor, error) {
+func (s *core) authenticate(r *http.Request) (*actor, error) {
 	c, err := r.Cookie(cookieName)
 	if err != nil || c.Value == "" {
 		return nil, errUnauthorized
@@ -42,7 +50,7 @@ func (s *Service) authenticate(r *http.Request) (*actor, error) {
 	return s.actorFor(r.Context(), user)
 }
 
-func (s *Service) actorFor(ctx context.Context, username string) (*actor, error) {
+func (s *core) actorFor(ctx context.Context, username string) (*actor, error) {
 	st, err := s.st.Staff(ctx, username)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && st.Disabled) {
 		return nil, errUnauthorized
@@ -77,7 +85,7 @@ type loginReq struct {
 	Password string `json:"password"`
 }
 
-func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
+func (s *authAPI) login(w http.ResponseWriter, r *http.Request) error {
 	var req loginReq
 	if err := decode(w, r, &req, false); err != nil {
 		return err
@@ -120,7 +128,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
+func (s *authAPI) logout(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(cookieName); err == nil && c.Value != "" {
 		if err := s.st.DeleteAuthSession(r.Context(), tokenHash(c.Value)); err != nil {
 			return err
@@ -132,12 +140,12 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) me(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *authAPI) me(w http.ResponseWriter, r *http.Request, a *actor) error {
 	writeJSON(w, http.StatusOK, staffView(a.Staff, a.centre))
 	return nil
 }
 
-func (s *Service) listStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *authAPI) listStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
 	q := r.URL.Query()
 	f := store.StaffFilter{Tier: q.Get("tier"), Role: q.Get("role"), Query: strings.TrimSpace(q.Get("q"))}
 	if f.Tier != "" && !store.OneOf(f.Tier, store.Tiers) {
@@ -162,7 +170,7 @@ func (s *Service) listStaff(w http.ResponseWriter, r *http.Request, a *actor) er
 	return nil
 }
 
-func (s *Service) listCentres(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *authAPI) listCentres(w http.ResponseWriter, r *http.Request, a *actor) error {
 	cs, err := s.st.Centres(r.Context())
 	if err != nil {
 		return err
@@ -175,7 +183,7 @@ func (s *Service) listCentres(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-func (s *Service) centreMap(ctx context.Context) (map[string]store.Centre, error) {
+func (s *core) centreMap(ctx context.Context) (map[string]store.Centre, error) {
 	cs, err := s.st.Centres(ctx)
 	if err != nil {
 		return nil, err

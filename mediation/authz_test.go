@@ -85,6 +85,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"request confirmation", "POST", "/api/documents/%E/confirmation", `{"judge":"judge"}`, [7]int{un, un, fb, nf, cr, cr, cr}},
 		{"judge queue", "GET", "/api/confirmations", "", [7]int{un, un, fb, fb, fb, fb, fb}},
 		{"confirmation detail", "GET", "/api/confirmations/%F", "", visible},
+		{"confirmation file", "GET", "/api/confirmations/%F/file/s%d/events.jsonl", "", visible},
 		{"decide confirmation", "POST", "/api/confirmations/%F/decision", `{"decision":"confirmed"}`, [7]int{un, un, fb, nf, fb, fb, fb}},
 		{"schedule confirmation", "POST", "/api/confirmations/%F/session", `{}`, [7]int{un, un, fb, nf, fb, fb, fb}},
 		{"templates", "GET", "/api/document-templates", "", staffOnly},

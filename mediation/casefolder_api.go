@@ -25,15 +25,18 @@ import (
 // mediator and admins. Every list, view and download goes into the case's custody log
 // first: if that cannot be written, nothing is served.
 
+// caseFileAPI serves the case file: case folders, session folders, verify, export.
+type caseFileAPI struct{ *core }
+
 // caseFileRoutes registers the case-file endpoints on m.
-func (s *Service) caseFileRoutes(m *http.ServeMux) {
+func (s *caseFileAPI) caseFileRoutes(m *http.ServeMux) {
 	m.Handle("GET /api/signing-key", http.HandlerFunc(s.signingKey))
 	m.Handle("GET /api/cases/{id}/file", s.staff(s.caseFolderList))
 	m.Handle("GET /api/cases/{id}/file/{path...}", s.staff(s.caseFolderFile))
 	m.Handle("POST /api/cases/{id}/file/verify", s.staff(s.caseFolderVerify))
 }
 
-func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
+func (s *caseFileAPI) signingKey(w http.ResponseWriter, r *http.Request) {
 	pub := s.cfg.CaseKey
 	if s.cfg.CaseDir == "" || pub == nil {
 		s.writeErr(w, r, errRecordingOff)
@@ -46,7 +49,7 @@ func (s *Service) signingKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // caseFolder resolves {id} to a case the actor can see and its folder on disk.
-func (s *Service) caseFolder(r *http.Request, a *actor) (store.Case, string, error) {
+func (s *caseFileAPI) caseFolder(r *http.Request, a *actor) (store.Case, string, error) {
 	if s.cfg.CaseDir == "" {
 		return store.Case{}, "", errRecordingOff
 	}
@@ -90,7 +93,7 @@ type caseFolderJSON struct {
 	Restricted int                  `json:"restricted_hidden"` // restricted files not listed to this reader
 }
 
-func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderList(w http.ResponseWriter, r *http.Request, a *actor) error {
 	c, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
@@ -118,7 +121,7 @@ func (s *Service) caseFolderList(w http.ResponseWriter, r *http.Request, a *acto
 	return nil
 }
 
-func (s *Service) caseFolderFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderFile(w http.ResponseWriter, r *http.Request, a *actor) error {
 	c, folder, err := s.caseFolder(r, a)
 	if err != nil {
 		return err
@@ -175,7 +178,7 @@ func serveCaseFile(w http.ResponseWriter, r *http.Request, a *actor, dataDir, fo
 	return nil
 }
 
-func (s *Service) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -189,7 +192,7 @@ func (s *Service) caseFolderVerify(w http.ResponseWriter, r *http.Request, a *ac
 
 // writeVerify answers with recording.Verify of dir (a case or a session folder),
 // trusting this server's key.
-func (s *Service) writeVerify(w http.ResponseWriter, dir string) error {
+func (s *caseFileAPI) writeVerify(w http.ResponseWriter, dir string) error {
 	rep, err := recording.Verify(dir, s.cfg.CaseKey)
 	if errors.Is(err, fs.ErrNotExist) && len(rep.Sessions) == 0 {
 		return notFound("case file (nothing was recorded)")

@@ -10,8 +10,11 @@ import (
 	"yizhan/store"
 )
 
+// casesAPI creates, lists and changes cases, and counts them.
+type casesAPI struct{ *core }
+
 // canSee: staff see their own centre and every centre below it.
-func (s *Service) canSee(ctx context.Context, a *actor, centre string) (bool, error) {
+func (s *core) canSee(ctx context.Context, a *actor, centre string) (bool, error) {
 	return s.st.Under(ctx, a.Centre, centre)
 }
 
@@ -21,7 +24,7 @@ func (a *actor) editor() bool {
 }
 
 // visibleCase loads case id, answering 404 for cases the actor may not see.
-func (s *Service) visibleCase(ctx context.Context, a *actor, id int64) (store.Case, error) {
+func (s *core) visibleCase(ctx context.Context, a *actor, id int64) (store.Case, error) {
 	c, err := s.st.Case(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return c, notFound("case")
@@ -39,7 +42,7 @@ func (s *Service) visibleCase(ctx context.Context, a *actor, id int64) (store.Ca
 	return c, nil
 }
 
-func (s *Service) names(ctx context.Context, cs ...store.Case) (names, error) {
+func (s *core) names(ctx context.Context, cs ...store.Case) (names, error) {
 	n := names{staff: map[string]string{}}
 	var err error
 	if n.centres, err = s.centreMap(ctx); err != nil {
@@ -72,7 +75,7 @@ type createCaseReq struct {
 	Parties     []partyReq `json:"parties"`
 }
 
-func (s *Service) createCase(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *casesAPI) createCase(w http.ResponseWriter, r *http.Request, a *actor) error {
 	if !a.editor() {
 		return errForbidden
 	}
@@ -155,7 +158,7 @@ func checkLen(field, v string, max int) error {
 
 // checkMediator: a mediator of a case is staff with the mediator role at the case's
 // centre or above it (a city mediator may take a village case).
-func (s *Service) checkMediator(ctx context.Context, username, centre string) error {
+func (s *casesAPI) checkMediator(ctx context.Context, username, centre string) error {
 	st, err := s.st.Staff(ctx, username)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (!st.Has("mediator") || st.Disabled)) {
 		return badRequest("mediator %q is not a mediator", username)
@@ -173,7 +176,7 @@ func (s *Service) checkMediator(ctx context.Context, username, centre string) er
 	return nil
 }
 
-func (s *Service) listCases(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *casesAPI) listCases(w http.ResponseWriter, r *http.Request, a *actor) error {
 	q := r.URL.Query()
 	f := store.CaseFilter{Under: a.Centre, Centre: q.Get("centre"), Status: q.Get("status"), Risk: q.Get("risk")}
 	if f.Status != "" && !store.OneOf(f.Status, store.Statuses) {
@@ -198,7 +201,7 @@ func (s *Service) listCases(w http.ResponseWriter, r *http.Request, a *actor) er
 	return nil
 }
 
-func (s *Service) getCase(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *casesAPI) getCase(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -211,7 +214,7 @@ func (s *Service) getCase(w http.ResponseWriter, r *http.Request, a *actor) erro
 	return s.writeCaseDetail(ctx, w, http.StatusOK, c)
 }
 
-func (s *Service) writeCaseDetail(ctx context.Context, w http.ResponseWriter, status int, c store.Case) error {
+func (s *casesAPI) writeCaseDetail(ctx context.Context, w http.ResponseWriter, status int, c store.Case) error {
 	n, err := s.names(ctx, c)
 	if err != nil {
 		return err
@@ -244,7 +247,7 @@ func (s *Service) writeCaseDetail(ctx context.Context, w http.ResponseWriter, st
 
 // editCase resolves {id} to a case the actor can see (else 404) and may change (else
 // 403), and decodes the request body into req (else 400), in that order.
-func (s *Service) editCase(w http.ResponseWriter, r *http.Request, a *actor, req any) (store.Case, error) {
+func (s *core) editCase(w http.ResponseWriter, r *http.Request, a *actor, req any) (store.Case, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return store.Case{}, err
@@ -266,7 +269,7 @@ type patchCaseReq struct {
 	Outcome  *string `json:"outcome"`
 }
 
-func (s *Service) patchCase(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *casesAPI) patchCase(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req patchCaseReq
 	c, err := s.editCase(w, r, a, &req)
 	if err != nil {
@@ -320,7 +323,7 @@ func statView(r store.StatRow) statJSON {
 	return v
 }
 
-func (s *Service) stats(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *casesAPI) stats(w http.ResponseWriter, r *http.Request, a *actor) error {
 	by := r.URL.Query().Get("by")
 	if by == "" {
 		by = "tier"
@@ -350,7 +353,7 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request, a *actor) error 
 
 // caseEvent records a timeline event, logging (not failing) on error: the action it
 // records has already happened in the room.
-func (s *Service) caseEvent(ctx context.Context, ev store.Event) {
+func (s *core) caseEvent(ctx context.Context, ev store.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = s.now()
 	}
@@ -366,7 +369,7 @@ func (s *Service) caseEvent(ctx context.Context, ev store.Event) {
 		"case_id": ev.CaseID, "kind": "event", "event": ev.Kind}})
 }
 
-func (s *Service) centreOfCase(ctx context.Context, id int64) string {
+func (s *core) centreOfCase(ctx context.Context, id int64) string {
 	c, err := s.st.Case(ctx, id)
 	if err != nil {
 		return ""
@@ -374,7 +377,7 @@ func (s *Service) centreOfCase(ctx context.Context, id int64) string {
 	return c.Centre
 }
 
-func (s *Service) publishCase(c store.Case, kind string) {
+func (s *core) publishCase(c store.Case, kind string) {
 	s.emit(event{name: "case", caseCentre: c.Centre, data: map[string]any{
 		"case_id": c.ID, "number": c.Number, "status": c.Status, "kind": kind}})
 }

@@ -346,3 +346,16 @@ func (d *documents) scheduleConfirmation(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusCreated, sessionView(se, c))
 	return nil
 }
+
+// confirmationFile serves one (unrestricted) file of the case folder to the judge asked,
+// whatever their tier: the recordings they review. Every view goes into the custody log.
+func (d *documents) confirmationFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+	_, c, err := d.confirmation(r, a)
+	if err != nil {
+		return err
+	}
+	if d.cfg.DataDir == "" {
+		return errNoCaseFiles
+	}
+	return serveCaseFile(w, r, a, d.cfg.DataDir, recording.CaseFolder(c.ID, c.Number), r.PathValue("path"), false)
+}

@@ -41,7 +41,7 @@ type inviteeDocJSON struct {
 }
 
 func (d *documents) inviteeList(w http.ResponseWriter, r *http.Request) error {
-	inv, se, c, err := d.svc.validInvitation(r, r.PathValue("code"))
+	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return err
 	}

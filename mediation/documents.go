@@ -82,6 +82,7 @@ func (d *documents) routes(m *http.ServeMux) {
 
 	m.Handle("GET /api/confirmations", s.staff(d.queue))
 	m.Handle("GET /api/confirmations/{id}", s.staff(d.confirmationDetail))
+	m.Handle("GET /api/confirmations/{id}/file/{path...}", s.staff(d.confirmationFile))
 	m.Handle("POST /api/confirmations/{id}/decision", s.staff(d.decide))
 	m.Handle("POST /api/confirmations/{id}/session", s.staff(d.scheduleConfirmation))
 

@@ -253,6 +253,9 @@ func TestDocumentFlow(t *testing.T) {
 	if st != 200 || !strings.Contains(b, `"evidence":"attested:med"`) || !strings.Contains(b, `"verify"`) {
 		t.Fatalf("detail: %d %s", st, b)
 	}
+	if st, b := fx.do("judge", "GET", fmt.Sprintf("/api/confirmations/%d/file/s%d/events.jsonl", cf.ID, sc.sessID), ""); st != 200 || !strings.Contains(b, "session_opened") {
+		t.Fatalf("the judge opens the session's case file: %d %.200s", st, b)
+	}
 	if st, b := fx.do("judge", "GET", fmt.Sprintf("/api/documents/%d/pdf", doc.ID), ""); st != 200 {
 		t.Fatalf("the judge opens the sealed agreement: %d %.200s", st, b)
 	}

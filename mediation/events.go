@@ -78,7 +78,7 @@ func (b *broker) close() {
 
 // emit delivers ev to the subscribers it is meant for. Visibility checks read the store,
 // so emit is called with no lock held.
-func (s *Service) emit(ev event) {
+func (s *core) emit(ev event) {
 	subs := s.events.snapshot()
 	if len(subs) == 0 {
 		return
@@ -101,7 +101,7 @@ func (s *Service) emit(ev event) {
 	}
 }
 
-func (s *Service) wants(sub *subscriber, ev event) bool {
+func (s *core) wants(sub *subscriber, ev event) bool {
 	for _, u := range ev.to {
 		if u == sub.username {
 			return true

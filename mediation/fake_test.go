@@ -73,6 +73,18 @@ func (f *fakeRooms) SetSpace(room, identity, space string) error {
 		return err
 	}
 	p.Space = space
+	// as signaling does: the attributes say where p is
+	p.Attributes = maps.Clone(p.Attributes)
+	if p.Attributes == nil {
+		p.Attributes = map[string]string{}
+	}
+	delete(p.Attributes, signaling.AttrSpace)
+	delete(p.Attributes, signaling.AttrLobby)
+	if space != "" {
+		p.Attributes[signaling.AttrSpace] = space
+	} else {
+		p.Attributes[signaling.AttrLobby] = "1"
+	}
 	return nil
 }
 

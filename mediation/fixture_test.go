@@ -105,7 +105,7 @@ func newStore(t *testing.T) *store.SQLite {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the authorization matrix alone takes over a minute on a busy machine
 	t.Cleanup(cancel)
 	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx, holds: &holdLog{}}
 	key, err := recording.LoadOrCreateKey(t.TempDir())
@@ -220,7 +220,15 @@ func (fx *fixture) scene() scene {
 	if _, err := fx.st.Arrive(ctx, store.ReceptionEntry{SessionID: se.ID, Identity: g, Name: "App"}); err != nil {
 		fx.t.Fatal(err)
 	}
-	fx.svc.replan(se) // opens the session's case file, on the recorder's goroutine
+	// opens the session's case file, on the recorder's goroutine
+	if _, err := fx.svc.rooms.do(ctx, se.Room, func(_ context.Context, r *liveRoom) (any, error) {
+		if r.session() {
+			r.replan()
+		}
+		return nil, nil
+	}); err != nil {
+		fx.t.Fatal(err)
+	}
 	events := filepath.Join(fx.dataDir, "cases", recording.CaseFolder(c.ID, c.Number), recording.SessionFolder(se.ID), "events.jsonl")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Stat(events); err == nil {

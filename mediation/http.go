@@ -81,7 +81,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeErr answers err; unknown errors are logged and answered as 500 without detail.
-func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+func (s *core) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(fromStore(err), &ae) {
 		s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -158,7 +158,7 @@ func stateChanging(method string) bool {
 // present, must be the public URL's scheme and host (or, without one, this connection's);
 // Sec-Fetch-Site, when present, must be same-origin or none. Non-browser clients send
 // neither and cannot be driven by another site.
-func (s *Service) sameOrigin(r *http.Request) bool {
+func (s *core) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host == "" {
@@ -178,7 +178,7 @@ func (s *Service) sameOrigin(r *http.Request) bool {
 // publicBase is scheme://host where clients reach us: Config.PublicURL. Without one
 // (tests of the HTTP rules), the scheme of this connection and the address it reached;
 // never the Host header or X-Forwarded-* that a client or proxy made up.
-func (s *Service) publicBase(r *http.Request) string {
+func (s *core) publicBase(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
@@ -194,15 +194,15 @@ func (s *Service) publicBase(r *http.Request) string {
 }
 
 // secureCookies: the login cookie is Secure when clients reach us over https.
-func (s *Service) secureCookies(r *http.Request) bool {
+func (s *core) secureCookies(r *http.Request) bool {
 	return s.cfg.SecureCookies || r.TLS != nil || strings.HasPrefix(s.publicBase(r), "https://")
 }
 
-func (s *Service) linkURL(r *http.Request, code string) string {
+func (s *core) linkURL(r *http.Request, code string) string {
 	return s.publicBase(r) + "/j/" + code
 }
 
-func (s *Service) signalURL(r *http.Request) string {
+func (s *core) signalURL(r *http.Request) string {
 	if s.cfg.SignalURL != "" {
 		return s.cfg.SignalURL
 	}
@@ -220,7 +220,7 @@ type (
 )
 
 // staff wraps h: a valid login is required; state-changing calls must be same-origin.
-func (s *Service) staff(h staffHandler) http.Handler {
+func (s *core) staff(h staffHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if stateChanging(r.Method) && !s.sameOrigin(r) {
 			s.writeErr(w, r, errf(http.StatusForbidden, "bad_origin", "request came from another origin"))
@@ -239,7 +239,7 @@ func (s *Service) staff(h staffHandler) http.Handler {
 
 // open wraps h for endpoints without login (login itself, invitation joins). A cookie on a
 // state-changing call still has to come from our origin.
-func (s *Service) open(h openHandler) http.Handler {
+func (s *core) open(h openHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := r.Cookie(cookieName); (err == nil || r.URL.Path == "/api/login") && stateChanging(r.Method) && !s.sameOrigin(r) {
 			s.writeErr(w, r, errf(http.StatusForbidden, "bad_origin", "request came from another origin"))
@@ -253,42 +253,46 @@ func (s *Service) open(h openHandler) http.Handler {
 
 func (s *Service) routes() {
 	m := http.NewServeMux()
-	m.Handle("POST /api/login", s.open(s.login))
-	m.Handle("POST /api/logout", s.open(s.logout))
-	m.Handle("GET /api/me", s.staff(s.me))
-	m.Handle("GET /api/staff", s.staff(s.listStaff))
-	m.Handle("GET /api/centres", s.staff(s.listCentres))
+	au, cs, se, jo, lv, cf := s.auth, s.cases, s.sess, s.join, s.live, s.files
+	m.Handle("POST /api/login", s.open(au.login))
+	m.Handle("POST /api/logout", s.open(au.logout))
+	m.Handle("GET /api/me", s.staff(au.me))
+	m.Handle("GET /api/staff", s.staff(au.listStaff))
+	m.Handle("GET /api/centres", s.staff(au.listCentres))
 
-	m.Handle("POST /api/cases", s.staff(s.createCase))
-	m.Handle("GET /api/cases", s.staff(s.listCases))
-	m.Handle("GET /api/cases/{id}", s.staff(s.getCase))
-	m.Handle("PATCH /api/cases/{id}", s.staff(s.patchCase))
+	m.Handle("POST /api/cases", s.staff(cs.createCase))
+	m.Handle("GET /api/cases", s.staff(cs.listCases))
+	m.Handle("GET /api/cases/{id}", s.staff(cs.getCase))
+	m.Handle("PATCH /api/cases/{id}", s.staff(cs.patchCase))
 
-	m.Handle("POST /api/cases/{id}/sessions", s.staff(s.createSession))
-	m.Handle("GET /api/sessions", s.staff(s.listSessions))
-	m.Handle("GET /api/sessions/{id}", s.staff(s.getSession))
-	m.Handle("POST /api/sessions/{id}/invitations", s.staff(s.createInvitation))
-	m.Handle("GET /api/sessions/{id}/invitations", s.staff(s.listInvitations))
-	m.Handle("DELETE /api/invitations/{code}", s.staff(s.revokeInvitation))
+	m.Handle("POST /api/cases/{id}/sessions", s.staff(se.createSession))
+	m.Handle("GET /api/sessions", s.staff(se.listSessions))
+	m.Handle("GET /api/sessions/{id}", s.staff(se.getSession))
+	m.Handle("POST /api/sessions/{id}/invitations", s.staff(se.createInvitation))
+	m.Handle("GET /api/sessions/{id}/invitations", s.staff(se.listInvitations))
+	m.Handle("DELETE /api/invitations/{code}", s.staff(se.revokeInvitation))
 
-	m.Handle("GET /api/join/{code}", s.open(s.joinInfo))
-	m.Handle("POST /api/join/{code}", s.open(s.joinByInvitation))
-	m.Handle("POST /api/sessions/{id}/join", s.staff(s.joinAsStaff))
+	m.Handle("GET /api/join/{code}", s.open(jo.joinInfo))
+	m.Handle("POST /api/join/{code}", s.open(jo.joinByInvitation))
+	m.Handle("POST /api/sessions/{id}/join", s.staff(jo.joinAsStaff))
 
-	m.Handle("GET /api/sessions/{id}/live", s.staff(s.live))
-	for _, c := range []string{"admit", "deny", "lobby", "move", "mute", "remove", "end", "next", "outcome", "invite-staff", "recording"} {
-		m.Handle("POST /api/sessions/{id}/"+c, s.staff(s.hostControl(c)))
+	m.Handle("GET /api/sessions/{id}/live", s.staff(lv.live))
+	for control, h := range map[string]staffHandler{
+		"admit": lv.admit, "move": lv.move, "lobby": lv.lobby, "deny": lv.deny, "remove": lv.remove, "mute": lv.mute,
+		"end": lv.end, "next": lv.next, "recording": lv.recording, "outcome": lv.outcome, "invite-staff": lv.inviteStaff,
+	} {
+		m.Handle("POST /api/sessions/{id}/"+control, s.staff(h))
 	}
 
-	m.Handle("GET /api/sessions/{id}/casefile", s.staff(s.caseFile))
-	m.Handle("GET /api/sessions/{id}/casefile/files/{path...}", s.staff(s.caseFileDownload))
-	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(s.caseFileVerify))
-	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(s.caseFileExport))
+	m.Handle("GET /api/sessions/{id}/casefile", s.staff(cf.caseFile))
+	m.Handle("GET /api/sessions/{id}/casefile/files/{path...}", s.staff(cf.caseFileDownload))
+	m.Handle("POST /api/sessions/{id}/casefile/verify", s.staff(cf.caseFileVerify))
+	m.Handle("GET /api/sessions/{id}/casefile/export", s.staff(cf.caseFileExport))
 
-	s.caseFileRoutes(m)                        // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
+	cf.caseFileRoutes(m)                       // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
 	m.Handle("GET /api/events", s.staff(s.eventStream))
-	m.Handle("GET /api/stats", s.staff(s.stats))
+	m.Handle("GET /api/stats", s.staff(cs.stats))
 	s.loop, s.intake = newCaseLoop(s), newIntake(s)
 	s.loop.routes(m)
 	s.intake.routes(m) // loop.go, intake.go: the case loop and the citizen's way in (issue 11)

@@ -3,7 +3,6 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +11,13 @@ import (
 	"yizhan/store"
 )
 
-const jointSpace = "joint"
+// joinAPI answers invitation links and hands out the tokens to join a room.
+type joinAPI struct {
+	*core
+	// static after construction
+	rooms    *liveRooms
+	joinAddr *throttle // failed invitation look-ups per client address (throttle.go)
+}
 
 var errInvitation = errf(http.StatusNotFound, "invitation_invalid",
 	"this invitation link is unknown, was revoked or has expired; ask the mediator for a new link")
@@ -20,7 +25,7 @@ var errInvitation = errf(http.StatusNotFound, "invitation_invalid",
 // validInvitation resolves code to a usable invitation and its session. A valid code is
 // never refused; every failure counts against the caller's address, whose failure
 // answers are held back longer and longer (throttle.go).
-func (s *Service) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
+func (s *joinAPI) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
 	var inv store.Invitation
 	var se store.Session
 	var c store.Case
@@ -49,7 +54,7 @@ func (s *Service) validInvitation(r *http.Request, code string) (store.Invitatio
 	return inv, se, c, nil
 }
 
-func (s *Service) consentNotice(se store.Session) string {
+func (s *joinAPI) consentNotice(se store.Session) string {
 	n := "本次" + map[string]string{"mediation": "调解", "reception": "接访", "consultation": "咨询"}[se.Kind] + "通过视频进行。"
 	if se.RecordOnOpen {
 		n += "联合会谈将全程录音录像并存入案卷，用作证据；录制前征得您的同意，您的选择会被记录。"
@@ -62,7 +67,7 @@ func (s *Service) consentNotice(se store.Session) string {
 	return n + "观察员可能在场，您会在参加人员名单中看到他们。"
 }
 
-func (s *Service) joinInfo(w http.ResponseWriter, r *http.Request) error {
+func (s *joinAPI) joinInfo(w http.ResponseWriter, r *http.Request) error {
 	inv, se, c, err := s.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return err
@@ -98,7 +103,7 @@ type joinJSON struct {
 	Session  sessionJSON `json:"session"`
 }
 
-func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error {
+func (s *joinAPI) joinByInvitation(w http.ResponseWriter, r *http.Request) error {
 	var req joinReq
 	if err := decode(w, r, &req, false); err != nil {
 		return err
@@ -118,7 +123,7 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if se.State == "ended" {
+	if se.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "this session has ended")
 	}
 	if name == "" {
@@ -130,17 +135,12 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ident := guestIdentity(inv.ID)
-	consent := "0"
-	if *req.Consent {
-		consent = "1"
-	}
-	attrs := map[string]string{"role": inv.Role, "side": inv.Side, "centre": centre.Code, "tier": centre.Tier,
-		"session": strconv.FormatInt(se.ID, 10), "consent": consent, "lobby": "1"}
+	guest := who{Role: role(inv.Role), Side: inv.Side, Centre: centre.Code, Tier: centre.Tier, Session: se.ID, Consent: *req.Consent}
 	if inv.PartyID != 0 {
-		attrs["party"] = strconv.FormatInt(inv.PartyID, 10)
+		guest.Party = strconv.FormatInt(inv.PartyID, 10)
 	}
-	pub := inv.Role != "observer"
-	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: se.Room, Identity: ident, Name: name, Attributes: cleanAttrs(attrs),
+	pub := guest.Role != roleObserver
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: se.Room, Identity: ident, Name: name, Attributes: guest.attributes(),
 		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
 	if err != nil {
 		return err
@@ -149,11 +149,15 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 	if *req.Consent {
 		answer = "accepted"
 	}
-	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "consent", Actor: ident, SessionID: se.ID, Subject: ident,
-		Detail: fmt.Sprintf("%s (%s) %s the recording notice", name, inv.Role, answer)})
+	s.caseEvent(ctx, evConsent.of(c.ID, se.ID, ident, ident, fields{"name": name, "role": inv.Role, "answer": answer}))
 	if note != "" {
-		s.setNote(se.Room, ident, note)
-		s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "note", Actor: ident, SessionID: se.ID, Subject: ident, Detail: note})
+		if _, err := s.rooms.do(ctx, se.Room, func(_ context.Context, room *liveRoom) (any, error) {
+			room.setNote(ident, note)
+			return nil, nil
+		}); err != nil {
+			return err
+		}
+		s.caseEvent(ctx, evNote.of(c.ID, se.ID, ident, ident, fields{"note": note}))
 	}
 	writeJSON(w, http.StatusOK, joinJSON{URL: s.signalURL(r), Token: tok, Identity: ident, Session: sessionView(se, c)})
 	return nil
@@ -161,21 +165,21 @@ func (s *Service) joinByInvitation(w http.ResponseWriter, r *http.Request) error
 
 // staffSessionRole is the role attribute of staff joining sc: host, the role they were
 // invited with, or what their own roles make them (observers cannot publish).
-func staffSessionRole(a *actor, sc *sessionCtx) string {
+func staffSessionRole(a *actor, sc *sessionCtx) role {
 	switch {
 	case sc.host:
-		return "host"
+		return roleHost
 	case sc.invited != "":
-		return sc.invited
-	case a.Has("clerk"):
-		return "clerk"
-	case a.Has("mediator"):
-		return "mediator"
+		return role(sc.invited)
+	case a.Has(string(roleClerk)):
+		return roleClerk
+	case a.Has(string(roleMediator)):
+		return roleMediator
 	}
-	return "observer"
+	return roleObserver
 }
 
-func (s *Service) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *joinAPI) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -189,17 +193,12 @@ func (s *Service) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	if err != nil {
 		return err
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "this session has ended")
 	}
-	role := staffSessionRole(a, sc)
-	attrs := map[string]string{"role": role, "centre": a.Centre, "tier": a.centre.Tier,
-		"session": strconv.FormatInt(sc.sess.ID, 10), "consent": "1", "lobby": "1"}
-	if sc.host {
-		attrs["host"], attrs["space"], attrs["lobby"] = "1", jointSpace, ""
-	}
-	pub := role != "observer"
-	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: sc.sess.Room, Identity: a.identity(), Name: a.Name, Attributes: cleanAttrs(attrs),
+	staff := who{Role: staffSessionRole(a, sc), Centre: a.Centre, Tier: a.centre.Tier, Session: sc.sess.ID, Consent: true, Host: sc.host}
+	pub := staff.Role != roleObserver
+	tok, err := s.rc.MintToken(signaling.TokenSpec{Room: sc.sess.Room, Identity: a.identity(), Name: a.Name, Attributes: staff.attributes(),
 		TTL: s.cfg.TokenTTL, CanPublish: pub, CanSubscribe: true, CanPublishData: pub})
 	if err != nil {
 		return err
@@ -208,22 +207,12 @@ func (s *Service) joinAsStaff(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-// cleanAttrs drops empty values (LiveKit treats "" as delete).
-func cleanAttrs(m map[string]string) map[string]string {
-	for k, v := range m {
-		if v == "" {
-			delete(m, k)
-		}
-	}
-	return m
-}
-
 // landing decides where a participant of session se lands, re-checking from the database
 // what the token claimed: a revoked invitation or an ended session cannot join, whatever
 // the token says. Staff hosts go straight to the joint space; everyone else waits in the
 // lobby.
-func (s *Service) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
-	if se.State == "ended" {
+func (s *liveRooms) landing(ctx context.Context, se store.Session, identity string) (space string, err error) {
+	if se.State == sessionEnded {
 		return "", errors.New("the session has ended")
 	}
 	if rest, ok := strings.CutPrefix(identity, "guest-"); ok {
@@ -252,4 +241,14 @@ func (s *Service) landing(ctx context.Context, se store.Session, identity string
 		return "", nil
 	}
 	return "", errors.New("unknown participant")
+}
+
+// cleanAttrs drops empty values (LiveKit treats "" as delete).
+func cleanAttrs(m map[string]string) map[string]string {
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
 }

@@ -40,9 +40,9 @@ func (s *Service) LimitHits() map[string]uint64 {
 	return map[string]uint64{
 		"session_invitations": s.hits.invitations.Load(),
 		"session_knocks":      s.hits.knocks.Load(),
-		"login_failures_held": s.loginUser.full.Load() + s.loginAddr.full.Load(),
-		"join_failures_held":  s.joinAddr.full.Load(),
-		"failure_sources":     s.loginUser.over.Load() + s.loginAddr.over.Load() + s.joinAddr.over.Load(),
+		"login_failures_held": s.auth.loginUser.full.Load() + s.auth.loginAddr.full.Load(),
+		"join_failures_held":  s.join.joinAddr.full.Load() + s.intake.lookups.full.Load(),
+		"failure_sources":     s.auth.loginUser.over.Load() + s.auth.loginAddr.over.Load() + s.join.joinAddr.over.Load() + s.intake.lookups.over.Load(),
 	}
 }
 

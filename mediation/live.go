@@ -3,18 +3,27 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
+	"strings"
 
 	"yizhan/signaling"
 	"yizhan/store"
 )
 
+// liveAPI serves the live view of a session and the hosts' controls, one handler each:
+// POST /api/sessions/{id}/<control>. Each checks the caller and the request on the HTTP
+// goroutine, refused as a whole before anything changes, then hands the change to the
+// room's owner (liveRoom) and waits for its answer.
+type liveAPI struct {
+	*core
+	rooms *liveRooms // static after construction
+}
+
 var spaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
-func (s *Service) live(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *liveAPI) live(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -24,6 +33,7 @@ func (s *Service) live(w http.ResponseWriter, r *http.Request, a *actor) error {
 	if err != nil {
 		return err
 	}
+	room := s.rooms.peek(sc.sess.Room) // nil: no owner, so no knocks, notes or pause
 	ps := s.rc.Participants(sc.sess.Room)
 	now := s.now()
 	out := struct {
@@ -35,11 +45,11 @@ func (s *Service) live(w http.ResponseWriter, r *http.Request, a *actor) error {
 		Participants []participantJSON            `json:"participants"`
 		Absent       []map[string]string          `json:"absent"`
 		Recording    recordingJSON                `json:"recording"`
-	}{Recording: s.recordingView(sc.sess.ID), SessionID: sc.sess.ID, State: sc.sess.State, Room: sc.sess.Room, Lobby: []participantJSON{},
+	}{Recording: s.rooms.recordingView(sc.sess.Room, sc.sess.ID), SessionID: sc.sess.ID, State: sc.sess.State, Room: sc.sess.Room, Lobby: []participantJSON{},
 		Spaces: map[string][]participantJSON{}, Participants: []participantJSON{}, Absent: []map[string]string{}}
 	here := map[string]bool{}
 	for _, p := range ps {
-		v := s.view(sc.sess.Room, p)
+		v := room.view(p, now)
 		here[p.Identity] = true
 		out.Participants = append(out.Participants, v)
 		if v.Lobby {
@@ -68,278 +78,265 @@ type controlReq struct {
 	Revoke   bool   `json:"revoke"`
 	TrackSID string `json:"track_sid"`
 	Muted    *bool  `json:"muted"`
-	Lock     bool   `json:"lock"` // with mute: the party cannot unmute itself until a host unmutes it
+	Lock     bool   `json:"lock"` // with mute: the party cannot unmute itself until a host unmutes it (mutelock.go)
 }
 
-// hostControl serves POST /api/sessions/{id}/<control>: hosts only, refused as a whole
-// before anything changes.
-func (s *Service) hostControl(control string) staffHandler {
-	return func(w http.ResponseWriter, r *http.Request, a *actor) error {
-		ctx := r.Context()
-		sc, err := s.hostSession(ctx, a, r)
+// hostRequest is the prologue of a control: the session (hosts only), the body decoded
+// into req, and no control of an ended session, in that order.
+func (s *liveAPI) hostRequest(w http.ResponseWriter, r *http.Request, a *actor, req any, optional bool) (*sessionCtx, error) {
+	sc, err := s.hostSession(r.Context(), a, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := decode(w, r, req, optional); err != nil {
+		return nil, err
+	}
+	if sc.sess.State == sessionEnded {
+		return nil, errf(http.StatusConflict, "conflict", "the session has ended")
+	}
+	return sc, nil
+}
+
+// onRoom runs fn on the session's room goroutine, then brings the recording plan and the
+// room metadata up to date there.
+func (s *liveAPI) onRoom(ctx context.Context, sc *sessionCtx, fn func(ctx context.Context, r *liveRoom) (any, error)) (any, error) {
+	return s.rooms.do(ctx, sc.sess.Room, func(ctx context.Context, r *liveRoom) (any, error) {
+		if err := r.hosted(); err != nil {
+			return nil, err
+		}
+		v, err := fn(ctx, r)
+		if err == nil {
+			r.replan()
+			r.syncMeta(false)
+		}
+		return v, err
+	})
+}
+
+// admit lets someone in from the lobby: into space, or where their party is.
+func (s *liveAPI) admit(w http.ResponseWriter, r *http.Request, a *actor) error {
+	return s.moveControl(w, r, a, evAdmit)
+}
+
+// move puts someone (and those linked to them) into another space.
+func (s *liveAPI) move(w http.ResponseWriter, r *http.Request, a *actor) error {
+	return s.moveControl(w, r, a, evMove)
+}
+
+func (s *liveAPI) moveControl(w http.ResponseWriter, r *http.Request, a *actor, kind timelineKind) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, false)
+	if err != nil {
+		return err
+	}
+	v, err := s.onRoom(r.Context(), sc, func(ctx context.Context, room *liveRoom) (any, error) {
+		p, err := room.find(req.Identity)
 		if err != nil {
-			return err
-		}
-		switch control {
-		case "outcome":
-			return s.outcome(w, r, a, sc)
-		case "invite-staff":
-			return s.inviteStaff(w, r, a, sc)
-		case "recording":
-			var req struct {
-				Action string `json:"action"`
-				Reason string `json:"reason"`
-			}
-			if err := decode(w, r, &req, false); err != nil {
-				return err
-			}
-			if err := checkLen("reason", req.Reason, 500); err != nil {
-				return err
-			}
-			if sc.sess.State == "ended" {
-				return errf(http.StatusConflict, "conflict", "the session has ended")
-			}
-			return s.recordingControl(w, ctx, a, sc, req.Action, req.Reason)
-		}
-		var req controlReq
-		optional := control == "end" || control == "next"
-		if err := decode(w, r, &req, optional); err != nil {
-			return err
-		}
-		if sc.sess.State == "ended" {
-			return errf(http.StatusConflict, "conflict", "the session has ended")
-		}
-		switch control {
-		case "end":
-			return s.end(w, ctx, a, sc)
-		case "next":
-			return s.next(w, ctx, a, sc)
-		}
-		if req.Identity == "" {
-			return badRequest("identity is required")
-		}
-		p, ok := s.participant(sc.sess.Room, req.Identity)
-		if !ok {
-			return notFound("participant " + req.Identity)
-		}
-		switch control {
-		case "admit", "move":
-			if req.Space == "" {
-				if control == "move" {
-					return badRequest("space is required (joint or a caucus name); use lobby to send back")
-				}
-				req.Space = s.partySpace(sc.sess.Room, p) // an interpreter joins their party where it is
-			}
-			if !spaceRE.MatchString(req.Space) {
-				return badRequest("space must be joint or a caucus name of a-z 0-9 -, at most 32")
-			}
-			moved, err := s.moveGroup(ctx, a, sc, p, req.Space, control)
-			if err != nil {
-				return err
-			}
-			if control == "admit" {
-				writeJSON(w, http.StatusOK, moved[0])
-			} else {
-				writeJSON(w, http.StatusOK, map[string]any{"moved": moved})
-			}
-		case "lobby":
-			moved, err := s.moveGroup(ctx, a, sc, p, "", "lobby")
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, moved[0])
-		case "deny", "remove":
-			if control == "deny" && req.Revoke {
-				if err := s.revokeByIdentity(ctx, sc, req.Identity); err != nil {
-					return err
-				}
-			}
-			s.noRejoin(sc.sess.Room, req.Identity)
-			if err := s.rc.RemoveParticipant(sc.sess.Room, req.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-				return err
-			}
-			s.unknock(sc.sess.Room, req.Identity, "")
-			s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: control, Actor: a.Username, SessionID: sc.sess.ID, Subject: req.Identity,
-				Detail: fmt.Sprintf("%s %s (%s)", map[string]string{"deny": "denied entry to", "remove": "removed"}[control], p.Name, p.Attributes["role"])})
-			s.liveEvent(sc, control, req.Identity, "")
-			writeJSON(w, http.StatusOK, struct{}{})
-		case "mute":
-			return s.mute(w, ctx, a, sc, p, req)
-		default:
-			return notFound("control")
-		}
-		s.replan(sc.sess)
-		s.syncRoomMeta(sc.sess, false)
-		return nil
-	}
-}
-
-func (s *Service) participant(room, identity string) (signaling.Participant, bool) {
-	for _, p := range s.rc.Participants(room) {
-		if p.Identity == identity {
-			return p, true
-		}
-	}
-	return signaling.Participant{}, false
-}
-
-// partySpace is where p's party is, for an agent or interpreter linked to a party who
-// is admitted late; otherwise the joint space.
-func (s *Service) partySpace(room string, p signaling.Participant) string {
-	role, party := p.Attributes["role"], p.Attributes["party"]
-	if (role == "agent" || role == "interpreter") && party != "" {
-		for _, q := range s.rc.Participants(room) {
-			if q.Attributes["role"] == "party" && q.Attributes["party"] == party && q.Space != "" {
-				return q.Space
-			}
-		}
-	}
-	return jointSpace
-}
-
-// linked are the agents and interpreters linked to p's party: they go where p goes.
-func (s *Service) linked(room string, p signaling.Participant) []signaling.Participant {
-	party := p.Attributes["party"]
-	if p.Attributes["role"] != "party" || party == "" {
-		return nil
-	}
-	var out []signaling.Participant
-	for _, q := range s.rc.Participants(room) {
-		if q.Identity != p.Identity && q.Attributes["party"] == party && (q.Attributes["role"] == "agent" || q.Attributes["role"] == "interpreter") {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-// moveGroup puts p (and those linked to it) into space ("" = lobby), says so in their
-// attributes and on the case timeline.
-func (s *Service) moveGroup(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, space, kind string) ([]participantJSON, error) {
-	room := sc.sess.Room
-	group := append([]signaling.Participant{p}, s.linked(room, p)...)
-	if s.cfg.Recorder != nil {
-		ids := make([]string, len(group))
-		for i, q := range group {
-			ids[i] = q.Identity
-		}
-		s.cfg.Recorder.BeforeMove(sc.sess.ID, ids)
-	}
-	var out []participantJSON
-	for _, q := range group {
-		if err := s.rc.SetSpace(room, q.Identity, space); err != nil {
-			if errors.Is(err, signaling.ErrNotFound) {
-				continue // left meanwhile
-			}
 			return nil, err
 		}
-		lobby := ""
+		space := req.Space
 		if space == "" {
-			lobby = "1"
+			if kind == evMove {
+				return nil, badRequest("space is required (joint or a caucus name); use lobby to send back")
+			}
+			space = room.partySpace(p) // an interpreter joins their party where it is
 		}
-		if err := s.rc.SetAttributes(room, q.Identity, map[string]string{"space": space, "lobby": lobby}); err != nil && !errors.Is(err, signaling.ErrNotFound) {
+		if !spaceRE.MatchString(space) {
+			return nil, badRequest("space must be joint or a caucus name of a-z 0-9 -, at most 32")
+		}
+		moved, err := room.moveGroup(ctx, a, sc, p, space, kind)
+		if err != nil {
 			return nil, err
 		}
-		if space == "" {
-			s.knock(sc.sess, q, q.SID)
-		} else {
-			s.unknock(room, q.Identity, "")
-			if sc.sess.Kind == "reception" {
-				_ = s.st.MarkAdmitted(ctx, sc.sess.ID, q.Identity, s.now())
+		if kind == evAdmit {
+			return moved[0], nil
+		}
+		return map[string]any{"moved": moved}, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// lobby sends someone (and those linked to them) back to the lobby.
+func (s *liveAPI) lobby(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, false)
+	if err != nil {
+		return err
+	}
+	v, err := s.onRoom(r.Context(), sc, func(ctx context.Context, room *liveRoom) (any, error) {
+		p, err := room.find(req.Identity)
+		if err != nil {
+			return nil, err
+		}
+		moved, err := room.moveGroup(ctx, a, sc, p, lobbySpace, evLobby)
+		if err != nil {
+			return nil, err
+		}
+		return moved[0], nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// deny turns someone in the lobby away; with revoke their invitation too.
+func (s *liveAPI) deny(w http.ResponseWriter, r *http.Request, a *actor) error {
+	return s.sendAway(w, r, a, evDeny)
+}
+
+// remove takes someone out of the session (they may come back through the lobby).
+func (s *liveAPI) remove(w http.ResponseWriter, r *http.Request, a *actor) error {
+	return s.sendAway(w, r, a, evRemove)
+}
+
+func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kind timelineKind) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, false)
+	if err != nil {
+		return err
+	}
+	_, err = s.onRoom(r.Context(), sc, func(ctx context.Context, room *liveRoom) (any, error) {
+		p, err := room.find(req.Identity)
+		if err != nil {
+			return nil, err
+		}
+		if kind == evDeny && req.Revoke {
+			inv, err := s.invitationOf(ctx, sc, req.Identity)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.st.RevokeInvitation(ctx, inv.Code); err != nil {
+				return nil, err
 			}
 		}
-		where := "into " + space
-		if space == "" {
-			where = "back to the lobby"
+		if err := room.sendAway(req.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
+			return nil, err
 		}
-		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: kind, Actor: a.Username, SessionID: sc.sess.ID, Subject: q.Identity,
-			Detail: fmt.Sprintf("%s %s (%s %s) %s", map[string]string{"admit": "admitted", "move": "moved", "lobby": "sent"}[kind],
-				q.Name, q.Attributes["role"], q.Attributes["side"], where)})
-		s.liveEvent(sc, kind, q.Identity, space)
-		if now, ok := s.participant(room, q.Identity); ok {
-			out = append(out, s.view(room, now))
-		}
+		s.caseEvent(ctx, kind.of(sc.cas.ID, sc.sess.ID, a.Username, req.Identity, fields{"name": p.Name, "role": string(whoOf(p).Role)}))
+		room.liveEvent(sc, string(kind), req.Identity, "")
+		return nil, nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(out) == 0 {
-		return nil, notFound("participant " + p.Identity)
-	}
-	return out, nil
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
-func (s *Service) liveEvent(sc *sessionCtx, kind, identity, space string) {
-	s.emit(event{name: "live", to: s.sessionStaffNames(sc.sess), adminsOf: sc.cas.Centre,
-		data: map[string]any{"session_id": sc.sess.ID, "kind": kind, "identity": identity, "space": space}})
-}
-
-func (s *Service) mute(w http.ResponseWriter, ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, req controlReq) error {
-	muted := req.Muted == nil || *req.Muted
-	if req.Lock && !muted {
+// mute mutes someone's microphone (or one track); muted:false unmutes; lock:true makes
+// the mute stick until a host unmutes (mutelock.go).
+func (s *liveAPI) mute(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, false)
+	if err != nil {
+		return err
+	}
+	if req.Lock && req.Muted != nil && !*req.Muted {
 		return badRequest("lock goes with a mute: a host's unmute lifts the lock")
 	}
-	var sids []string
-	for _, t := range p.Tracks {
-		if (req.TrackSID == "" && t.Kind == "audio") || t.SID == req.TrackSID {
-			sids = append(sids, t.SID)
+	v, err := s.rooms.do(r.Context(), sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.hosted(); err != nil {
+			return nil, err
 		}
-	}
-	if req.TrackSID != "" && len(sids) == 0 {
-		return notFound("track " + req.TrackSID)
-	}
-	sources := lockSources(p, req.TrackSID)
-	if req.Lock || !muted { // a host's unmute lifts a lock (mutelock.go)
-		if err := s.lockMute(sc.sess.Room, p, sources, req.Lock); err != nil {
-			return err
+		p, err := room.find(req.Identity)
+		if err != nil {
+			return nil, err
 		}
-	}
-	for _, sid := range sids {
-		if err := s.rc.MuteTrack(sc.sess.Room, p.Identity, sid, muted); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-			return err
-		}
-	}
-	verb := "muted"
-	switch {
-	case !muted:
-		verb = "unmuted"
-	case req.Lock:
-		verb = "muted and locked"
-	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "mute", Actor: a.Username, SessionID: sc.sess.ID, Subject: p.Identity,
-		Detail: fmt.Sprintf("%s %s (%d tracks)", verb, p.Name, len(sids))})
-	s.liveEvent(sc, "mute", p.Identity, p.Space)
-	now, _ := s.participant(sc.sess.Room, p.Identity)
-	writeJSON(w, http.StatusOK, s.view(sc.sess.Room, now))
-	return nil
-}
-
-func (s *Service) end(w http.ResponseWriter, ctx context.Context, a *actor, sc *sessionCtx) error {
-	if err := s.st.SetSessionState(ctx, sc.sess.ID, "ended"); err != nil {
-		return err
-	}
-	if err := s.rc.CloseRoom(sc.sess.Room); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-		s.log.Warn("close room", "room", sc.sess.Room, "err", err)
-	}
-	s.forgetRoom(sc.sess.Room)
-	s.mu.Lock()
-	delete(s.paused, sc.sess.ID)
-	s.mu.Unlock()
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "end", Actor: a.Username, SessionID: sc.sess.ID, Detail: "ended the session " + sc.sess.Title})
-	s.emit(event{name: "session", to: s.sessionStaffNames(sc.sess), caseCentre: sc.cas.Centre,
-		data: map[string]any{"session_id": sc.sess.ID, "case_id": sc.cas.ID, "state": "ended"}})
-	if s.cfg.Recorder != nil {
-		s.cfg.Recorder.Ended(sc.sess.ID, sc.cas.ID, sc.sess.Room)
-	}
-	se, err := s.st.Session(ctx, sc.sess.ID)
+		return room.mute(ctx, a, sc, p, req.TrackSID, req.Muted == nil || *req.Muted, req.Lock)
+	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sessionView(se, sc.cas))
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
-// revokeByIdentity revokes the invitation behind a guest identity of this session.
-func (s *Service) revokeByIdentity(ctx context.Context, sc *sessionCtx, identity string) error {
-	inv, err := s.invitationOf(ctx, sc, identity)
+// end ends the session for everyone.
+func (s *liveAPI) end(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, true)
 	if err != nil {
 		return err
 	}
-	return s.st.RevokeInvitation(ctx, inv.Code)
+	v, err := s.rooms.do(r.Context(), sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.hosted(); err != nil {
+			return nil, err
+		}
+		return room.end(ctx, a, sc)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sessionView(v.(store.Session), sc.cas))
+	return nil
+}
+
+// next admits the petitioner who has waited longest (receptions).
+func (s *liveAPI) next(w http.ResponseWriter, r *http.Request, a *actor) error {
+	var req controlReq
+	sc, err := s.hostRequest(w, r, a, &req, true)
+	if err != nil {
+		return err
+	}
+	v, err := s.onRoom(r.Context(), sc, func(ctx context.Context, room *liveRoom) (any, error) {
+		return room.next(ctx, a, sc)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// recording is POST /api/sessions/{id}/recording {"action":"start"|"stop","reason"}: a
+// host stops recording (with a reason, logged) or resumes it; the policy still applies.
+func (s *liveAPI) recording(w http.ResponseWriter, r *http.Request, a *actor) error {
+	sc, err := s.hostSession(r.Context(), a, r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Action string `json:"action"`
+		Reason string `json:"reason"`
+	}
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if err := checkLen("reason", req.Reason, 500); err != nil {
+		return err
+	}
+	if sc.sess.State == sessionEnded {
+		return errf(http.StatusConflict, "conflict", "the session has ended")
+	}
+	reason := strings.TrimSpace(req.Reason)
+	switch req.Action {
+	case "stop", "start":
+	default:
+		return badRequest("action must be start or stop")
+	}
+	v, err := s.rooms.do(r.Context(), sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.hosted(); err != nil {
+			return nil, err
+		}
+		if req.Action == "stop" {
+			room.setPaused(pause{by: a.Username, reason: reason})
+		} else {
+			room.setPaused(pause{})
+		}
+		s.caseEvent(ctx, evRecording.of(sc.cas.ID, sc.sess.ID, a.Username, "", fields{"action": req.Action, "reason": reason}))
+		awaitRecorder(room.replan()) // answer with the state after the call
+		room.syncMeta(false)
+		return s.rooms.recordingView(sc.sess.Room, sc.sess.ID), nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
 }

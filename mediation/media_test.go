@@ -38,6 +38,13 @@ func newLiveServer(t *testing.T) *liveServer {
 
 func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liveServer {
 	t.Helper()
+	return newLiveServerOn(t, config, nil)
+}
+
+// newLiveServerOn is newLiveServerWith whose service sees the store through wrap (nil:
+// the store itself).
+func newLiveServerOn(t *testing.T, config func(*signaling.Server) Config, wrap func(store.Store) store.Store) *liveServer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	log := testLogger(t)
@@ -49,7 +56,11 @@ func newLiveServerWith(t *testing.T, config func(*signaling.Server) Config) *liv
 		RoomEmptyTimeout: time.Second}, eng)
 	fx := &fixture{t: t, st: newStore(t), cookies: map[string]*http.Cookie{}, ctx: ctx}
 	cfg := config(sig)
-	fx.svc = New(cfg, fx.st, sig, log)
+	var st store.Store = fx.st
+	if wrap != nil {
+		st = wrap(st)
+	}
+	fx.svc = New(cfg, st, sig, log)
 	wireRecorder(fx.svc, cfg)
 	sig.SetHooks(fx.svc)
 	mux := http.NewServeMux()
@@ -443,14 +454,14 @@ func TestRecordingCaseFile(t *testing.T) {
 		t.Errorf("stop answer %+v", rj)
 	}
 	waitFor(t, "stopped by the host", func() bool { return !recStatus().Active })
-	waitFor(t, "the room says so", func() bool { return strings.Contains(app.Metadata(), `"recording":false`) })
+	waitFor(t, "the room says so", func() bool { m := recMeta(app); return !m.Recording && !m.Spaces[jointSpace].Recording })
 	rj = recordingJSON{}
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/recording", se.ID), `{"action":"start"}`, 200, &rj)
 	if !rj.Active || rj.Stopped != "" {
 		t.Errorf("start answer %+v", rj)
 	}
 	waitFor(t, "resumed", func() bool { return recStatus().Active })
-	waitFor(t, "the room says recording", func() bool { return strings.Contains(app.Metadata(), `"recording":true`) })
+	waitFor(t, "the room says recording, in the joint space", func() bool { m := recMeta(app); return m.Recording && m.Spaces[jointSpace].Recording })
 	time.Sleep(time.Second)
 
 	ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/end", se.ID), ``, 200, nil)

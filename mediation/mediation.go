@@ -2,14 +2,14 @@
 // lobby, caucus and receptions, and its HTTP JSON API under /api (docs/API.md).
 //
 // It decides who may see and hear whom and drives signaling through its control API;
-// signaling enforces. It persists through store.
+// signaling enforces. It persists through store. Each live session has one owner, a
+// liveRoom (liveroom.go) run by its own goroutine; signaling's hooks only enqueue to it.
 package mediation
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"yizhan/recording"
@@ -57,6 +57,10 @@ type Config struct {
 	// returns to the space they were in instead of the lobby; not after a host removed,
 	// denied or sent them back. Default 60 s; negative: always the lobby.
 	RejoinGrace time.Duration
+	// JoinTimeout bounds how long signaling's Joining hook waits for the room's owner to
+	// decide where a participant lands; past it the join is refused (the client retries).
+	// Default 5 s.
+	JoinTimeout time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
 	// Its failures and state changes come back through RecordingFailed and
 	// RecordingChanged, which the caller wires (cmd/yizhan).
@@ -76,40 +80,22 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Service is the mediation domain: an http.Handler for /api and signaling.Hooks.
+// Service is the mediation domain: an http.Handler for /api and signaling.Hooks. It only
+// wires the parts together; each part is its own type with its own dependencies.
 type Service struct {
-	cfg Config
-	st  store.Store
-	rc  RoomControl
-	log *slog.Logger
-	mux *http.ServeMux
+	*core // shared dependencies and helpers (core.go)
 
-	events    *broker
-	loop      *caseLoop     // the case loop (issue 11); its timer ends in Close
-	intake    *intake       // the citizen's way in (issue 11)
-	loginUser *throttle     // failed logins per username
-	loginAddr *throttle     // failed logins per client address
-	joinAddr  *throttle     // failed invitation look-ups per client address
-	hashDummy string        // compared against for unknown usernames (constant work)
-	hits      limitCounters // bounds hit (limits.go)
-
-	mu       sync.Mutex                     // guards knocks, notes, roomMeta, paused, rejoin, removed
-	knocks   map[string]map[string]knockRec // room -> identity -> arrival in the lobby
-	notes    map[string]map[string]string   // room -> identity -> note written on arrival
-	roomMeta map[string]*metaSync           // room -> its metadata, see syncRoomMeta
-	paused   map[int64]string               // session -> why a host stopped recording
-	rejoin   map[string]rejoinRec           // room+"\x00"+identity -> where they were when they dropped
-	removed  map[string]bool                // room+"\x00"+identity -> a host removed them: no rejoin
-}
-
-type rejoinRec struct {
-	space string
-	until time.Time
-}
-
-type knockRec struct {
-	sid string
-	at  time.Time
+	// static after construction
+	rooms  *liveRooms // every live room's owner (liverooms.go)
+	mux    *http.ServeMux
+	auth   *authAPI     // login, logout, me, staff, centres (auth.go)
+	cases  *casesAPI    // cases and statistics (cases.go)
+	sess   *sessionsAPI // sessions and invitations (sessions.go)
+	join   *joinAPI     // invitation links and tokens (join.go)
+	live   *liveAPI     // the live view and host controls (live.go, reception.go)
+	files  *caseFileAPI // the case file (casefolder_api.go, sessionfiles_api.go)
+	loop   *caseLoop    // the case loop (issue 11, loop.go); its timer ends in Close
+	intake *intake      // the citizen's way in (issue 11, intake.go)
 }
 
 // New builds the service. rc is normally the *signaling.Server; call sig.SetHooks(svc).
@@ -132,22 +118,23 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	if cfg.RejoinGrace == 0 {
 		cfg.RejoinGrace = time.Minute
 	}
-	s := &Service{
-		cfg:       cfg,
-		st:        st,
-		rc:        rc,
-		log:       log.With("part", "mediation"),
-		events:    newBroker(),
-		loginUser: newThrottle(3, time.Second, 8*time.Second, 15*time.Minute),
-		loginAddr: newThrottle(10, time.Second, 8*time.Second, 15*time.Minute),
-		joinAddr:  newThrottle(10, time.Second, 8*time.Second, 10*time.Minute),
-		knocks:    map[string]map[string]knockRec{},
-		notes:     map[string]map[string]string{},
-		roomMeta:  map[string]*metaSync{},
-		paused:    map[int64]string{},
-		rejoin:    map[string]rejoinRec{},
-		removed:   map[string]bool{},
+	if cfg.JoinTimeout <= 0 {
+		cfg.JoinTimeout = 5 * time.Second
 	}
+	c := &core{cfg: cfg, st: st, rc: rc, log: log.With("part", "mediation"), events: newBroker()}
+	rooms := newLiveRooms(c)
+	s := &Service{
+		core:  c,
+		rooms: rooms,
+		auth: &authAPI{core: c, // failures slowed, never locked out (throttle.go)
+			loginUser: newThrottle(3, time.Second, 8*time.Second, 15*time.Minute),
+			loginAddr: newThrottle(10, time.Second, 8*time.Second, 15*time.Minute)},
+		cases: &casesAPI{core: c},
+		sess:  &sessionsAPI{core: c, rooms: rooms},
+		join:  &joinAPI{core: c, rooms: rooms, joinAddr: newThrottle(10, time.Second, 8*time.Second, 10*time.Minute)},
+		live:  &liveAPI{core: c, rooms: rooms},
+	}
+	s.files = &caseFileAPI{core: c}
 	s.routes()
 	return s
 }
@@ -155,13 +142,41 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 // Handler serves /api/ (mount it at "/api/").
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Close ends the event streams. (The recorder is closed by its owner, after.)
+// Close ends the event streams and the live rooms' goroutines. (The recorder is closed
+// by its owner, after.)
 func (s *Service) Close() {
+	s.rooms.close()
 	s.events.close()
 	s.loop.close()
 }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+// Joining implements signaling.Hooks: the room's owner decides where a participant lands
+// (see liveRooms.joining for why this one hook waits).
+func (s *Service) Joining(room string, p signaling.Participant) (string, error) {
+	return s.rooms.joining(room, p)
+}
+
+// Event implements signaling.Hooks: it only enqueues to the room's owner.
+func (s *Service) Event(ev signaling.Event) { s.rooms.event(ev) }
+
+// RecordingFailed tells the hosts at once that recording failed in a session (a writer,
+// the case file's event log, the seal); the timeline keeps it. Wire it to the recorder's
+// OnError.
+func (s *Service) RecordingFailed(sessionID int64, err error) {
+	s.rooms.recordingFailed(sessionID, err)
+}
+
+// RecordingChanged: recording started or stopped; the room's banner and the hosts
+// follow. Wire it to the recorder's OnState.
+func (s *Service) RecordingChanged(sessionID int64) { s.rooms.recordingChanged(sessionID) }
+
+// setNote keeps what a guest wrote on arrival for the live view of room (the timeline
+// has it too). It only enqueues to the room's owner, ahead of the guest's join.
+func (s *Service) setNote(room, identity, note string) {
+	if _, ok := s.rooms.enqueue(room, func(r *liveRoom) { r.setNote(identity, note) }); !ok {
+		s.log.Warn("note not kept for the live view: room busy", "room", room, "identity", identity)
+	}
+}
 
 // bg returns a context for work done on behalf of a room event (no request context).
 func bg() (context.Context, context.CancelFunc) {

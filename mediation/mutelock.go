@@ -29,7 +29,7 @@ func lockSources(p signaling.Participant, trackSID string) []string {
 }
 
 // lockMute locks or unlocks sources for p and says so in p's attributes.
-func (s *Service) lockMute(room string, p signaling.Participant, sources []string, locked bool) error {
+func (s *core) lockMute(room string, p signaling.Participant, sources []string, locked bool) error {
 	if len(sources) == 0 {
 		return nil
 	}
@@ -64,3 +64,10 @@ func (s *Service) lockMute(room string, p signaling.Participant, sources []strin
 
 // lockedAttr is the mute_locked attribute of p: its locked sources, comma-separated.
 func lockedAttr(p signaling.Participant) string { return strings.Join(p.MuteLocked, ",") }
+
+func boolField(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

@@ -3,7 +3,6 @@ package mediation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ import (
 )
 
 // invitationOf returns the invitation behind guest identity of session sc.
-func (s *Service) invitationOf(ctx context.Context, sc *sessionCtx, identity string) (store.Invitation, error) {
+func (s *core) invitationOf(ctx context.Context, sc *sessionCtx, identity string) (store.Invitation, error) {
 	rest, ok := strings.CutPrefix(identity, "guest-")
 	id, err := strconv.ParseInt(rest, 10, 64)
 	if !ok || err != nil {
@@ -25,36 +24,6 @@ func (s *Service) invitationOf(ctx context.Context, sc *sessionCtx, identity str
 		return store.Invitation{}, notFound("guest " + identity)
 	}
 	return inv, nil
-}
-
-// next admits the petitioner who has waited longest, once the previous one is done.
-func (s *Service) next(w http.ResponseWriter, ctx context.Context, a *actor, sc *sessionCtx) error {
-	ps := s.rc.Participants(sc.sess.Room)
-	inLobby := map[string]signaling.Participant{}
-	for _, p := range ps {
-		if p.Space == jointSpace && p.Attributes["role"] == "party" {
-			return errf(http.StatusConflict, "petitioner_present", "%s is still in the conversation: file the outcome first", p.Name)
-		}
-		if p.Space == "" && p.Attributes["role"] == "party" {
-			inLobby[p.Identity] = p
-		}
-	}
-	queue, err := s.st.Queue(ctx, sc.sess.ID)
-	if err != nil {
-		return err
-	}
-	for _, e := range queue {
-		if p, ok := inLobby[e.Identity]; ok {
-			moved, err := s.moveGroup(ctx, a, sc, p, jointSpace, "admit")
-			if err != nil {
-				return err
-			}
-			s.replan(sc.sess)
-			writeJSON(w, http.StatusOK, moved[0])
-			return nil
-		}
-	}
-	return errf(http.StatusConflict, "queue_empty", "nobody is waiting")
 }
 
 type outcomeReq struct {
@@ -79,8 +48,12 @@ func parseDeadline(v string) (time.Time, error) {
 
 // outcome files the end of one conversation into an existing or a new case, with an
 // optional supervision item, then lets the petitioner (and anyone linked) go.
-func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *sessionCtx) error {
+func (s *liveAPI) outcome(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
+	sc, err := s.hostSession(ctx, a, r)
+	if err != nil {
+		return err
+	}
 	var req outcomeReq
 	if err := decode(w, r, &req, false); err != nil {
 		return err
@@ -131,24 +104,33 @@ func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *
 		}
 		o.NewCase = nc
 	}
-	c, sup, err := s.st.FileOutcome(ctx, o)
+	type filed struct {
+		c   store.Case
+		sup *store.Supervision
+	}
+	v, err := s.rooms.do(ctx, sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		c, sup, err := s.st.FileOutcome(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := s.participant(sc.sess.Room, req.Identity); ok {
+			for _, q := range append([]signaling.Participant{p}, room.linked(p)...) {
+				if err := room.sendAway(q.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
+					room.log.Warn("remove after outcome", "identity", q.Identity, "err", err)
+				}
+			}
+		}
+		if c.ID != sc.cas.ID {
+			s.caseEvent(ctx, evOutcome.of(sc.cas.ID, sc.sess.ID, a.Username, req.Identity, fields{"name": inv.Name, "case": c.Number}))
+		}
+		room.liveEvent(sc, "remove", req.Identity, "")
+		return filed{c, sup}, nil
+	})
 	if err != nil {
 		return err
 	}
-	if p, ok := s.participant(sc.sess.Room, req.Identity); ok {
-		for _, q := range append([]signaling.Participant{p}, s.linked(sc.sess.Room, p)...) {
-			s.noRejoin(sc.sess.Room, q.Identity)
-			if err := s.rc.RemoveParticipant(sc.sess.Room, q.Identity); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-				s.log.Warn("remove after outcome", "identity", q.Identity, "err", err)
-			}
-		}
-	}
-	if c.ID != sc.cas.ID {
-		s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "outcome", Actor: a.Username, SessionID: sc.sess.ID, Subject: req.Identity,
-			Detail: fmt.Sprintf("outcome for %s filed into case %s", inv.Name, c.Number)})
-	}
+	c, sup := v.(filed).c, v.(filed).sup
 	s.publishCase(c, "updated")
-	s.liveEvent(sc, "remove", req.Identity, "")
 	n, err := s.names(ctx, c)
 	if err != nil {
 		return err
@@ -163,8 +145,13 @@ func (s *Service) outcome(w http.ResponseWriter, r *http.Request, a *actor, sc *
 
 var staffSessionRoles = []string{"judge", "lawyer", "counsellor", "expert", "mediator", "clerk", "observer"}
 
-func (s *Service) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor, sc *sessionCtx) error {
+// inviteStaff pulls a judge, lawyer, counsellor, ... into the session.
+func (s *liveAPI) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
+	sc, err := s.hostSession(ctx, a, r)
+	if err != nil {
+		return err
+	}
 	var req struct {
 		Username string `json:"username"`
 		Role     string `json:"role"`
@@ -172,7 +159,7 @@ func (s *Service) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor, 
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "the session has ended")
 	}
 	st, err := s.st.Staff(ctx, req.Username)
@@ -183,7 +170,7 @@ func (s *Service) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor, 
 		return err
 	}
 	if req.Role == "" {
-		req.Role = "observer"
+		req.Role = string(roleObserver)
 		for _, r := range staffSessionRoles {
 			if st.Has(r) {
 				req.Role = r
@@ -197,8 +184,7 @@ func (s *Service) inviteStaff(w http.ResponseWriter, r *http.Request, a *actor, 
 	if err := s.st.AddSessionStaff(ctx, store.SessionStaff{SessionID: sc.sess.ID, Username: st.Username, Role: req.Role, InvitedBy: a.Username, InvitedAt: s.now()}); err != nil {
 		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "staff_invited", Actor: a.Username, SessionID: sc.sess.ID, Subject: "staff-" + st.Username,
-		Detail: fmt.Sprintf("pulled %s (%s, %s) into the session", st.Name, req.Role, st.Centre)})
+	s.caseEvent(ctx, evStaffInvited.of(sc.cas.ID, sc.sess.ID, a.Username, "staff-"+st.Username, fields{"name": st.Name, "role": req.Role, "centre": st.Centre}))
 	s.emit(event{name: "invited", to: []string{st.Username}, data: map[string]any{
 		"session_id": sc.sess.ID, "case_id": sc.cas.ID, "title": sc.sess.Title, "role": req.Role, "by": a.Username}})
 	writeJSON(w, http.StatusOK, map[string]string{"username": st.Username, "role": req.Role})

@@ -1,6 +1,8 @@
 package mediation
 
 import (
+	"maps"
+
 	"yizhan/recording"
 	"yizhan/recording/recorder"
 	"yizhan/signaling"
@@ -11,40 +13,6 @@ import (
 // (caseFileEvent, planTracks), what it tells the hosts (RecordingFailed,
 // RecordingChanged, wired by cmd/yizhan), and the room control it drives (RecorderRooms).
 
-// RecordingFailed tells the hosts at once that recording failed in a session (a
-// writer, the case file's event log, the seal); the timeline keeps it. Wire it to the
-// recorder's OnError.
-func (s *Service) RecordingFailed(sessionID int64, err error) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, e := s.st.Session(ctx, sessionID)
-	if e != nil {
-		return
-	}
-	c, e := s.st.Case(ctx, se.CaseID)
-	if e != nil {
-		return
-	}
-	s.caseEvent(ctx, store.Event{CaseID: c.ID, Kind: "recording_failed", Actor: "system", SessionID: se.ID, Detail: err.Error()})
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: c.Centre,
-		data: map[string]any{"session_id": se.ID, "healthy": false, "error": err.Error()}})
-}
-
-// RecordingChanged: recording started or stopped; the room's banner and the hosts
-// follow. Wire it to the recorder's OnState.
-func (s *Service) RecordingChanged(sessionID int64) {
-	ctx, cancel := bg()
-	defer cancel()
-	se, err := s.st.Session(ctx, sessionID)
-	if err != nil {
-		return
-	}
-	s.syncRoomMeta(se, false)
-	st := s.recordingView(sessionID)
-	s.emit(event{name: "recording", to: s.sessionStaffNames(se), adminsOf: s.centreOfCase(ctx, se.CaseID),
-		data: map[string]any{"session_id": se.ID, "active": st.Active, "healthy": st.Healthy, "error": st.Error}})
-}
-
 // caseFileEvent is a timeline event in the case file's words (package recording,
 // DOMAIN.md): what happened, in the past tense.
 func caseFileEvent(ev store.Event) recording.Event {
@@ -52,8 +20,14 @@ func caseFileEvent(ev store.Event) recording.Event {
 	if k, ok := caseFileKinds[kind]; ok {
 		kind = k
 	}
-	return recording.Event{Time: ev.Time, Kind: kind, Actor: ev.Actor, Subject: ev.Subject,
-		Detail: map[string]string{"detail": ev.Detail}}
+	detail := maps.Clone(ev.Fields)
+	if ev.Detail != "" {
+		if detail == nil {
+			detail = map[string]string{}
+		}
+		detail["detail"] = ev.Detail
+	}
+	return recording.Event{Time: ev.Time, Kind: kind, Actor: ev.Actor, Subject: ev.Subject, Detail: detail}
 }
 
 var caseFileKinds = map[string]string{

@@ -1,11 +1,8 @@
 package mediation
 
 import (
-	"context"
-	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"yizhan/recording"
 	"yizhan/recording/recorder"
@@ -62,9 +59,9 @@ func planFor(se store.Session, c store.Case, ps []signaling.Participant, stopped
 		var missing []string
 		sort.Slice(bySpace[sp], func(i, j int) bool { return bySpace[sp][i].Identity < bySpace[sp][j].Identity })
 		for _, p := range bySpace[sp] {
-			a := p.Attributes
-			pp := PlanParticipant{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Centre: a["centre"],
-				Consent: a["consent"] == "1", Tracks: planTracks(p.Tracks)}
+			w := whoOf(p)
+			pp := PlanParticipant{Identity: p.Identity, Name: p.Name, Role: string(w.Role), Side: w.Side, Centre: w.Centre,
+				Consent: w.Consent, Tracks: planTracks(p.Tracks)}
 			sps.Participants = append(sps.Participants, pp)
 			if !pp.Consent {
 				missing = append(missing, p.Name)
@@ -88,85 +85,4 @@ func planFor(se store.Session, c store.Case, ps []signaling.Participant, stopped
 		plan.Spaces = append(plan.Spaces, sps)
 	}
 	return plan
-}
-
-// replan hands the current plan of a live session to the recorder. The channel is
-// closed once the recorder acted on it (nil: no plan was handed over).
-func (s *Service) replan(se store.Session) <-chan struct{} {
-	if s.cfg.Recorder == nil || se.State == "ended" {
-		return nil
-	}
-	ctx, cancel := bg()
-	defer cancel()
-	c, err := s.st.Case(ctx, se.CaseID)
-	if err != nil {
-		return nil
-	}
-	s.mu.Lock()
-	stopped := s.paused[se.ID]
-	s.mu.Unlock()
-	return s.cfg.Recorder.Plan(planFor(se, c, s.rc.Participants(se.Room), stopped))
-}
-
-// awaitRecorder waits until the recorder acted on a plan, so that an answer shows
-// the state after the call; a stuck disk holds the host up for at most 2 s.
-func awaitRecorder(applied <-chan struct{}) {
-	if applied == nil {
-		return
-	}
-	select {
-	case <-applied:
-	case <-time.After(2 * time.Second):
-	}
-}
-
-// recordingControl is POST /api/sessions/{id}/recording {"action":"start"|"stop","reason"}:
-// a host stops recording (with a reason, logged) or resumes it; the policy still applies.
-func (s *Service) recordingControl(w http.ResponseWriter, ctx context.Context, a *actor, sc *sessionCtx, action, reason string) error {
-	reason = strings.TrimSpace(reason)
-	switch action {
-	case "stop":
-		if reason == "" {
-			reason = "no reason given"
-		}
-		s.mu.Lock()
-		s.paused[sc.sess.ID] = "stopped by " + a.Username + ": " + reason
-		s.mu.Unlock()
-	case "start":
-		s.mu.Lock()
-		delete(s.paused, sc.sess.ID)
-		s.mu.Unlock()
-	default:
-		return badRequest("action must be start or stop")
-	}
-	detail := "recording " + map[string]string{"stop": "stopped", "start": "resumed"}[action]
-	if reason != "" {
-		detail += ": " + reason
-	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "recording", Actor: a.Username, SessionID: sc.sess.ID, Detail: detail})
-	awaitRecorder(s.replan(sc.sess)) // answer with the state after the call
-	s.syncRoomMeta(sc.sess, false)
-	writeJSON(w, http.StatusOK, s.recordingView(sc.sess.ID))
-	return nil
-}
-
-type recordingJSON struct {
-	Active    bool    `json:"active"`
-	Healthy   bool    `json:"healthy"`
-	Error     string  `json:"error"`
-	StartedAt *string `json:"started_at"`
-	Stopped   string  `json:"stopped"` // why a host stopped it, "" if not
-}
-
-func (s *Service) recordingView(sessionID int64) recordingJSON {
-	var st RecordingStatus
-	if s.cfg.Recorder != nil {
-		st = s.cfg.Recorder.Status(sessionID)
-	} else {
-		st.Healthy = true
-	}
-	s.mu.Lock()
-	stopped := s.paused[sessionID]
-	s.mu.Unlock()
-	return recordingJSON{Active: st.Active, Healthy: st.Healthy, Error: st.Error, StartedAt: jsonTime(st.StartedAt), Stopped: stopped}
 }

@@ -2,129 +2,153 @@ package mediation
 
 import (
 	"encoding/json"
-	"strings"
-
-	"yizhan/signaling"
-	"yizhan/store"
+	"time"
 )
 
-// Notes petitioners wrote on arrival, kept for the live view (the timeline has them too).
+// The room metadata and the recording plan of a live room: both are derived from who is
+// where (signaling's state) and the session's policy, and recomputed by run after every
+// change.
 
-func (s *Service) setNote(room, identity, note string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.notes[room] == nil {
-		s.notes[room] = map[string]string{}
-	}
-	s.notes[room][identity] = note
-}
-
-func (s *Service) noteOf(room, identity string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.notes[room][identity]
-}
-
-// view is the live-view JSON of p in room.
-func (s *Service) view(room string, p signaling.Participant) participantJSON {
-	v := participantView(p, s.knockedAt(room, p.Identity), s.now())
-	v.Note = s.noteOf(room, p.Identity)
-	return v
-}
-
-// roomMetaJSON is the room metadata every client reads (the in-room banner): whether
-// recording runs, what the session is, and a label per space in use.
+// roomMetaJSON is the room metadata every client reads (web/src/meta.ts, RoomMeta): what
+// the session is and, for the joint space and every space with someone in it, whether it
+// is being recorded. No words: the reader's app names the spaces.
 type roomMetaJSON struct {
-	Recording    bool                         `json:"recording"`
-	Title        string                       `json:"title"`
-	Kind         string                       `json:"kind"`
-	CaucusPolicy string                       `json:"caucus_policy"`
-	Spaces       map[string]map[string]string `json:"spaces"`
+	Title        string                   `json:"title"`
+	Kind         string                   `json:"kind"`
+	CaucusPolicy string                   `json:"caucus_policy"`
+	Recording    bool                     `json:"recording"` // some space is being recorded
+	Spaces       map[string]spaceMetaJSON `json:"spaces"`
 }
 
-func spaceLabel(space string) string {
-	if space == jointSpace {
-		return "联合会谈"
-	}
-	name := strings.TrimPrefix(space, "caucus-")
-	switch name {
-	case "applicant":
-		name = "申请人"
-	case "respondent":
-		name = "被申请人"
-	}
-	return "单独会谈（" + name + "）"
+// spaceMetaJSON is one space of roomMetaJSON.
+type spaceMetaJSON struct {
+	Recording bool `json:"recording"` // its tracks are being written
 }
 
-// metaSync is the room-metadata state of one room: at most one caller computes and sets
-// it at a time; callers arriving meanwhile mark it dirty and the running one goes again,
-// so the last metadata set is computed after the last change (no lock across the call).
-type metaSync struct {
-	running, dirty, force bool
-	last                  string
-}
-
-// syncRoomMeta sets the room metadata of a live session when it changed (always when
-// force: a room recreated after it emptied has lost it).
-func (s *Service) syncRoomMeta(se store.Session, force bool) {
-	if se.State == "ended" {
+// syncMeta sets the room metadata of a live session when it changed (always when force:
+// a room recreated after it emptied has lost it). Run only.
+func (r *liveRoom) syncMeta(force bool) {
+	if r.sess.State == sessionEnded {
 		return
 	}
-	s.mu.Lock()
-	ms := s.roomMeta[se.Room]
-	if ms == nil {
-		ms = &metaSync{}
-		s.roomMeta[se.Room] = ms
-	}
-	ms.dirty, ms.force = true, ms.force || force
-	if ms.running {
-		s.mu.Unlock()
+	b := r.metaOf()
+	if b == r.metaLast && !force {
 		return
 	}
-	ms.running = true
-	s.mu.Unlock()
-	for {
-		s.mu.Lock()
-		if !ms.dirty {
-			ms.running = false
-			s.mu.Unlock()
-			return
-		}
-		f, last := ms.force, ms.last
-		ms.dirty, ms.force = false, false
-		s.mu.Unlock()
-		b := s.roomMetaOf(se)
-		if b != last || f {
-			if err := s.rc.SetRoomMetadata(se.Room, b); err != nil {
-				s.log.Debug("set room metadata", "room", se.Room, "err", err)
-			}
-		}
-		s.mu.Lock()
-		ms.last = b
-		s.mu.Unlock()
+	if err := r.rooms.rc.SetRoomMetadata(r.name, b); err != nil {
+		r.log.Debug("set room metadata", "err", err)
 	}
+	r.metaLast = b
 }
 
-func (s *Service) roomMetaOf(se store.Session) string {
-	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]map[string]string{}}
-	m.Spaces[jointSpace] = map[string]string{"label": spaceLabel(jointSpace)}
-	for _, p := range s.rc.Participants(se.Room) {
-		if p.Space != "" {
-			m.Spaces[p.Space] = map[string]string{"label": spaceLabel(p.Space)}
-		}
+func (r *liveRoom) metaOf() string {
+	se := r.sess
+	m := roomMetaJSON{Title: se.Title, Kind: se.Kind, CaucusPolicy: se.CaucusPolicy, Spaces: map[string]spaceMetaJSON{}}
+	if rec := r.rooms.cfg.Recorder; rec != nil {
+		m.Recording = rec.Status(se.ID).Active
 	}
-	if s.cfg.Recorder != nil {
-		m.Recording = s.cfg.Recorder.Status(se.ID).Active
+	// the writers' state is the session's; which spaces they write is the last plan's
+	m.Spaces[jointSpace] = spaceMetaJSON{Recording: m.Recording && r.recorded[jointSpace]}
+	for _, p := range r.rooms.rc.Participants(r.name) {
+		if p.Space != lobbySpace {
+			m.Spaces[p.Space] = spaceMetaJSON{Recording: m.Recording && r.recorded[p.Space]}
+		}
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
 }
 
-// forgetRoom drops what was kept in memory for a room that ended.
-func (s *Service) forgetRoom(room string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.knocks, room)
-	delete(s.notes, room)
-	delete(s.roomMeta, room)
+// replan hands the current plan of a live session to the recorder. The channel is
+// closed once the recorder acted on it (nil: no plan was handed over). Run only.
+func (r *liveRoom) replan() <-chan struct{} {
+	rec := r.rooms.cfg.Recorder
+	if rec == nil || r.sess.State == sessionEnded {
+		return nil
+	}
+	ctx, cancel := bg()
+	defer cancel()
+	c, err := r.rooms.st.Case(ctx, r.sess.CaseID)
+	if err != nil {
+		return nil
+	}
+	plan := planFor(r.sess, c, r.rooms.rc.Participants(r.name), r.pausedBy())
+	clear(r.recorded)
+	for _, sp := range plan.Spaces {
+		r.recorded[sp.Space] = sp.Record
+	}
+	return rec.Plan(plan)
+}
+
+// awaitRecorder waits until the recorder acted on a plan, so that an answer shows
+// the state after the call; a stuck disk holds the host up for at most 2 s.
+func awaitRecorder(applied <-chan struct{}) {
+	if applied == nil {
+		return
+	}
+	select {
+	case <-applied:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+// pause is a host's stop of the recording: by whom, and the reason they gave.
+type pause struct{ by, reason string }
+
+// String is the stop as the recorder logs it (the plan's reason) and API clients that
+// predate stopped_by read it; "" while recording follows the policy.
+func (p pause) String() string {
+	if p.by == "" {
+		return ""
+	}
+	reason := p.reason
+	if reason == "" {
+		reason = "no reason given"
+	}
+	return "stopped by " + p.by + ": " + reason
+}
+
+func (r *liveRoom) pausedBy() string { return r.pauseOf().String() }
+
+func (r *liveRoom) pauseOf() pause {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.paused
+}
+
+// setPaused records a host's stop (pause{} resumes). Run only.
+func (r *liveRoom) setPaused(p pause) {
+	r.mu.Lock()
+	r.paused = p
+	r.mu.Unlock()
+}
+
+type recordingJSON struct {
+	Active        bool    `json:"active"`
+	Healthy       bool    `json:"healthy"`
+	Error         string  `json:"error"`
+	StartedAt     *string `json:"started_at"`
+	Stopped       string  `json:"stopped"`        // a host's stop in one line, "" if none (older clients)
+	StoppedBy     string  `json:"stopped_by"`     // the host who stopped it, "" if none
+	StoppedReason string  `json:"stopped_reason"` // the reason they gave, "" if none
+}
+
+// recordingView is what the hosts are shown of the recording of session sessionID in
+// room. Any goroutine.
+func (rs *liveRooms) recordingView(room string, sessionID int64) recordingJSON {
+	var stopped pause
+	if r := rs.peek(room); r != nil {
+		stopped = r.pauseOf()
+	}
+	return recordingView(rs.cfg.Recorder, sessionID, stopped)
+}
+
+func recordingView(rec Recorder, sessionID int64, stopped pause) recordingJSON {
+	var st RecordingStatus
+	if rec != nil {
+		st = rec.Status(sessionID)
+	} else {
+		st.Healthy = true
+	}
+	return recordingJSON{Active: st.Active, Healthy: st.Healthy, Error: st.Error, StartedAt: jsonTime(st.StartedAt),
+		Stopped: stopped.String(), StoppedBy: stopped.by, StoppedReason: stopped.reason}
 }

@@ -111,7 +111,7 @@ func SeedDemo(ctx context.Context, st store.Store) (DemoInfo, error) {
 		return info, err
 	}
 	for _, se := range sessions {
-		if se.State == "ended" || !strings.HasPrefix(se.CreatedBy, "east-") {
+		if se.State == sessionEnded || !strings.HasPrefix(se.CreatedBy, "east-") {
 			continue
 		}
 		c, err := st.Case(ctx, se.CaseID)

@@ -20,7 +20,7 @@ import (
 // mediator and admins. Every read is logged in the case's custody log.
 
 // caseFileSession resolves {id} to a session the actor may read the case file of.
-func (s *Service) caseFileSession(r *http.Request, a *actor) (*sessionCtx, string, error) {
+func (s *caseFileAPI) caseFileSession(r *http.Request, a *actor) (*sessionCtx, string, error) {
 	if s.cfg.CaseDir == "" {
 		return nil, "", errRecordingOff
 	}
@@ -44,7 +44,7 @@ func mayReadRestricted(a *actor, sc *sessionCtx) bool {
 	return mayOpenRestricted(a, sc.cas) && (a.Username == sc.cas.Mediator || sc.visible)
 }
 
-func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFile(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (s *Service) caseFile(w http.ResponseWriter, r *http.Request, a *actor) err
 	return nil
 }
 
-func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileDownload(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func (s *Service) caseFileDownload(w http.ResponseWriter, r *http.Request, a *ac
 	return serveCaseFile(w, r, a, s.cfg.CaseDir, folder, rel, mayReadRestricted(a, sc))
 }
 
-func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileVerify(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -113,7 +113,7 @@ func (s *Service) caseFileVerify(w http.ResponseWriter, r *http.Request, a *acto
 
 // caseFileExport streams the session folder as a zip (restricted files only for those
 // who may read them); the export is logged first.
-func (s *Service) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *caseFileAPI) caseFileExport(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, folder, err := s.caseFileSession(r, a)
 	if err != nil {
 		return err

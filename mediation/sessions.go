@@ -13,6 +13,12 @@ import (
 	"yizhan/store"
 )
 
+// sessionsAPI schedules sessions and invites to them.
+type sessionsAPI struct {
+	*core
+	rooms *liveRooms // static after construction
+}
+
 // sessionCtx is a session with its case and what the actor may do in it.
 type sessionCtx struct {
 	sess    store.Session
@@ -24,7 +30,7 @@ type sessionCtx struct {
 
 // loadSession resolves session id for a; 404 unless the actor is a host, was invited, or
 // can see the case.
-func (s *Service) loadSession(ctx context.Context, a *actor, id int64) (*sessionCtx, error) {
+func (s *core) loadSession(ctx context.Context, a *actor, id int64) (*sessionCtx, error) {
 	se, err := s.st.Session(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("session")
@@ -56,7 +62,7 @@ func (s *Service) loadSession(ctx context.Context, a *actor, id int64) (*session
 	return sc, nil
 }
 
-func (s *Service) hostSession(ctx context.Context, a *actor, r *http.Request) (*sessionCtx, error) {
+func (s *core) hostSession(ctx context.Context, a *actor, r *http.Request) (*sessionCtx, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ type createSessionReq struct {
 	RecordOnOpen *bool    `json:"record_on_open"`
 }
 
-func (s *Service) createSession(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) createSession(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req createSessionReq
 	c, err := s.editCase(w, r, a, &req)
 	if err != nil {
@@ -154,7 +160,7 @@ func (s *Service) createSession(w http.ResponseWriter, r *http.Request, a *actor
 	return nil
 }
 
-func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) listSessions(w http.ResponseWriter, r *http.Request, a *actor) error {
 	state := r.URL.Query().Get("state")
 	if state != "" && !store.OneOf(state, store.SessionStates) {
 		return badRequest("state must be scheduled, live or ended")
@@ -180,7 +186,7 @@ func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, a *actor)
 	return nil
 }
 
-func (s *Service) getSession(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) getSession(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -214,7 +220,7 @@ type createInvitationReq struct {
 	ExpiresIn int64  `json:"expires_in"`
 }
 
-func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
 	sc, err := s.hostSession(ctx, a, r)
 	if err != nil {
@@ -230,7 +236,7 @@ func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *ac
 	if req.Side != "" && !store.OneOf(req.Side, store.Sides) {
 		return badRequest("side must be applicant or respondent")
 	}
-	if sc.sess.State == "ended" {
+	if sc.sess.State == sessionEnded {
 		return errf(http.StatusConflict, "conflict", "the session has ended")
 	}
 	if req.Party != 0 {
@@ -248,11 +254,11 @@ func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *ac
 		} else if req.Side != party.Side {
 			return badRequest("side %s does not match party %d (%s)", req.Side, req.Party, party.Side)
 		}
-		if req.Name == "" && req.Role == "party" {
+		if req.Name == "" && req.Role == string(roleParty) {
 			req.Name = party.Name
 		}
 	}
-	if (req.Role == "party" || req.Role == "agent") && req.Side == "" {
+	if (req.Role == string(roleParty) || req.Role == string(roleAgent)) && req.Side == "" {
 		return badRequest("a %s invitation needs a side or a party", req.Role)
 	}
 	req.Name = strings.TrimSpace(req.Name)
@@ -280,13 +286,13 @@ func (s *Service) createInvitation(w http.ResponseWriter, r *http.Request, a *ac
 	if err != nil {
 		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "invited", Actor: a.Username, SessionID: sc.sess.ID, Subject: guestIdentity(inv.ID),
-		Detail: fmt.Sprintf("invited %s as %s %s, expires %s", inv.Name, inv.Role, inv.Side, inv.ExpiresAt.Format(time.RFC3339))})
+	s.caseEvent(ctx, evInvited.of(sc.cas.ID, sc.sess.ID, a.Username, guestIdentity(inv.ID),
+		fields{"name": inv.Name, "role": inv.Role, "side": inv.Side, "expires": inv.ExpiresAt.UTC().Format(time.RFC3339)}))
 	writeJSON(w, http.StatusCreated, invitationView(inv, s.linkURL(r, inv.Code)))
 	return nil
 }
 
-func (s *Service) listInvitations(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) listInvitations(w http.ResponseWriter, r *http.Request, a *actor) error {
 	sc, err := s.hostSession(r.Context(), a, r)
 	if err != nil {
 		return err
@@ -303,7 +309,7 @@ func (s *Service) listInvitations(w http.ResponseWriter, r *http.Request, a *act
 	return nil
 }
 
-func (s *Service) revokeInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (s *sessionsAPI) revokeInvitation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ctx := r.Context()
 	inv, err := s.st.Invitation(ctx, r.PathValue("code"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -323,12 +329,15 @@ func (s *Service) revokeInvitation(w http.ResponseWriter, r *http.Request, a *ac
 		return err
 	}
 	ident := guestIdentity(inv.ID)
-	s.noRejoin(sc.sess.Room, ident)
-	if err := s.rc.RemoveParticipant(sc.sess.Room, ident); err == nil {
-		s.log.Info("revoked invitation: participant removed", "room", sc.sess.Room, "identity", ident)
+	if _, err := s.rooms.do(ctx, sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
+		if err := room.sendAway(ident); err == nil {
+			room.log.Info("revoked invitation: participant removed", "identity", ident)
+		}
+		s.caseEvent(ctx, evRevoked.of(sc.cas.ID, sc.sess.ID, a.Username, ident, fields{"name": inv.Name}))
+		return nil, nil
+	}); err != nil {
+		return err
 	}
-	s.caseEvent(ctx, store.Event{CaseID: sc.cas.ID, Kind: "revoked", Actor: a.Username, SessionID: sc.sess.ID, Subject: ident,
-		Detail: "revoked the invitation of " + inv.Name})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -131,7 +131,7 @@ func (d *documents) sign(w http.ResponseWriter, r *http.Request, doc store.Docum
 // invitee resolves {code} and {id} to the invitation, its case, and a document of that
 // case (else 404).
 func (d *documents) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
-	inv, se, c, err := d.svc.validInvitation(r, r.PathValue("code"))
+	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return inv, se, c, store.Document{}, err
 	}

@@ -119,7 +119,7 @@ func (t *throttle) size() int {
 // failed counts a failure against every key (one throttle each) and holds the answer
 // for the longest of their delays, or answers 429 when a source already has too many
 // answers waiting. It returns nil when the caller should now give its failure answer.
-func (s *Service) failed(ctx context.Context, keys ...throttleKey) error {
+func (s *core) failed(ctx context.Context, keys ...throttleKey) error {
 	now := s.now()
 	var hold, retry time.Duration
 	full := false

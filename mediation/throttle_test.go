@@ -122,18 +122,18 @@ func TestUnknownCodesNeverRefuseAValidOne(t *testing.T) {
 	fx.holds.gate = gate
 	fx.holds.mu.Unlock()
 	var wg sync.WaitGroup
-	for i := 0; i < fx.svc.joinAddr.maxHeld; i++ {
+	for i := 0; i < fx.svc.join.joinAddr.maxHeld; i++ {
 		wg.Add(1)
 		go func() { defer wg.Done(); guess() }()
 	}
-	for deadline := time.Now().Add(10 * time.Second); fx.holds.count() < fx.svc.joinAddr.maxHeld; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); fx.holds.count() < fx.svc.join.joinAddr.maxHeld; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d answers held", fx.holds.count())
 		}
 	}
 	st, h := guess()
 	if st != 429 {
-		t.Fatalf("guess with %d answers waiting: %d, want 429", fx.svc.joinAddr.maxHeld, st)
+		t.Fatalf("guess with %d answers waiting: %d, want 429", fx.svc.join.joinAddr.maxHeld, st)
 	}
 	retry, err := strconv.Atoi(h.Get("Retry-After"))
 	if err != nil || retry < 1 || retry > 8 {

@@ -117,17 +117,18 @@ func caseView(c store.Case, n names) caseJSON {
 }
 
 type eventJSON struct {
-	ID        int64   `json:"id"`
-	Time      *string `json:"time"`
-	Kind      string  `json:"kind"`
-	Actor     string  `json:"actor"`
-	SessionID int64   `json:"session_id"`
-	Subject   string  `json:"subject"`
-	Detail    string  `json:"detail"`
+	ID        int64             `json:"id"`
+	Time      *string           `json:"time"`
+	Kind      string            `json:"kind"`
+	Actor     string            `json:"actor"`
+	SessionID int64             `json:"session_id"`
+	Subject   string            `json:"subject"`
+	Detail    string            `json:"detail"`
+	Fields    map[string]string `json:"fields"` // what happened as data; the app words it
 }
 
 func eventView(e store.Event) eventJSON {
-	return eventJSON{ID: e.ID, Time: jsonTime(e.Time), Kind: e.Kind, Actor: e.Actor, SessionID: e.SessionID, Subject: e.Subject, Detail: e.Detail}
+	return eventJSON{ID: e.ID, Time: jsonTime(e.Time), Kind: e.Kind, Actor: e.Actor, SessionID: e.SessionID, Subject: e.Subject, Detail: e.Detail, Fields: e.Fields}
 }
 
 type sessionJSON struct {
@@ -218,11 +219,11 @@ type participantJSON struct {
 }
 
 func participantView(p signaling.Participant, knockedAt time.Time, now time.Time) participantJSON {
-	a := p.Attributes
-	party, _ := strconv.ParseInt(a["party"], 10, 64)
-	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: a["role"], Side: a["side"], Party: party, Space: p.Space,
+	w := whoOf(p)
+	party, _ := strconv.ParseInt(w.Party, 10, 64)
+	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: string(w.Role), Side: w.Side, Party: party, Space: p.Space,
 		Lobby: p.Space == "", Connected: p.State != "disconnected", JoinedAt: jsonTime(p.JoinedAt),
-		Consent: a["consent"] == "1", Host: a["host"] == "1", Tracks: []trackJSON{}, Link: p.Link}
+		Consent: w.Consent, Host: w.Host, Tracks: []trackJSON{}, Link: p.Link}
 	if v.Lobby {
 		since := knockedAt
 		if since.IsZero() {

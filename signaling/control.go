@@ -56,6 +56,7 @@ func (s *Server) SetSpace(roomName, identity, space string) error {
 	}
 	from := p.space
 	p.space = space
+	p.publishSpaceLocked()
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, true)
 	// What p sees changed: the lobby sees only itself, a space sees everyone.
@@ -187,8 +188,7 @@ func (s *Server) RemoveParticipant(roomName, identity string) error {
 	if err != nil {
 		return err
 	}
-	p.send(leaveMsg(livekit.DisconnectReason_PARTICIPANT_REMOVED))
-	p.leave(livekit.DisconnectReason_PARTICIPANT_REMOVED)
+	p.sendLeave(livekit.DisconnectReason_PARTICIPANT_REMOVED)
 	return nil
 }
 

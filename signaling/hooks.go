@@ -80,5 +80,12 @@ type noHooks struct{}
 func (noHooks) Joining(string, Participant) (string, error) { return DefaultSpace, nil }
 func (noHooks) Event(Event)                                 {}
 
+// The attributes signaling writes itself, whatever the token carried: where the
+// participant is (see Participant.Space).
+const (
+	AttrSpace = "space" // the participant's space; absent in the lobby
+	AttrLobby = "lobby" // "1" while the participant waits in the lobby; absent otherwise
+)
+
 // DefaultSpace is where participants land when no hooks are set.
 const DefaultSpace = "main"

@@ -3,6 +3,7 @@ package signaling
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -106,6 +107,24 @@ func (p *participant) infoLocked() *livekit.ParticipantInfo {
 // snapshotUnlocked is for the handler before p is shared.
 func (p *participant) snapshotUnlocked() Participant { return p.snapshotLocked() }
 
+// publishSpaceLocked writes p's space into its attributes, where clients read it:
+// "space" is the space ("" deleted), "lobby" is "1" while p waits in the lobby. The map
+// is replaced, not changed: snapshots share it.
+func (p *participant) publishSpaceLocked() {
+	next := maps.Clone(p.attributes)
+	if next == nil {
+		next = map[string]string{}
+	}
+	delete(next, AttrSpace)
+	delete(next, AttrLobby)
+	if p.space != "" {
+		next[AttrSpace] = p.space
+	} else {
+		next[AttrLobby] = "1"
+	}
+	p.attributes = next
+}
+
 func (p *participant) snapshotLocked() Participant {
 	s := Participant{
 		SID:        p.sid,
@@ -191,8 +210,7 @@ func (p *participant) setupPeers(eng *media.Engine) error {
 			p.setActive()
 		case webrtc.PeerConnectionStateFailed:
 			p.log.Info("publisher connection failed")
-			p.send(leaveMsg(livekit.DisconnectReason_CONNECTION_TIMEOUT))
-			go p.leave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
+			go p.sendLeave(livekit.DisconnectReason_CONNECTION_TIMEOUT)
 		}
 	})
 	return nil
@@ -223,6 +241,13 @@ func (p *participant) setActive() {
 }
 
 // leave ends p: unregisters it, closes its tracks, peer connections and socket. Idempotent.
+// sendLeave tells the client to go (a Leave it will not answer by reconnecting), then
+// leaves: the server's side of ending a participant.
+func (p *participant) sendLeave(reason livekit.DisconnectReason) {
+	p.send(leaveMsg(reason))
+	p.leave(reason)
+}
+
 func (p *participant) leave(reason livekit.DisconnectReason) {
 	p.leaveOnce.Do(func() {
 		close(p.left)

@@ -106,6 +106,7 @@ func (r *room) join(p *participant) error {
 	p.joinedAt = time.Now()
 	p.refreshedAt = p.joinedAt
 	p.state = livekit.ParticipantInfo_JOINED
+	p.publishSpaceLocked()
 	p.version = r.nextVersionLocked()
 	r.participants[p.identity] = p
 
@@ -122,8 +123,7 @@ func (r *room) join(p *participant) error {
 
 	if old != nil {
 		old.log.Info("evicted by a new session of the same identity")
-		old.send(leaveMsg(livekit.DisconnectReason_DUPLICATE_IDENTITY))
-		old.leave(livekit.DisconnectReason_DUPLICATE_IDENTITY)
+		old.sendLeave(livekit.DisconnectReason_DUPLICATE_IDENTITY)
 	}
 	p.log.Info("joined", "space", p.space)
 	r.srv.emit(Event{Kind: EventJoined, Room: r.name, Identity: p.identity, SID: p.sid, Participant: snap})
@@ -217,8 +217,7 @@ func (r *room) close(reason livekit.DisconnectReason) {
 	}
 	r.mu.Unlock()
 	for _, p := range ps {
-		p.send(leaveMsg(reason))
-		p.leave(reason)
+		p.sendLeave(reason)
 	}
 	r.stopLoops()
 	r.srv.forgetRoom(r)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -254,8 +255,16 @@ func addEventTx(ctx context.Context, q queryer, ev Event) (Event, error) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO case_events (case_id, time, kind, actor, session_id, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ev.CaseID, ms(ev.Time), ev.Kind, ev.Actor, nullID(ev.SessionID), ev.Subject, ev.Detail)
+	fields := ""
+	if len(ev.Fields) > 0 {
+		b, err := json.Marshal(ev.Fields)
+		if err != nil {
+			return ev, fmt.Errorf("add case event: fields: %w", err)
+		}
+		fields = string(b)
+	}
+	res, err := q.ExecContext(ctx, `INSERT INTO case_events (case_id, time, kind, actor, session_id, subject, detail, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.CaseID, ms(ev.Time), ev.Kind, ev.Actor, nullID(ev.SessionID), ev.Subject, ev.Detail, fields)
 	if err != nil {
 		return ev, constraint(err, "add case event")
 	}
@@ -268,7 +277,7 @@ func (s *SQLite) AddEvent(ctx context.Context, ev Event) (Event, error) {
 }
 
 func (s *SQLite) Timeline(ctx context.Context, caseID int64) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, time, kind, actor, COALESCE(session_id, 0), subject, detail
+	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, time, kind, actor, COALESCE(session_id, 0), subject, detail, fields
 		FROM case_events WHERE case_id = ? ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
@@ -278,8 +287,14 @@ func (s *SQLite) Timeline(ctx context.Context, caseID int64) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		var t int64
-		if err := rows.Scan(&e.ID, &e.CaseID, &t, &e.Kind, &e.Actor, &e.SessionID, &e.Subject, &e.Detail); err != nil {
+		var fields string
+		if err := rows.Scan(&e.ID, &e.CaseID, &t, &e.Kind, &e.Actor, &e.SessionID, &e.Subject, &e.Detail, &fields); err != nil {
 			return nil, err
+		}
+		if fields != "" {
+			if err := json.Unmarshal([]byte(fields), &e.Fields); err != nil {
+				return nil, fmt.Errorf("timeline: event %d fields: %w", e.ID, err)
+			}
 		}
 		e.Time = fromMS(t)
 		out = append(out, e)

@@ -167,8 +167,8 @@ func ownWordsTx(ctx context.Context, tx *sql.Tx, sessionID int64, identity strin
 	if sessionID == 0 || identity == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, time, kind, actor, session_id, subject, detail)
-		SELECT ?, time, kind, actor, session_id, subject, detail FROM case_events
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, time, kind, actor, session_id, subject, detail, fields)
+		SELECT ?, time, kind, actor, session_id, subject, detail, fields FROM case_events
 		WHERE case_id = (SELECT case_id FROM sessions WHERE id = ?) AND session_id = ? AND subject = ? AND kind IN ('note', 'consent') ORDER BY id`,
 		caseID, sessionID, sessionID, identity); err != nil {
 		return fmt.Errorf("copy the petitioner's words: %w", err)

@@ -139,7 +139,8 @@ type Event struct {
 	Actor     string
 	SessionID int64
 	Subject   string
-	Detail    string
+	Detail    string            // free text (events written before fields, and parts that have no fields)
+	Fields    map[string]string // what happened as data, for the reader's app to put in words; nil if none
 }
 
 type Session struct {

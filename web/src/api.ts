@@ -45,7 +45,7 @@ export const del = <T>(p: string) => api<T>('DELETE', p);
 export interface Centre { code: string; name: string; tier: string; parent?: string }
 export interface Staff { username: string; name: string; centre: string; centre_name?: string; tier?: string; roles: string[]; gold?: boolean }
 export interface Party { id: number; name: string; side: string; phone?: string }
-export interface CaseEvent { id: number; time: string; kind: string; actor?: string; session_id?: number; subject?: string; detail?: string }
+export interface CaseEvent { id: number; time: string; kind: string; actor?: string; session_id?: number; subject?: string; detail?: string; fields?: Record<string, string> | null }
 export interface Session {
   id: number; case_id: number; case_number?: string; case_title?: string; centre?: string; kind: string; title: string;
   scheduled_at?: string; hosts?: string[]; room?: string; state: string; caucus_policy?: string; record_on_open?: boolean; created_at?: string;
@@ -74,7 +74,9 @@ export interface Live {
 export interface RecordingState {
   active?: boolean; state?: string; healthy?: boolean; error?: string; started_at?: string; tracks?: number;
   spaces?: { space: string; record: boolean; sealed?: boolean; reason: string }[];
-  stopped?: string; // why a host stopped it; '' while it follows the policy
+  stopped?: string; // a host's stop in one line (older servers); '' while it follows the policy
+  stopped_by?: string; // the host who stopped it
+  stopped_reason?: string; // the reason they gave, '' if none
 }
 export interface JoinInfo {
   role: string; side?: string; name: string;

@@ -444,7 +444,7 @@ export class Call {
     const members: Participant[] = lobby ? [] : [me, ...here];
 
     // where am I, who hears me
-    const joint = isJointSpace(mySpace, meta);
+    const joint = isJointSpace(mySpace);
     if (lobby) {
       setT(this.where, 'where_lobby');
       setT(this.hears, 'hears_nobody');
@@ -453,7 +453,7 @@ export class Call {
       if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
       else setT(this.hears, 'hears_nobody');
     } else {
-      const label = spaceLabel(mySpace, meta, here.map(displayName));
+      const label = spaceLabel(mySpace, here.map(displayName));
       setT(this.where, 'where_caucus', { space: label });
       if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
       else setT(this.hears, 'hears_nobody');
@@ -471,7 +471,7 @@ export class Call {
       ...[...groups.entries()].map(([space, ps]) => {
         const names = joinNames(ps.map((p) => (getLang() === 'zh' ? `${displayName(p)}（${roleLabel(p, meta.kind) || t('role_guest')}）` : `${displayName(p)} (${roleLabel(p, meta.kind) || t('role_guest')})`)));
         // I am in a caucus and they wait in the joint space: say so, not "private meeting"
-        const theyJoint = isJointSpace(space, meta) && !joint;
+        const theyJoint = isJointSpace(space) && !joint;
         return h(
           'div',
           { class: 'private-notice' + (theyJoint ? ' joint-others' : ''), role: 'status', dataset: { space } },

@@ -1,29 +1,26 @@
 // Reading our own state out of LiveKit room metadata and participant attributes.
-// Attributes (set by the server): role, side, centre, tier, space, lobby ("1" while
-// waiting), consent, session. Room metadata is a JSON object; the fields we read are
-// all optional so that an older or plainer server still gives a working page.
+// Attributes: role, side, centre, tier, consent, session (mediation mints them); space,
+// lobby ("1" while waiting; signaling sets them). Room metadata is a JSON object; the fields
+// we read are all optional so that a plain room still gives a working page.
 import type { Participant, Room } from 'livekit-client';
 import { t, tv, joinNames } from './i18n';
 
-export interface SpaceInfo {
-  id: string;
-  kind?: string; // "joint" | "caucus" | "lobby"
-  label?: string;
-  members?: string[]; // identities
+/**
+ * The room metadata the server writes (mediation/roommeta.go, roomMetaJSON): what the
+ * session is and, for the joint space and every space with someone in it, whether it is
+ * being recorded. No words: we name the spaces. Every field is optional, so that a plain
+ * room (no metadata) still gives a working page.
+ */
+export interface SpaceMeta {
+  recording?: boolean;
 }
 
 export interface RoomMeta {
   title?: string;
-  kind?: string;
-  session?: string;
-  case?: string;
-  recording?: boolean | { active?: boolean; on?: boolean; state?: string; healthy?: boolean; error?: string } | Record<string, unknown>;
-  recording_state?: string;
-  caucus_policy?: string;
-  spaces?: SpaceInfo[] | Record<string, Omit<SpaceInfo, 'id'> | string[]>;
-  ended?: boolean;
-  state?: string;
-  [k: string]: unknown;
+  kind?: string; // mediation | reception | consultation
+  caucus_policy?: string; // off | sealed
+  recording?: boolean; // some space is being recorded
+  spaces?: Record<string, SpaceMeta>;
 }
 
 export function roomMeta(room: Room): RoomMeta {
@@ -37,39 +34,17 @@ export function roomMeta(room: Room): RoomMeta {
   }
 }
 
-/**
- * Whether my space is being recorded. The metadata may say it for the room
- * (`recording: true` or `{active: true}`) or per space (`recording: {"joint": true}`,
- * or `recording_spaces: ["joint"]`): a caucus that is not recorded must not show the dot.
- */
-export function isRecording(m: RoomMeta, space = ''): boolean {
-  const sp = space || 'joint';
-  // a caucus under the "off" policy is never recorded, whatever the room-wide flag says
-  if (m.caucus_policy === 'off' && !isJointSpace(space, m)) return false;
-  const list = (m as { recording_spaces?: unknown }).recording_spaces;
-  if (Array.isArray(list)) return list.includes(sp) || (space === '' && list.includes('main'));
-  const r = m.recording as unknown;
-  if (typeof r === 'boolean') return r;
-  if (r && typeof r === 'object' && !Array.isArray(r)) {
-    const byKey = r as Record<string, unknown>;
-    if (typeof byKey[sp] === 'boolean') return byKey[sp] as boolean;
-    if (byKey[sp] && typeof byKey[sp] === 'object') return !!(byKey[sp] as { active?: boolean; record?: boolean }).active || !!(byKey[sp] as { record?: boolean }).record;
-  }
-  if (r && typeof r === 'object') {
-    const o = r as { active?: boolean; on?: boolean; state?: string };
-    if (typeof o.active === 'boolean') return o.active;
-    if (typeof o.on === 'boolean') return o.on;
-    if (typeof o.state === 'string') return o.state === 'recording' || o.state === 'on' || o.state === 'active';
-  }
-  if (typeof m.recording_state === 'string') return m.recording_state === 'recording' || m.recording_state === 'on';
-  return false;
+/** Whether my space is being recorded: the lobby never is; a space the metadata does not list is not. */
+export function isRecording(m: RoomMeta, space: string): boolean {
+  if (!space) return false;
+  const sp = m.spaces?.[space];
+  if (sp) return sp.recording === true;
+  return space === 'main' && m.recording === true; // a plain room has one space
 }
 
-export function spacesFromMeta(m: RoomMeta): SpaceInfo[] {
-  const s = m.spaces;
-  if (!s) return [];
-  if (Array.isArray(s)) return s.filter((x) => x && typeof x.id === 'string');
-  return Object.entries(s).map(([id, v]) => (Array.isArray(v) ? { id, members: v } : { ...v, id }));
+/** The spaces the metadata lists. */
+export function spacesFromMeta(m: RoomMeta): string[] {
+  return Object.keys(m.spaces ?? {});
 }
 
 export function attr(p: Participant | undefined, k: string): string {
@@ -84,10 +59,8 @@ export function spaceOf(p: Participant): string {
   return attr(p, 'space');
 }
 
-export function isJointSpace(space: string, m?: RoomMeta): boolean {
-  if (space === '' || space === 'joint' || space === 'main') return true;
-  const info = m ? spacesFromMeta(m).find((x) => x.id === space) : undefined;
-  return info?.kind === 'joint';
+export function isJointSpace(space: string): boolean {
+  return space === '' || space === 'joint' || space === 'main';
 }
 
 /** The role as people say it; a host is the mediator (or the leader, in a reception). */
@@ -106,11 +79,11 @@ export function displayName(p: Participant): string {
   return p.name || p.identity;
 }
 
-/** A space's name for people: ours (translated) first, the server's label for others. */
-export function spaceLabel(space: string, m: RoomMeta, memberNames: string[]): string {
-  if (isJointSpace(space, m)) return t('space_joint');
+/** A space's name for people: the joint session, a caucus with whoever is in it, with a side, or just a caucus. */
+export function spaceLabel(space: string, memberNames: string[]): string {
+  if (isJointSpace(space)) return t('space_joint');
   if (memberNames.length) return t('space_caucus_with', { who: joinNames(memberNames) });
-  const info = spacesFromMeta(m).find((x) => x.id === space);
-  if (info?.label) return info.label;
+  const side = /^caucus-(applicant|respondent)$/.exec(space);
+  if (side) return t('live_caucus_with_side', { side: tv('side', side[1]) });
   return t('space_caucus');
 }

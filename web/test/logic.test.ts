@@ -40,27 +40,26 @@ test('domain values translate, unknown ones pass through', () => {
 test('recording indicator per space', () => {
   const cases: [RoomMeta, string, boolean][] = [
     [{}, 'joint', false],
-    [{ recording: true }, 'joint', true],
-    [{ recording: true, caucus_policy: 'off' }, 'caucus-applicant', false],
-    [{ recording: true, caucus_policy: 'sealed' }, 'caucus-applicant', true],
-    [{ recording: { active: true } }, '', true],
-    [{ recording: { joint: true, 'caucus-a': false } }, 'caucus-a', false],
-    [{ recording: { joint: true } }, 'joint', true],
-    [{ recording_spaces: ['joint'] } as RoomMeta, 'joint', true],
-    [{ recording_spaces: ['joint'] } as RoomMeta, 'caucus-x', false],
+    [{}, 'main', false],
+    [{ recording: true }, 'main', true], // a plain room
+    [{ recording: true, spaces: { joint: { recording: true } } }, 'joint', true],
+    [{ recording: true, spaces: { joint: { recording: true } } }, '', false], // the lobby
+    [{ recording: true, spaces: { joint: { recording: true }, 'caucus-applicant': { recording: false } } }, 'caucus-applicant', false],
+    [{ recording: true, spaces: { joint: { recording: false }, 'caucus-applicant': { recording: true } } }, 'caucus-applicant', true],
+    [{ recording: true, spaces: { joint: { recording: true } } }, 'caucus-x', false], // not listed
   ];
   for (const [m, space, want] of cases) assert.equal(isRecording(m, space), want, JSON.stringify([m, space]));
 });
 
 test('spaces and their names', () => {
   setLang('en');
-  const m: RoomMeta = { spaces: { joint: { label: '联合会谈' }, 'caucus-applicant': { label: '单独会谈（申请人）' } } };
-  assert.deepEqual(spacesFromMeta(m).map((s) => s.id), ['joint', 'caucus-applicant']);
+  const m: RoomMeta = { spaces: { joint: {}, 'caucus-applicant': { recording: false } } };
+  assert.deepEqual(spacesFromMeta(m), ['joint', 'caucus-applicant']);
   assert.ok(isJointSpace('joint') && isJointSpace('main') && isJointSpace('') && !isJointSpace('caucus-x'));
-  assert.equal(spaceLabel('joint', m, []), 'Joint session');
-  assert.equal(spaceLabel('caucus-applicant', m, ['王金牌']), 'Private room with 王金牌');
-  assert.equal(spaceLabel('caucus-applicant', m, []), '单独会谈（申请人）');
-  assert.equal(spaceLabel('caucus-z', {}, []), 'Private room');
+  assert.equal(spaceLabel('joint', []), 'Joint session');
+  assert.equal(spaceLabel('caucus-applicant', ['王金牌']), 'Private room with 王金牌');
+  assert.equal(spaceLabel('caucus-applicant', []), 'Caucus with Applicant side');
+  assert.equal(spaceLabel('caucus-z', []), 'Private room');
   setLang('zh');
 });
 

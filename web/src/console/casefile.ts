@@ -1,6 +1,7 @@
 // The case file of one session: every recorded track played side by side on one timeline,
 // the event log beside it (click an event to seek), the verification result, download and
 // export.
+import { caseFileKind, eventText } from '../events';
 import { get, post, type Session } from '../api';
 import { h, T, elapsed, fmtTime, mount, toast } from '../dom';
 import { t, tv } from '../i18n';
@@ -128,7 +129,8 @@ export async function caseFilePage(ctx: Ctx): Promise<void> {
     ...events.map((e) => {
       const at = new Date(e.time).getTime() - t0;
       const who = e.subject ? names.get(e.subject) ?? e.subject : '';
-      const detail = e.detail ? Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+      // our words for what we know; the recorder's own records as they are
+      const detail = eventText({ kind: caseFileKind(e.kind), fields: e.detail }) || (e.detail ? Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(' ') : '');
       return h(
         'li',
         { class: 'click', dataset: { at: String(at), kind: e.kind }, onclick: () => seek(at) },

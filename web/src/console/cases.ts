@@ -1,5 +1,6 @@
 // Cases: the list with filters, the new-case form, and one case (parties, timeline,
 // sessions, scheduling).
+import { eventText } from '../events';
 import { get, patch, post, type Case, type Centre, type Session, type Staff } from '../api';
 import { docsSection } from './documents';
 import { h, T, fmtTime, mount, toast } from '../dom';
@@ -252,7 +253,7 @@ export async function casePage(ctx: Ctx): Promise<void> {
         h(
           'ul',
           { class: 'timeline' },
-          ...(c.timeline ?? []).map((e) => h('li', null, h('div', { class: 'muted small' }, fmtTime(e.time), ' · ', tv('ev', e.kind), ' · ', e.actor ?? ''), h('div', null, e.detail || tv('ev', e.kind)))),
+          ...(c.timeline ?? []).map((e) => h('li', null, h('div', { class: 'muted small' }, fmtTime(e.time), ' · ', tv('ev', e.kind), ' · ', e.actor ?? ''), h('div', null, eventText(e) || tv('ev', e.kind)))),
         ),
       ),
     );

@@ -98,9 +98,19 @@ export async function confirmationPage(ctx: Ctx): Promise<void> {
           'div',
           { class: 'card verify', dataset: { ok: String(!!v?.ok) } },
           h('h3', null, T('conf_verify')),
-          v ? (v.ok ? h('p', { class: 'check-line ok' }, icon('check'), T('conf_verify_ok')) : h('p', { class: 'check-line bad' }, icon('alert'), T('conf_verify_bad', { p: v.problems[0] ?? '' }))) : null,
+          v
+            ? v.ok
+              ? h('p', { class: 'check-line ok' }, icon('check'), T('conf_verify_ok'))
+              : v.problems.every((p) => p.includes('not sealed'))
+                ? h('p', { class: 'check-line warn' }, icon('clock'), T('conf_verify_open'))
+                : h('p', { class: 'check-line bad' }, icon('alert'), T('conf_verify_bad', { p: v.problems[0] ?? '' }))
+            : null,
           h('h3', null, T('conf_recordings')),
-          h('ul', { class: 'plain small' }, ...d.files.filter((f) => f.path.endsWith('.webm')).map((f) => h('li', { class: 'mono' }, f.path))),
+          h(
+            'ul',
+            { class: 'plain small' },
+            ...d.files.filter((f) => f.path.endsWith('.webm')).map((f) => h('li', { class: 'mono' }, h('a', { href: `/api/confirmations/${id}/file/${f.path}`, target: '_blank' }, f.path))),
+          ),
         ),
         c.state === 'pending'
           ? h(
