@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -200,7 +201,16 @@ func (f soakFigures) String() string {
 func soakMeasure(t *testing.T, metricsURL string) soakFigures {
 	t.Helper()
 	base := strings.TrimSuffix(metricsURL, "/metrics")
-	if res, err := http.Get(base + "/debug/pprof/heap?gc=1"); err == nil {
+	res, err := http.Get(base + "/debug/pprof/heap?gc=1")
+	if err == nil {
+		// YIZHAN_SOAK_PROFILES=dir keeps each profile, for go tool pprof -base
+		if dir := os.Getenv("YIZHAN_SOAK_PROFILES"); dir != "" {
+			if f, err := os.CreateTemp(dir, "heap-*.pb.gz"); err == nil {
+				_, _ = io.Copy(f, res.Body)
+				_ = f.Close()
+				t.Logf("heap profile: %s", f.Name())
+			}
+		}
 		res.Body.Close()
 	}
 	return soakMeasureNoGC(t, metricsURL)
