@@ -5,53 +5,47 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/net/ipv4"
 )
 
 // batchLen is how many datagrams one sendmmsg(2) carries at most. A frame of
 // 1.5 Mbit/s video is about 6 packets; to 25 subscribers that is 150.
 const batchLen = 64
 
+// maxDatagram is the largest datagram a batch holds: an RTP packet read from a
+// publisher plus SRTP's auth tag. Bigger ones (none in practice) go alone.
+const maxDatagram = readBufSize + 64
+
 // batchConn is the UDP socket under the ICE mux. Everything the engine
 // forwards reaches it synchronously (DownTrack.forward -> SRTP -> ICE ->
 // mux -> WriteToAddrPort), in the goroutine doing a fan-out pass. Between
 // beginPass and endPass, datagrams are copied into a batch instead of sent,
-// and endPass sends the batch with one sendmmsg (golang.org/x/net/ipv4
-// WriteBatch): one system call per pass instead of one per subscriber. Nothing
-// waits on a timer: the batch goes when the pass ends, or when it is full.
+// and endPass sends the batch with one sendmmsg (a raw system call on 64-bit
+// Linux, golang.org/x/net/ipv4 WriteBatch elsewhere): one system call per
+// pass instead of one per subscriber. Nothing waits on a timer: the batch
+// goes when the pass ends, or when it is full.
 //
 // Passes of several read loops may overlap (several publishers, several
 // cores): the batch is shared and whichever pass ends first sends what is
 // queued. Writes from elsewhere (RTCP, ICE, DTLS, retransmissions) that come
-// during a pass are queued too and leave with it; outside passes they go
-// straight out.
+// during a pass are queued too and leave with it; outside passes they go out
+// at once, as a batch of one.
 type batchConn struct {
 	*net.UDPConn // reads, deadlines, LocalAddr, Close
 
-	pc *ipv4.PacketConn // the same socket, for WriteBatch
+	sys batchSys // how batches reach the kernel (sendmmsg_*.go)
 
 	mu    sync.Mutex // guards open, cur and free; never held across a send
 	open  int        // passes begun and not ended
 	cur   *sendBatch // what the open passes queued; nil when none is open
 	free  []*sendBatch
-	calls atomic.Uint64 // send system calls made (sendmmsg or sendto), for Stats
-	sent  atomic.Uint64 // datagrams sent through sendmmsg
-}
-
-// sendBatch is one sendmmsg's worth of datagrams, with its own buffers and
-// addresses so that queuing allocates nothing.
-type sendBatch struct {
-	n     int
-	msgs  [batchLen]ipv4.Message
-	bufs  [batchLen][readBufSize + 64]byte // room for SRTP's auth tag
-	iov   [batchLen][1][]byte
-	addrs [batchLen]net.UDPAddr
-	ips   [batchLen][16]byte
+	calls atomic.Uint64 // send system calls made, for Stats
+	sent  atomic.Uint64 // datagrams sent through batches (of one outside passes)
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
-	return &batchConn{UDPConn: c, pc: ipv4.NewPacketConn(c)}
+	bc := &batchConn{UDPConn: c}
+	bc.initSend()
+	return bc
 }
 
 // beginPass opens a fan-out pass: writes are queued until endPass. A nil
@@ -92,55 +86,38 @@ func (c *batchConn) getLocked() *sendBatch {
 		c.free = c.free[:n-1]
 		return b
 	}
-	b := &sendBatch{}
-	for i := range b.msgs {
-		b.msgs[i].Buffers = b.iov[i][:]
-	}
-	return b
+	return newSendBatch()
 }
 
 // WriteToAddrPort is how the ICE mux writes (pion/ice uses it when the
 // socket has it). During a pass it queues a copy of p.
 func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	c.mu.Lock()
-	b := c.cur
-	if b == nil || len(p) > len(b.bufs[0]) {
-		c.mu.Unlock()
+	if len(p) > maxDatagram || !fits(addr) {
 		c.calls.Add(1)
 		return c.UDPConn.WriteToUDPAddrPort(p, addr)
+	}
+	c.mu.Lock()
+	b := c.cur
+	if b == nil {
+		// No pass open: a batch of one, sent now the same way (on Linux a
+		// raw system call, see sendmmsg_linux.go).
+		one := c.getLocked()
+		c.mu.Unlock()
+		one.put(p, addr)
+		c.send(one)
+		return len(p), nil
 	}
 	var full *sendBatch
 	if b.n == batchLen {
 		full, b = b, c.getLocked()
 		c.cur = b
 	}
-	i := b.n
-	b.n++
-	n := copy(b.bufs[i][:], p)
-	b.iov[i][0] = b.bufs[i][:n]
-	ip := addr.Addr().Unmap()
-	a := &b.addrs[i]
-	if ip.Is4() {
-		v4 := ip.As4()
-		copy(b.ips[i][:], v4[:])
-		a.IP = b.ips[i][:4]
-	} else {
-		b.ips[i] = ip.As16()
-		a.IP = b.ips[i][:16]
-	}
-	a.Port = int(addr.Port())
-	b.msgs[i].Addr = a
+	b.put(p, addr)
 	c.mu.Unlock()
 	if full != nil {
 		c.send(full)
 	}
 	return len(p), nil
-}
-
-// ReadFromAddrPort lets the ICE mux read without allocating, as it does on a
-// plain *net.UDPConn.
-func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(p)
 }
 
 // send writes b with as few sendmmsg calls as the kernel allows and returns b
@@ -149,21 +126,15 @@ func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 func (c *batchConn) send(b *sendBatch) {
 	for off := 0; off < b.n; {
 		c.calls.Add(1)
-		n, err := c.pc.WriteBatch(b.msgs[off:b.n], 0)
+		n := c.sys.write(b, off)
 		if n > 0 {
 			c.sent.Add(uint64(n))
-		}
-		if n <= 0 {
+		} else {
 			n = 1 // skip the one refused
 		}
 		off += n
-		_ = err
 	}
-	for i := range b.n {
-		b.msgs[i].Addr = nil
-		b.iov[i][0] = nil
-	}
-	b.n = 0
+	b.reset()
 	c.mu.Lock()
 	if len(c.free) < maxFreeBatches {
 		c.free = append(c.free, b)

@@ -48,6 +48,7 @@ type documents struct {
 	cfg  DocumentsConfig
 	st   store.Store
 	http *http.Client
+	sms  *limiter // one-time codes sent per signer: at most 3 in 10 minutes
 }
 
 func newDocuments(svc *Service, cfg DocumentsConfig) *documents {
@@ -55,7 +56,7 @@ func newDocuments(svc *Service, cfg DocumentsConfig) *documents {
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &documents{svc: svc, cfg: cfg, st: svc.st, http: c}
+	return &documents{svc: svc, cfg: cfg, st: svc.st, http: c, sms: newLimiter(3, 10*time.Minute)}
 }
 
 // routes registers every documents endpoint (docs/API.md, "Documents").

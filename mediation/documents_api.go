@@ -26,6 +26,7 @@ type signerJSON struct {
 	SHA256       string  `json:"sha256,omitempty"`
 	Evidence     string  `json:"evidence,omitempty"`
 	AttestedBy   string  `json:"attested_by,omitempty"`
+	Still        bool    `json:"still,omitempty"` // a still frame from the camera came with the signature
 	VoidAt       *string `json:"void_at,omitempty"`
 	VoidReason   string  `json:"void_reason,omitempty"`
 }
@@ -53,7 +54,7 @@ type docJSON struct {
 func signerView(sg store.Signer, code string) signerJSON {
 	v := signerJSON{ID: sg.ID, Name: sg.Name, Role: sg.Role, Side: sg.Side, Invitation: code, InvitationID: sg.InvitationID,
 		Username: sg.Username, Version: sg.Version, SignedAt: jsonTime(sg.SignedAt), Evidence: sg.Evidence,
-		AttestedBy: sg.AttestedBy, VoidReason: sg.VoidReason}
+		AttestedBy: sg.AttestedBy, VoidReason: sg.VoidReason, Still: len(sg.Still) > 0}
 	if !sg.SignedAt.IsZero() {
 		v.SHA256 = sg.SHA256
 	}

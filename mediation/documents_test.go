@@ -155,8 +155,18 @@ func TestDocumentFlow(t *testing.T) {
 	if st, b := fx.do("mediator", "POST", fmt.Sprintf("/api/documents/%d/attest", doc.ID), fmt.Sprintf(`{"invitation":%q}`, resp.Code)); st != 204 {
 		t.Fatalf("attest: %d %s", st, b)
 	}
-	for _, code := range []string{sc.code, resp.Code} {
-		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", code, doc.ID), signBody(3, ed.SHA256)); st != 200 {
+	withStill := func(consent bool) string {
+		return strings.TrimSuffix(signBody(3, ed.SHA256), "}") + fmt.Sprintf(`,"still_png":%q,"still_consent":%v}`, base64.StdEncoding.EncodeToString(testSeal()), consent)
+	}
+	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", sc.code, doc.ID), withStill(false)); st != 400 {
+		t.Fatalf("a still frame without its own consent: %d %s", st, b)
+	}
+	for i, code := range []string{sc.code, resp.Code} {
+		body := signBody(3, ed.SHA256)
+		if i == 0 {
+			body = withStill(true) // the applicant adds a photo, consenting to it
+		}
+		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", code, doc.ID), body); st != 200 {
 			t.Fatalf("sign v3: %d %s", st, b)
 		}
 	}
@@ -206,6 +216,12 @@ func TestDocumentFlow(t *testing.T) {
 	rep, err := recording.Verify(folder, nil)
 	if err != nil {
 		t.Fatalf("verify: %v\n%s", err, rep.Summary())
+	}
+	if sj, err := os.ReadFile(filepath.Join(folder, "signatures.json")); err != nil || strings.Count(string(sj), `"still"`) != 1 || strings.Count(string(sj), `"evidence": "attested:med"`) != 2 {
+		t.Errorf("signatures.json: %v\n%s", err, sj)
+	}
+	if _, err := os.Stat(filepath.Join(folder, "still-1.png")); err != nil {
+		t.Errorf("the applicant's still frame is not in the sealed folder: %v", err)
 	}
 	evs, _ := recording.ReadEvents(filepath.Join(folder, "events.jsonl"))
 	kinds := map[string]int{}
@@ -375,11 +391,19 @@ func TestSMSOneTimeCode(t *testing.T) {
 	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 200 || !strings.Contains(b, "138****1234") {
 		t.Fatalf("otp: %d %s", st, b)
 	}
+	for i := 0; i < 2; i++ { // three codes in ten minutes, then no more
+		if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 200 {
+			t.Fatalf("otp %d: %d %s", i+2, st, b)
+		}
+	}
+	if st, b := fx.do("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", inv.Code, doc.ID), ""); st != 429 {
+		t.Fatalf("a fourth code: %d %s", st, b)
+	}
 	mu.Lock()
-	if len(got) != 1 || got[0]["phone"] != "13800001234" || !strings.Contains(got[0]["text"], c.Number) {
+	if len(got) != 3 || got[2]["phone"] != "13800001234" || !strings.Contains(got[2]["text"], c.Number) {
 		t.Fatalf("webhook got %v", got)
 	}
-	text := got[0]["text"]
+	text := got[2]["text"] // the last code is the valid one
 	mu.Unlock()
 	code := ""
 	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r < '0' || r > '9' }) {

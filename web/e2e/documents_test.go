@@ -77,13 +77,16 @@ func drawSignature(p *page, sel string, touch bool) {
 
 // partySigns opens the document from the party's drawer or page, ticks "I have read and
 // agree", draws with a finger and submits.
-func partySigns(p *page, docID int64, shot string) {
+func partySigns(p *page, docID int64, shot string, still bool) {
 	p.t.Helper()
 	card := fmt.Sprintf(`.doc-card[data-doc="%d"]`, docID)
 	p.waitJS("document to sign", fmt.Sprintf(`!!document.querySelector('%s [data-action=sign]')`, card), 20*time.Second)
 	p.click(card + ` [data-action=sign]`)
 	p.waitJS("signing view", `!!document.querySelector('.sign-view canvas')`, 10*time.Second)
 	p.click(`.sign-view input[name=agree]`)
+	if still { // a photo from the call's camera, with its own consent
+		p.click(`.sign-view input[name=still]`)
+	}
 	drawSignature(p, `.sign-view canvas`, true)
 	if shot != "" {
 		p.screenshot(shot)
@@ -157,8 +160,8 @@ func TestDocumentsSigning(t *testing.T) {
 	draft.click(`[data-action=send-confirm]`)
 	draft.waitJS("out for signature", `!!document.querySelector('[data-doc-state=signing]')`, 10*time.Second)
 
-	partySigns(pa, docID, "documents-party-signing")
-	partySigns(pb, docID, "")
+	partySigns(pa, docID, "documents-party-signing", true)
+	partySigns(pb, docID, "", false)
 	draft.waitJS("two signatures in", `document.querySelectorAll('.signers .chip.ok').length === 2`, 15*time.Second)
 	drawSignature(draft, `.doc-side canvas.sig-canvas`, false)
 	draft.click(`[data-action=staff-sign]`)
@@ -210,6 +213,7 @@ func TestDocumentsSigning(t *testing.T) {
 	judge.screenshot("documents-judge-queue")
 	judge.click(`table.conf-queue tr[data-confirmation] a`)
 	judge.waitJS("request detail", `!!document.querySelector('.evidence li') && !!document.querySelector('.verify')`, 15*time.Second)
+	judge.waitJS("the applicant's photo is listed as evidence", `document.querySelectorAll('.evidence .still-ev').length === 1`, 5*time.Second)
 	judge.screenshot("documents-judge-request")
 	judge.click(`[data-action=confirm]`)
 	judge.waitJS("decided", `!!document.querySelector('[data-conf-state=confirmed]')`, 20*time.Second)

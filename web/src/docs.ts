@@ -123,12 +123,21 @@ function signView(code: string, d: PartyDoc, sms: boolean, done: () => void): HT
         )
       : h('p', { class: 'check-line ' + (d.identity === 'attested' ? 'ok' : 'bad') }, T(d.identity === 'attested' ? 'doc_identity_attested' : 'doc_identity_unverified'));
   void sms;
+  // a still frame from the camera: optional, with its own consent, never the only evidence
+  const still = h('input', { type: 'checkbox', name: 'still' });
   const submit = async () => {
     err.classList.add('hidden');
     if (!agree.checked) return fail(t('doc_agree_needed'));
     if (!pad || pad.isEmpty()) return fail(t('doc_sign_empty'));
     const body: Record<string, unknown> = { version: d.version, sha256: d.sha256, agree: true, signature_png: pad.toDataURL('image/png') };
     if (d.identity === 'otp') body.otp = otp.value.trim();
+    if (still.checked) {
+      const png = await stillFrame().catch(() => '');
+      if (png) {
+        body.still_png = png;
+        body.still_consent = true;
+      }
+    }
     try {
       const r = await post<{ sealed: boolean }>(`${base(code)}/${d.id}/sign`, body);
       toast(t(r.sealed ? 'doc_sign_sealed' : 'doc_sign_done'));
@@ -150,6 +159,7 @@ function signView(code: string, d: PartyDoc, sms: boolean, done: () => void): HT
     fingerprint(d.sha256),
     h('label', { class: 'agree' }, agree, T('doc_agree')),
     identity,
+    h('label', { class: 'small still' }, still, ' ', T('doc_still')),
     h('div', { class: 'sig-box' }, h('div', { class: 'small muted' }, T('doc_sign_here')), canvas),
     h('div', { class: 'row' }, h('button', { class: 'btn', type: 'button', 'data-action': 'clear', onclick: () => pad?.clear() }, T('doc_sign_clear'))),
     err,
@@ -230,3 +240,30 @@ export async function partyDocsPage(root: HTMLElement, code: string): Promise<vo
   docsView(code, box);
 }
 
+
+/** One frame of the camera as a PNG data URL: from the call's own video when there is
+ * one, else from a short-lived camera stream. */
+async function stillFrame(): Promise<string> {
+  let v = document.querySelector<HTMLVideoElement>('.tile.local video');
+  let stream: MediaStream | null = null;
+  if (!v || !v.videoWidth) {
+    stream = await navigator.mediaDevices.getUserMedia({ video: true });
+    v = document.createElement('video');
+    v.muted = true;
+    v.playsInline = true;
+    v.srcObject = stream;
+    await v.play();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  try {
+    const w = Math.min(v.videoWidth, 320);
+    const hgt = Math.round((v.videoHeight * w) / v.videoWidth);
+    const c = document.createElement('canvas');
+    c.width = w;
+    c.height = hgt;
+    c.getContext('2d')!.drawImage(v, 0, 0, w, hgt);
+    return c.toDataURL('image/png');
+  } finally {
+    stream?.getTracks().forEach((t) => t.stop());
+  }
+}

@@ -480,6 +480,7 @@ const dict = {
   conf_verify_ok: ['案卷完整，签名有效', 'Case file intact, signatures valid'],
   conf_verify_bad: ['案卷校验未通过：{p}', 'Verification failed: {p}'],
   conf_recordings: ['录音录像', 'Recordings'],
+  conf_still: ['另附签名时的照片（经当事人单独同意）', 'A photo taken at signing is attached (separately consented)'],
   conf_verify_open: ['有会议尚未结束，其案卷尚未封存；封存后可校验', 'A session is still open; its case file can be verified once sealed'],
   conf_schedule: ['安排视频询问', 'Schedule a video hearing'],
   conf_confirm: ['确认协议有效', 'Confirm the agreement'],

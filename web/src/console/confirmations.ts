@@ -92,7 +92,7 @@ export async function confirmationPage(ctx: Ctx): Promise<void> {
           'div',
           { class: 'card evidence' },
           h('h3', null, T('conf_evidence')),
-          h('ul', { class: 'plain' }, ...signers.map((s) => h('li', null, h('strong', null, s.name), ' · ', tv('role', s.side || s.role), ' · ', fmtTime(s.signed_at ?? ''), h('div', { class: 'small muted' }, evidence(s.evidence ?? ''))))),
+          h('ul', { class: 'plain' }, ...signers.map((s) => h('li', null, h('strong', null, s.name), ' · ', tv('role', s.side || s.role), ' · ', fmtTime(s.signed_at ?? ''), h('div', { class: 'small muted' }, evidence(s.evidence ?? '')), s.still ? h('div', { class: 'small muted still-ev' }, T('conf_still')) : null))),
         ),
         h(
           'div',

@@ -11,7 +11,7 @@ import { modal } from './ui';
 
 export interface DocSigner {
   id: number; name: string; role: string; side?: string; invitation?: string; invitation_id?: number; username?: string;
-  version: number; signed_at?: string | null; evidence?: string; attested_by?: string; void_at?: string; void_reason?: string;
+  version: number; signed_at?: string | null; evidence?: string; attested_by?: string; still?: boolean; void_at?: string; void_reason?: string;
 }
 export interface Doc {
   id: number; case: number; case_number: string; session?: number; kind: string; title: string; body: string; version: number;
