@@ -27,8 +27,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-droid-fal
 # --- run ------------------------------------------------------------------------------
 FROM alpine:3.22
 # ca-certificates: external TURN/STUN over TLS; tzdata: TZ for operators' logs;
-# sqlite: `sqlite3 /data/... ".backup ..."` for online backups (docs/OPERATORS.md).
-RUN apk add --no-cache ca-certificates tzdata sqlite \
+# sqlite: `sqlite3 /data/... ".backup ..."` for online backups (docs/OPERATORS.md);
+# ffmpeg: lectures as HLS (H.264/AAC) and their archive.
+RUN apk add --no-cache ca-certificates tzdata sqlite ffmpeg \
  && addgroup -S -g 10001 yizhan \
  && adduser -S -D -H -u 10001 -G yizhan -h /data yizhan \
  && mkdir -p /data \

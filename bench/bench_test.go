@@ -157,7 +157,10 @@ func TestScenarioTable(t *testing.T) {
 	if got, err := Select("all,meeting4-recorded"); err != nil || len(got) != len(Default)+1 || !got[len(got)-1].Record {
 		t.Errorf("Select(all,meeting4-recorded) = %v, %v", got, err)
 	}
-	for _, bad := range []string{"nope", "video0x5", "video1x5000", "video2x3y", ","} {
+	if l, ok := lookup("lecture1x500"); !ok || !l.Lecture || !l.Mediated || !l.Audio || l.Publishers != 1 || l.Receivers() != 500 {
+		t.Errorf("lecture1x500 = %+v %v", l, ok)
+	}
+	for _, bad := range []string{"nope", "video0x5", "video1x5000", "video2x3y", ",", "lecture1x0", "lecture2x10", "lecture1x9999"} {
 		if _, err := Select(bad); err == nil {
 			t.Errorf("Select(%q): no error", bad)
 		}

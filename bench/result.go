@@ -34,7 +34,7 @@ type Result struct {
 	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
 	RSSMB          float64 `json:"rss_mb"`
 	IdleRSSMB      float64 `json:"idle_rss_mb"`
-	RSSPerPartKB   float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants
+	RSSPerPartKB   float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants; lecture: RSS growth over the storm / viewers
 	Recording      bool    `json:"recording,omitempty"`     // the session recorded (active and healthy) through the window
 	DataDirKbps    float64 `json:"data_dir_kbps,omitempty"` // growth of the server's data directory (recordings) over the window
 	SeqJumps       int64   `json:"seq_jumps"`               // over the window, all subscribers
@@ -42,5 +42,11 @@ type Result struct {
 	Realtime       bool    `json:"realtime,omitempty"`      // server and clients in SCHED_FIFO (--rt)
 	Nice           int     `json:"nice,omitempty"`          // nice value of server and clients
 	HostLoad1      float64 `json:"host_load1"`              // 1-minute load average as the window opened
-	Error          string  `json:"error,omitempty"`
+	// Lecture scenarios: signal messages the server sent per viewer's join during the
+	// storm (to the joiner and to everyone else), and room updates (the throttled
+	// audience count) and pongs apart, which follow the clock, not the joins.
+	SignalPerJoin      float64 `json:"signal_msgs_per_join,omitempty"`
+	RoomUpdatesPerJoin float64 `json:"room_updates_per_join,omitempty"`
+	StormS             float64 `json:"join_storm_s,omitempty"` // first join to last first frame
+	Error              string  `json:"error,omitempty"`
 }

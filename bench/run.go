@@ -68,6 +68,8 @@ type run struct {
 	parts  []*participant
 	joins  []time.Duration // join-to-first-frame samples
 	miss   int             // first frames that never came
+	mu     sync.Mutex      // guards parts, joins and miss during a join storm (lecture.go)
+	signal signalPerJoin   // lecture scenarios
 }
 
 // Run drives scenario sc against srv (a fresh server, nobody connected) and measures it.
@@ -83,7 +85,11 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	}
 	var session *sessionJoiner
 	r.joiner = devJoiner{room: r.room, key: srv.APIKey, secret: srv.Secret}
-	if sc.Mediated || sc.Record {
+	if sc.Lecture {
+		if r.joiner, err = newLectureJoiner(ctx, srv); err != nil {
+			return res, fmt.Errorf("lecture: %w", err)
+		}
+	} else if sc.Mediated || sc.Record {
 		if session, err = newSessionJoiner(ctx, srv, sc.Record); err != nil {
 			return res, fmt.Errorf("mediation session: %w", err)
 		}
@@ -206,6 +212,12 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	res.RSSPerPartKB = round(float64(rss-idle)/1024/float64(sc.Participants()), 1)
 	res.DataDirKbps = round(float64(disk1-disk0)*8/1000/win, 1)
 	res.SeqJumps = b.jumps - a.jumps
+	res.SignalPerJoin = round(r.signal.perJoin, 2)
+	res.RoomUpdatesPerJoin = round(r.signal.roomUpdatesPerJoin, 2)
+	res.StormS = round(r.signal.stormS, 2)
+	if sc.Lecture {
+		res.RSSPerPartKB = round(r.signal.rssPerViewerKB, 1)
+	}
 	res.PLIs = b.plis - a.plis
 	return res, nil
 }
@@ -213,6 +225,9 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 // connectAll joins the publishers, then the watchers, one at a time; each joiner's
 // time to the first video packet of every publisher already sending is a sample.
 func (r *run) connectAll(ctx context.Context) error {
+	if r.sc.Lecture {
+		return r.connectLecture(ctx)
+	}
 	var sending []string // identities of publishers already sending video
 	for i := range r.sc.Publishers {
 		p := &participant{identity: fmt.Sprintf("pub-%d", i), subscribe: r.sc.Meeting}
@@ -276,7 +291,9 @@ func (r *run) connect(ctx context.Context, p *participant, publish, hidden bool)
 	}
 	p.client = c
 	p.identity = c.Identity
+	r.mu.Lock()
 	r.parts = append(r.parts, p)
+	r.mu.Unlock()
 	if err := r.joiner.Joined(ctx, p.identity); err != nil {
 		return fmt.Errorf("%s: joined: %w", p.identity, err)
 	}
@@ -306,7 +323,9 @@ func (r *run) firstFrames(ctx context.Context, p *participant, start time.Time, 
 				subscribed = now.Sub(start)
 			}
 			if t.Packets.Load() > 0 {
+				r.mu.Lock()
 				r.joins = append(r.joins, now.Sub(start))
+				r.mu.Unlock()
 				delete(pending, t.Participant)
 			}
 		}
@@ -316,7 +335,9 @@ func (r *run) firstFrames(ctx context.Context, p *participant, start time.Time, 
 			return
 		}
 		if now.After(deadline) || ctx.Err() != nil {
+			r.mu.Lock()
 			r.miss += len(pending)
+			r.mu.Unlock()
 			r.log.Warn("first frame missing", "participant", p.identity, "from", len(pending))
 			return
 		}

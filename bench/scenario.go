@@ -20,6 +20,10 @@ type Scenario struct {
 	// Mediated.
 	Mediated bool
 	Record   bool
+	// Lecture (lecture1xN, issue 15): one speaker with 720p simulcast (three layers) and
+	// Opus; the Subscribers are hidden viewers on the low layer who join in a storm,
+	// all within StormWindow, through the lecture API of a --dev server (lecture.go).
+	Lecture bool
 }
 
 // Default is the scenario table run when --scenarios is not given (issue 2: 1 video x
@@ -78,7 +82,7 @@ func Select(names string) ([]Scenario, error) {
 		}
 		s, ok := lookup(n)
 		if !ok {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s, or videoPxS)", n, strings.Join(known(), ", "))
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, videoPxS, or lecture1xN)", n, strings.Join(known(), ", "))
 		}
 		out = append(out, s)
 	}
@@ -98,6 +102,9 @@ func lookup(name string) (Scenario, bool) {
 	var rest string
 	if c, _ := fmt.Sscanf(name, "video%dx%d%s", &p, &n, &rest); c == 2 && p >= 1 && p <= 8 && n >= 1 && n <= 200 {
 		return Scenario{Name: name, Publishers: p, Subscribers: n}, true
+	}
+	if c, _ := fmt.Sscanf(name, "lecture1x%d%s", &n, &rest); c == 1 && n >= 1 && n <= 5000 {
+		return Scenario{Name: name, Publishers: 1, Subscribers: n, Audio: true, Lecture: true, Mediated: true}, true
 	}
 	return Scenario{}, false
 }

@@ -33,6 +33,8 @@ type ServerConfig struct {
 	// sets GOMAXPROCS=1 in its environment. -1 leaves it unpinned.
 	CPU  int
 	Keep bool // keep the temp directory (server log, data) after Stop
+	// Args are more flags for serve (e.g. --lecture-hls=false).
+	Args []string
 	// Nice, if not 0, runs the server under `nice -n Nice` (negative needs root): on a
 	// machine shared with other work, the server then gets its core when it needs it.
 	Nice int
@@ -94,6 +96,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	args := []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
 		"--tcp-port", "0", "--data", filepath.Join(dir, "data")}
 	s.APIKey, s.Secret = DevKey, DevSecret
+	args = append(args, cfg.Args...)
 	if cfg.Dev {
 		args = append(args, "--dev")
 	} else {

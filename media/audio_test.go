@@ -180,3 +180,102 @@ func TestAudioLevelSpeech(t *testing.T) {
 		}
 	}
 }
+
+// TestAudioNACKFromCache: audio NACKs (negotiated for Opus) are answered from
+// the audio track's packet cache, like video's.
+func TestAudioNACKFromCache(t *testing.T) {
+	defer checkGoroutines(t)()
+	eng := newTestEngine(t)
+	defer eng.Close()
+	pubAPI := clientAPI(t)
+	subAPI, loss := lossyClientAPI(t, 7)
+	defer loss.close()
+
+	pub, err := pubAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	track, err := webrtc.NewTrackLocalStaticRTP(opusCap(), "audio", "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.AddTrack(track); err != nil {
+		t.Fatal(err)
+	}
+	srvPub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvPub.Close()
+	up := eng.NewUpTrack(UpTrackConfig{ID: "TR_a", StreamID: "PA_a", Kind: webrtc.RTPCodecTypeAudio})
+	defer up.Close()
+	added := make(chan struct{}, 1)
+	srvPub.OnTrack(func(r *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		up.AddLayer(r, recv, srvPub)
+		added <- struct{}{}
+	})
+	signal(t, pub, srvPub)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // 20 ms Opus frames; ends on stop
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960)}, Payload: []byte{0xfc, byte(i)}})
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	select {
+	case <-added:
+	case <-time.After(10 * time.Second):
+		t.Fatal("audio track did not arrive")
+	}
+
+	srvSub, err := eng.NewPeerConnection(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvSub.Close()
+	down := up.NewDownTrack("TR_a", "PA_a|TR_a")
+	defer down.Close()
+	s, err := srvSub.AddTrack(down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.Attach(s)
+	sub := newSubscriber(t, subAPI)
+	defer sub.pc.Close()
+	signal(t, srvSub, sub.pc)
+
+	waitFor(t, 10*time.Second, "100 audio packets", func() bool { return len(sub.snapshot()) >= 100 })
+	got := sub.snapshot()
+	seen := map[uint16]bool{}
+	for _, r := range got {
+		seen[r.seq] = true
+	}
+	first, last := got[0].seq, got[len(got)-1].seq
+	lost, missing := 0, 0
+	for seq := range loss.dropped() {
+		if int16(seq-first) < 0 || int16(last-seq) < 20 {
+			continue
+		}
+		lost++
+		if !seen[seq] {
+			missing++
+		}
+	}
+	if lost < 5 || missing > 0 {
+		t.Errorf("%d of %d lost audio packets never came again", missing, lost)
+	}
+	if st := eng.Stats(); st.Retransmits == 0 {
+		t.Errorf("no retransmissions: %+v", st)
+	}
+}

@@ -47,7 +47,8 @@ func clientAPI(t testing.TB, opts ...func(*webrtc.SettingEngine)) *webrtc.API {
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: opusCap()}, webrtc.RTPCodecTypeAudio); err != nil {
+	// Audio NACK, as the engine offers it (and browsers negotiate it for Opus).
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: withFB(opusCap(), []webrtc.RTCPFeedback{{Type: "nack"}})}, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
 	}
 	reg := &interceptor.Registry{}

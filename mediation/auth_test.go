@@ -153,7 +153,7 @@ func TestTokens(t *testing.T) {
 	p := spec("party", "POST", "/api/join/"+sc.code, `{"consent":true,"name":"  张三  "}`)
 	if p.Identity != sc.guest || p.Name != "张三" || !p.CanPublish || p.TTL != 15*time.Minute ||
 		p.Attributes["role"] != "party" || p.Attributes["side"] != "applicant" || p.Attributes["centre"] != "east" ||
-		p.Attributes["tier"] != "township" || p.Attributes["consent"] != "1" || p.Attributes["lobby"] != "1" || p.Attributes["party"] == "" ||
+		p.Attributes["tier"] != "township" || p.Attributes["consent"] != "1" || p.Attributes["lobby"] != "" || p.Attributes["party"] == "" ||
 		p.Attributes["session"] != fmt.Sprint(sc.sessID) {
 		t.Errorf("party token %+v", p)
 	}

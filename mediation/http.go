@@ -291,6 +291,7 @@ func (s *Service) routes() {
 
 	cf.caseFileRoutes(m)                       // casefolder_api.go: /api/cases/{id}/file..., /api/signing-key
 	newDocuments(s, s.cfg.Documents).routes(m) // documents.go: documents, signatures, confirmation (issue 10)
+	s.lectures.routes(m)                       // lecture_api.go: /api/lectures..., /api/public/lectures...
 	m.Handle("GET /api/events", s.staff(s.eventStream))
 	m.Handle("GET /api/stats", s.staff(cs.stats))
 	s.loop, s.intake = newCaseLoop(s), newIntake(s)

@@ -73,6 +73,8 @@ type Config struct {
 	CaseKey *recording.PublicKey
 	// Documents: drafting, signing, sealing and confirmation (issue 10, documents.go).
 	Documents DocumentsConfig
+	// Lectures configures the lecture part (issue 15).
+	Lectures LectureConfig
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 	// Sleep holds a failure answer back (throttle.go); nil = a real, cancellable wait.
@@ -96,6 +98,8 @@ type Service struct {
 	files  *caseFileAPI // the case file (casefolder_api.go, sessionfiles_api.go)
 	loop   *caseLoop    // the case loop (issue 11, loop.go); its timer ends in Close
 	intake *intake      // the citizen's way in (issue 11, intake.go)
+	// lecture*.go: a part of the domain of its own (issue 15)
+	lectures *lectures
 }
 
 // New builds the service. rc is normally the *signaling.Server; call sig.SetHooks(svc).
@@ -135,6 +139,7 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 		live:  &liveAPI{core: c, rooms: rooms},
 	}
 	s.files = &caseFileAPI{core: c}
+	s.lectures = newLectures(s, cfg.Lectures)
 	s.routes()
 	return s
 }
@@ -148,16 +153,26 @@ func (s *Service) Close() {
 	s.rooms.close()
 	s.events.close()
 	s.loop.close()
+	s.lectures.close()
 }
 
 // Joining implements signaling.Hooks: the room's owner decides where a participant lands
 // (see liveRooms.joining for why this one hook waits).
 func (s *Service) Joining(room string, p signaling.Participant) (string, error) {
+	if isLectureRoom(room) {
+		return s.lectures.joining(room)
+	}
 	return s.rooms.joining(room, p)
 }
 
 // Event implements signaling.Hooks: it only enqueues to the room's owner.
-func (s *Service) Event(ev signaling.Event) { s.rooms.event(ev) }
+func (s *Service) Event(ev signaling.Event) {
+	if isLectureRoom(ev.Room) {
+		s.lectures.event(ev) // enqueues to the lecture's owner (lecture_live.go)
+		return
+	}
+	s.rooms.event(ev)
+}
 
 // RecordingFailed tells the hosts at once that recording failed in a session (a writer,
 // the case file's event log, the seal); the timeline keeps it. Wire it to the recorder's

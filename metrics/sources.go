@@ -9,6 +9,7 @@ var (
 	descRooms        = desc("rooms", "Rooms open now.")
 	descParticipants = desc("participants", "Participants connected now, in every room.")
 	descTracks       = desc("tracks", "Tracks published now, in every room.")
+	descSignalSent   = desc("signal_messages_sent_total", "Signal messages queued to clients, by kind: room_update (throttled audience counts, metadata), pong, link (quality, stream state, dynacast), other.", "kind")
 
 	descPacketsIn   = desc("media_packets_received_total", "RTP packets read from publishers.")
 	descBytesIn     = desc("media_bytes_received_total", "RTP bytes read from publishers.")
@@ -39,7 +40,7 @@ type sourceCollector struct{ r *Registry }
 
 func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		descRooms, descParticipants, descTracks,
+		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
@@ -65,6 +66,11 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRooms, float64(s.Rooms))
 		gauge(descParticipants, float64(s.Participants))
 		gauge(descTracks, float64(s.Tracks))
+		sig := s.Signal
+		counter(descSignalSent, sig.RoomUpdates, "room_update")
+		counter(descSignalSent, sig.Pongs, "pong")
+		counter(descSignalSent, sig.Links, "link")
+		counter(descSignalSent, sig.Sent-sig.RoomUpdates-sig.Pongs-sig.Links, "other")
 	}
 	if med != nil {
 		s := med()

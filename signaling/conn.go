@@ -36,8 +36,9 @@ type conn struct {
 	ws  *websocket.Conn
 	log *slog.Logger
 
-	send      chan []byte   // frames for writeLoop; closed never, see done
-	done      chan struct{} // closed by close()
+	sent      *signalCounter // the server's count of queued frames; set once before use, may be nil
+	send      chan []byte    // frames for writeLoop; closed never, see done
+	done      chan struct{}  // closed by close()
 	closeOnce sync.Once
 	closeErr  error // set once before done is closed
 }
@@ -58,12 +59,22 @@ func (c *conn) Send(msg *livekit.SignalResponse) {
 		c.log.Error("marshal signal response", "err", err)
 		return
 	}
+	if c.sendFrame(b) && c.sent != nil {
+		c.sent.count(msg, 1)
+	}
+}
+
+// sendFrame queues an already marshalled message (shared by a broadcast: read-only).
+// It reports whether the frame was queued.
+func (c *conn) sendFrame(b []byte) bool {
 	select {
 	case <-c.done:
 	case c.send <- b:
+		return true
 	default:
 		c.close(errSendQueueFull)
 	}
+	return false
 }
 
 // Read returns the next request. Binary frames are protobuf; text frames are protojson.

@@ -36,6 +36,7 @@ type Event struct {
 	TrackSID    string
 	Reason      string
 	Quality     string // EventQuality: excellent, good, poor or lost
+	Count       int    // EventAudience: hidden participants in the room now
 	Time        time.Time
 	Participant Participant // snapshot at the time of the event
 }

@@ -94,6 +94,7 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 	}
 	p.log = log.With("participant", p.sid)
 	c := newConn(ws, p.log)
+	c.sent = &s.signals
 	p.conn = c
 	p.protocol, _ = strconv.Atoi(q.Get("protocol"))
 	s.wg.Add(1)
@@ -117,6 +118,7 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request, roomName, 
 		return
 	}
 	c := newConn(ws, log)
+	c.sent = &s.signals
 	var p *participant
 	if rm := s.getRoom(roomName); rm != nil {
 		rm.mu.Lock()

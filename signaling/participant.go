@@ -269,6 +269,8 @@ func (p *participant) leave(reason livekit.DisconnectReason) {
 		if registered {
 			r.srv.emit(Event{Kind: EventLeft, Room: r.name, Identity: p.identity, SID: p.sid, Reason: reason.String(), Participant: snap})
 		}
-		r.reconcile(nil)
+		if len(tracks) > 0 {
+			r.reconcileSpace(snap.Space) // who received its tracks; nobody else changes
+		}
 	})
 }

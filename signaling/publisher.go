@@ -212,7 +212,7 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	t.up.AddLayer(remote, recv, p.pub)
 	p.log.Info("track published", "track", info.Sid, "mime", info.MimeType, "rid", remote.RID())
 	r.srv.emit(Event{Kind: EventTrackPublished, Room: r.name, Identity: p.identity, SID: p.sid, TrackSID: info.Sid, Participant: snap})
-	r.reconcile(nil)
+	r.reconcileSpace(snap.Space)
 	go p.watchTrack(t) // ends when the up track ends
 }
 
@@ -273,7 +273,7 @@ func (p *participant) unpublish(sid string, server bool) {
 	if registered {
 		p.log.Info("track unpublished", "track", sid)
 		r.srv.emit(Event{Kind: EventTrackUnpublished, Room: r.name, Identity: p.identity, SID: p.sid, TrackSID: sid, Participant: snap})
-		r.reconcile(nil)
+		r.reconcileSpace(snap.Space)
 	}
 }
 

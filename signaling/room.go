@@ -150,18 +150,18 @@ func (r *room) joinResponseLocked(p *participant, others []*livekit.ParticipantI
 
 // broadcastLocked sends q's current info to everyone who sees q (q included when self).
 func (r *room) broadcastLocked(q *participant, self bool) {
-	info := q.infoLocked()
-	msg := &livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
-		Participants: []*livekit.ParticipantInfo{info},
-	}}}
+	var to []*participant
 	for _, a := range r.participants {
 		if a == q && !self {
 			continue
 		}
 		if sees(a, q) {
-			a.send(msg)
+			to = append(to, a)
 		}
 	}
+	r.sendEachLocked(to, &livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
+		Participants: []*livekit.ParticipantInfo{q.infoLocked()},
+	}}})
 }
 
 // remove unregisters p if it is still the registered session of its identity, and tells
@@ -175,15 +175,15 @@ func (r *room) remove(p *participant) bool {
 	delete(r.participants, p.identity)
 	p.state = livekit.ParticipantInfo_DISCONNECTED
 	p.version = r.nextVersionLocked()
-	info := p.infoLocked()
-	msg := &livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
-		Participants: []*livekit.ParticipantInfo{info},
-	}}}
+	var to []*participant
 	for _, a := range r.participants {
 		if sees(a, p) {
-			a.send(msg)
+			to = append(to, a)
 		}
 	}
+	r.sendEachLocked(to, &livekit.SignalResponse{Message: &livekit.SignalResponse_Update{Update: &livekit.ParticipantUpdate{
+		Participants: []*livekit.ParticipantInfo{p.infoLocked()},
+	}}})
 	if len(r.participants) == 0 && !r.closed {
 		r.emptyTimer = time.AfterFunc(r.srv.cfg.RoomEmptyTimeout, r.closeIfEmpty)
 	}
@@ -228,10 +228,11 @@ func (r *room) setMetadata(md string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.metadata = md
-	msg := &livekit.SignalResponse{Message: &livekit.SignalResponse_RoomUpdate{RoomUpdate: &livekit.RoomUpdate{Room: r.infoLocked()}}}
+	to := make([]*participant, 0, len(r.participants))
 	for _, p := range r.participants {
-		p.send(msg)
+		to = append(to, p)
 	}
+	r.sendEachLocked(to, &livekit.SignalResponse{Message: &livekit.SignalResponse_RoomUpdate{RoomUpdate: &livekit.RoomUpdate{Room: r.infoLocked()}}})
 }
 
 // subscriptionPlan is what one subscriber should receive: track SID -> up track.
@@ -243,12 +244,17 @@ type subscriptionPlan struct {
 // reconcile brings subscriptions in line with spaces, permissions and published tracks:
 // for one subscriber (only != nil) or for everyone. Idempotent; called after any change.
 func (r *room) reconcile(only *participant) {
+	r.reconcileWhere(func(s *participant) bool { return only == nil || s == only })
+}
+
+// reconcileWhere reconciles the subscribers for which match (called under r.mu) holds.
+func (r *room) reconcileWhere(match func(*participant) bool) {
 	r.reconcileMu.Lock()
 	defer r.reconcileMu.Unlock()
 	r.mu.Lock()
 	var plans []subscriptionPlan
 	for _, s := range r.participants {
-		if only != nil && s != only {
+		if !match(s) {
 			continue
 		}
 		plans = append(plans, subscriptionPlan{sub: s, tracks: r.desiredLocked(s)})
@@ -267,8 +273,8 @@ func (r *room) desiredLocked(s *participant) map[string]*pubTrack {
 		return want
 	}
 	for _, q := range r.participants {
-		if q == s || q.space != s.space {
-			continue
+		if q == s || q.space != s.space || q.hidden {
+			continue // a hidden participant is nobody's to receive (a viewer off stage)
 		}
 		for sid, t := range q.tracks {
 			if on, ok := s.subOverride[sid]; ok && !on {

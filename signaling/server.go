@@ -60,6 +60,7 @@ type Server struct {
 	hooksMu sync.RWMutex
 	hooks   Hooks // guarded by hooksMu
 	obs     observers
+	signals signalCounter // signal messages queued to clients
 
 	mu     sync.Mutex // guards rooms and closed
 	rooms  map[string]*room

@@ -22,6 +22,9 @@ func (r *room) loop() {
 	links := time.NewTicker(linkEvery)
 	defer links.Stop()
 	linkSt := newLinkState() // owned here
+	audience := time.NewTicker(audienceEvery)
+	defer audience.Stop()
+	viewers := 0 // the audience count last reported; owned here
 	for {
 		select {
 		case <-r.stop:
@@ -32,6 +35,8 @@ func (r *room) loop() {
 			r.refreshTokens(now)
 		case now := <-links.C:
 			r.tickLinks(now, linkSt)
+		case <-audience.C:
+			r.reportAudience(&viewers)
 		}
 	}
 }
@@ -83,9 +88,13 @@ func (r *room) updateSpeakers(speaking map[string]bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	to := map[string][]*participant{} // by space
 	for _, p := range r.participants {
-		if sp := changed[p.space]; len(sp) > 0 && p.space != "" {
-			p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_SpeakersChanged{SpeakersChanged: &livekit.SpeakersChanged{Speakers: sp}}})
+		if len(changed[p.space]) > 0 && p.space != "" {
+			to[p.space] = append(to[p.space], p)
 		}
+	}
+	for space, ps := range to {
+		r.sendEachLocked(ps, &livekit.SignalResponse{Message: &livekit.SignalResponse_SpeakersChanged{SpeakersChanged: &livekit.SpeakersChanged{Speakers: changed[space]}}})
 	}
 }

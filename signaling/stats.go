@@ -7,6 +7,7 @@ type Stats struct {
 	Rooms        int
 	Participants int
 	Tracks       int
+	Signal       SignalCounts // messages queued to clients since start
 }
 
 // Stats counts rooms, participants and published tracks now.
@@ -17,7 +18,7 @@ func (s *Server) Stats() Stats {
 		rooms = append(rooms, r)
 	}
 	s.mu.Unlock()
-	st := Stats{Rooms: len(rooms)}
+	st := Stats{Rooms: len(rooms), Signal: s.SignalCounts()}
 	for _, r := range rooms {
 		r.mu.Lock()
 		st.Participants += len(r.participants)

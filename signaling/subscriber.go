@@ -26,6 +26,7 @@ type subscriber struct {
 	iceRestart  bool // the next offer restarts ICE (after a resume)
 	closed      bool
 	settings    map[string]downSettings // adaptive stream wishes by track SID (tracksettings.go)
+	maxLayer    int                     // layer cap of new down tracks without a wish (audience.go)
 
 	link *media.Downlink // bandwidth estimate and layer caps; ticked by the room loop (linkloop.go)
 }
@@ -38,7 +39,7 @@ type downEntry struct {
 
 func newSubscriber(p *participant, pc *webrtc.PeerConnection) *subscriber {
 	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{},
-		settings: map[string]downSettings{}, link: media.NewDownlink()}
+		settings: map[string]downSettings{}, link: media.NewDownlink(), maxLayer: defaultMaxLayer(p)}
 }
 
 // apply makes the down tracks match want, then offers if anything changed.
@@ -66,6 +67,7 @@ func (s *subscriber) apply(want map[string]*pubTrack) {
 			continue
 		}
 		dt := t.up.NewDownTrack(sid, t.streamID)
+		dt.SetMaxLayer(s.maxLayer)
 		if w, ok := s.settings[sid]; ok {
 			applySettings(dt, w)
 		}

@@ -287,6 +287,7 @@ type Store interface {
 	FileOutcome(ctx context.Context, o Outcome) (Case, *Supervision, error)
 	Supervisions(ctx context.Context, caseID int64) ([]Supervision, error)
 
-	Loop   // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
-	Intake // intake.go: tracking codes, photos, feedback, duty receptions, slots, bookings (issue 11)
+	Loop     // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
+	Intake   // intake.go: tracking codes, photos, feedback, duty receptions, slots, bookings (issue 11)
+	Lectures // lectures.go (issue 15)
 }

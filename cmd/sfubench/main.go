@@ -53,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sfubench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.server, "server", "", "yizhan binary to run (default: go build ./cmd/yizhan into a temp dir)")
-	fs.StringVar(&c.scenarios, "scenarios", "all", "comma-separated scenarios: video1x10,video1x25,video1x50,meeting4,video2x40 (all), tiny, meeting4-recorded, or videoPxS")
+	fs.StringVar(&c.scenarios, "scenarios", "all", "comma-separated scenarios: video1x10,video1x25,video1x50,meeting4,video2x40 (all), tiny, meeting4-recorded, videoPxS, or lecture1xN (one 720p simulcast speaker, N hidden viewers on the low layer joining within 10 s)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measurement window per scenario (1s..2m)")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "wait after everyone joined, before measuring")
 	fs.StringVar(&c.jsonOut, "json-out", "", "also append the JSON lines to this file")
@@ -173,7 +173,12 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	// A scenario is bounded: joins, warm-up, window, teardown.
 	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
 	defer cancel()
-	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, Dev: sc.Mediated || sc.Record, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
+	var extra []string
+	if sc.Lecture {
+		// The SFU is measured, not ffmpeg (which cannot decode synthetic VP8 anyway).
+		extra = append(extra, "--lecture-hls=false")
+	}
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, Dev: sc.Mediated || sc.Record, Args: extra, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
 	if err != nil {
 		return res, err
 	}

@@ -54,6 +54,10 @@ type serveConfig struct {
 	MetricsAddr string // separate listener for /metrics (and pprof when loopback); "" = on the HTTP port behind MetricsToken
 
 	hardeningConfig // issue 12: public URL, trusted proxies, dev reach, metrics token, caps
+
+	LectureMaxWebRTC int    // lecture viewers over WebRTC; the next get HLS (issue 15)
+	LectureHLS       bool   // publish lectures as HLS (ffmpeg) and keep their archive
+	LectureHLSBase   string // where viewers fetch /live/ from (a cache or CDN); "" = here
 }
 
 // Dev credentials: fixed and printed so that a newcomer can mint tokens at once.
@@ -101,6 +105,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.NodeIP, "node-ip", envOr("YIZHAN_NODE_IP", ""), "IP address announced in ICE candidates (env YIZHAN_NODE_IP)")
 	fs.BoolVar(&c.Dev, "dev", false, "development mode: fixed printed key, demo data, a link to open")
 	fs.BoolVar(&c.LogJSON, "log-json", envBoolOr("YIZHAN_LOG_JSON", false), "log JSON lines (env YIZHAN_LOG_JSON)")
+	fs.BoolVar(&c.LectureHLS, "lecture-hls", envBoolOr("YIZHAN_LECTURE_HLS", true), "publish lectures as HLS at /live/ with ffmpeg, and keep them as an archive (env YIZHAN_LECTURE_HLS)")
+	fs.StringVar(&c.LectureHLSBase, "lecture-hls-base", envOr("YIZHAN_LECTURE_HLS_BASE", ""), "public base URL of the HTTP cache or CDN in front of /live/, e.g. https://live.example.cn; empty: this server (env YIZHAN_LECTURE_HLS_BASE)")
+	fs.IntVar(&c.LectureMaxWebRTC, "lecture-max-webrtc", envIntOr("YIZHAN_LECTURE_MAX_WEBRTC", 1000), "viewers of a lecture over WebRTC; the next watch the HLS stream (env YIZHAN_LECTURE_MAX_WEBRTC)")
 	c.LogLevel = slog.LevelInfo
 	if v, ok := os.LookupEnv("YIZHAN_LOG_LEVEL"); ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

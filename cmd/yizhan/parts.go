@@ -40,7 +40,18 @@ func (a *app) mountParts() error {
 	rec := recorder.New(recorder.Config{DataDir: a.cfg.Data, Key: key, Rooms: mediation.RecorderRooms(a.sig), Logger: recLog})
 
 	pub := key.Public()
-	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Documents: a.cfg.documentsConfig(key, a.log), PublicURL: a.publicURL}, st, a.sig, a.log)
+	// Lectures: the program (HLS and archive) under --data/live, served at /live/ for an
+	// HTTP cache or CDN in front.
+	lectures := mediation.LectureConfig{MaxWebRTC: a.cfg.LectureMaxWebRTC}
+	if a.cfg.LectureHLS {
+		program := mediation.NewLectureProgram(mediation.LectureProgramConfig{Dir: filepath.Join(a.cfg.Data, "live"), Rooms: a.sig,
+			PublicBase: a.cfg.LectureHLSBase, Logger: a.log.With("part", "lectures")})
+		a.drain = append(a.drain, program.Close)
+		a.mux.Handle("/live/", program.Handler())
+		lectures.Program = program
+	}
+	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Documents: a.cfg.documentsConfig(key, a.log),
+		Lectures: lectures, PublicURL: a.publicURL}, st, a.sig, a.log)
 	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
 	rec.OnState(svc.RecordingChanged)
 	a.sig.SetHooks(svc)

@@ -14,7 +14,7 @@ import (
 // other (recordingLeaf).
 var allowed = map[string][]string{
 	"yizhan/signaling":       {"yizhan/media"},
-	"yizhan/mediation":       {"yizhan/signaling", "yizhan/store", "yizhan/recording", "yizhan/recording/recorder", "yizhan/docpdf"},
+	"yizhan/mediation":       {"yizhan/signaling", "yizhan/store", "yizhan/recording", "yizhan/recording/recorder", "yizhan/docpdf", "yizhan/recording/hls"},
 	"yizhan/metrics":         {"yizhan/media", "yizhan/signaling"},
 	"yizhan/bench":           {"yizhan/internal/lktest", "yizhan/signaling"},
 	"yizhan/cmd/sfubench":    {"yizhan/bench"},

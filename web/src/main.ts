@@ -20,6 +20,10 @@ async function route(): Promise<void> {
     const { partyPage } = await import('./party');
     return partyPage(root, decodeURIComponent(path.slice(3)));
   }
+  if (path.startsWith('/l/')) {
+    const { lecturePage } = await import('./lecture');
+    return lecturePage(root, decodeURIComponent(path.slice(3)));
+  }
   if (path === '/console' || path.startsWith('/console/')) {
     const { consolePage } = await import('./console/console');
     return consolePage(root);

@@ -41,12 +41,15 @@ const routes: Route[] = [
   { re: /^\/console\/templates$/, nav: 'templates', load: async () => (await import('./templates')).templatesPage },
   { re: /^\/console\/confirmations\/?$/, nav: 'confirmations', load: async () => (await import('./confirmations')).queuePage },
   { re: /^\/console\/confirmations\/(\d+)$/, nav: 'confirmations', load: async () => (await import('./confirmations')).confirmationPage },
+  { re: /^\/console\/lectures\/?$/, nav: 'lectures', load: async () => (await import('./lectures')).lecturesPage },
+  { re: /^\/console\/lectures\/(\d+)$/, nav: 'lectures', load: async () => (await import('./lectures')).lecturePage },
 ];
 
 const NAV: [string, string, IconName, Key][] = [
   ['today', '/console', 'calendar', 'nav_today'],
   ['cases', '/console/cases', 'folder', 'nav_cases'],
   ['new', '/console/cases/new', 'plus', 'nav_new_case'],
+  ['lectures', '/console/lectures', 'play', 'nav_lectures'],
   ['dashboard', '/console/dashboard', 'chart', 'nav_dashboard'],
   ['directory', '/console/directory', 'users', 'nav_directory'],
   ['confirmations', '/console/confirmations', 'shield', 'nav_confirmations'], // judges only, see shell
@@ -124,7 +127,7 @@ function shell(root: HTMLElement, me: Staff): void {
   let es: EventSource | null = null;
   const connect = () => {
     es = new EventSource('/api/events');
-    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording', 'document', 'confirmation']) {
+    for (const ev of ['knock', 'live', 'session', 'invited', 'case', 'recording', 'document', 'confirmation', 'lecture_question']) {
       es.addEventListener(ev, (m) => {
         let data: Record<string, unknown> = {};
         try {

@@ -7,6 +7,7 @@ import { icon } from '../icons';
 import type { Ctx } from './console';
 import { sessionTable } from './today';
 import { TIERS, valueSelect } from './ui';
+import { attendanceTable, type AttendanceRow } from './lectures';
 
 const NS = 'http://www.w3.org/2000/svg';
 function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
@@ -41,6 +42,7 @@ function legend(): HTMLElement {
 }
 
 export async function dashboardPage(ctx: Ctx): Promise<void> {
+  const lectures = get<{ lectures: number; peak: number; rows: AttendanceRow[] }>('/api/lectures/stats').catch(() => null);
   const [tier, cat, risk, live] = await Promise.all([
     get<Stats>('/api/stats?by=tier'),
     get<Stats>('/api/stats?by=category'),
@@ -64,6 +66,18 @@ export async function dashboardPage(ctx: Ctx): Promise<void> {
     chart('dash_by_category', cat, 'cat'),
     h('div', { class: 'card' }, h('h3', null, T('dash_live')), live.sessions.length ? sessionTable(live.sessions, ctx, true) : h('p', { class: 'muted' }, T('dash_live_none'))),
   );
+  // Lecture attendance per centre (issue 15): after the case charts, it may come later.
+  const lec = await lectures;
+  if (lec)
+    ctx.content.appendChild(
+      h(
+        'div',
+        { class: 'card lecture-attendance' },
+        h('h3', null, icon('play'), T('lec_attendance')),
+        h('div', { class: 'row small muted' }, T('lec_count_total'), h('strong', null, String(lec.lectures)), T('lec_peak'), h('strong', null, String(lec.peak))),
+        attendanceTable(lec.rows),
+      ),
+    );
 }
 
 export async function directoryPage(ctx: Ctx): Promise<void> {
