@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-GES5LNEQ.js";import"./c-2JMSI3KB.js";import"./c-SS7CWCWL.js";import"./c-YHNAWBM5.js";import"./c-R44PCZZK.js";import"./c-FMNP7WKC.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
