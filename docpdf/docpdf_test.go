@@ -80,7 +80,7 @@ func BenchmarkRender(b *testing.B) {
 	d := Doc{Title: "人民调解协议书", CaseNumber: "2026-0042", Centre: "东城街道人民调解委员会", Parties: []string{"申请人：张三", "被申请人：李四"},
 		Body: strings.Repeat("一、李四于2026年12月31日前向张三支付人民币伍仟元整。\n", 40), Version: 3, Fingerprint: strings.Repeat("ab", 32),
 		Signatures: []Signature{{Name: "张三", Role: "申请人", PNG: sig}, {Name: "李四", Role: "被申请人", PNG: sig}, {Name: "王调解", Role: "人民调解员", PNG: sig}},
-		Seal: testPNG(t, 200, 200)}
+		Seal:       testPNG(t, 200, 200)}
 	var size int
 	for b.Loop() {
 		pdf, err := Render(d, "")

@@ -20,6 +20,15 @@ import (
 // The decision (confirmed, or rejected with a reason) is itself a sealed document in the
 // case file, which the parties see on their pages.
 
+// confirmations runs judicial confirmation: requests, the judge's queue and files,
+// decisions and hearings. Static after construction.
+type confirmations struct {
+	*docCore
+	sealer  *docSealer        // seals the decision
+	dataDir string            // the case files the judge reviews ("" = none)
+	key     *recording.Signer // whose public key the case files are verified against
+}
+
 // confirmationWindow: a party may ask for confirmation within 30 days of the agreement
 // taking effect (People's Mediation Law art. 33). The request is accepted later too and
 // marked late: the judge decides.
@@ -46,25 +55,8 @@ type confirmationJSON struct {
 	AgreementPDF string  `json:"agreement_pdf,omitempty"` // staff URL of the sealed agreement
 }
 
-func (d *documents) confirmationView(ctx context.Context, cf store.Confirmation) confirmationJSON {
-	v := confirmationJSON{ID: cf.ID, Document: cf.DocID, Case: cf.CaseID, Judge: cf.Judge, RequestedBy: cf.RequestedBy,
-		RequestedAt: jsonTime(cf.RequestedAt), State: cf.State, Reason: cf.Reason, DecidedAt: jsonTime(cf.DecidedAt),
-		Session: cf.SessionID, DecisionDoc: cf.DecisionDocID, AgreementPDF: fmt.Sprintf("/api/documents/%d/pdf", cf.DocID)}
-	if doc, err := d.st.Document(ctx, cf.DocID); err == nil {
-		v.DocTitle, v.DocSHA256 = doc.Title, doc.SHA256
-		v.Late = !doc.SealedAt.IsZero() && cf.RequestedAt.Sub(doc.SealedAt) > confirmationWindow
-	}
-	if c, err := d.st.Case(ctx, cf.CaseID); err == nil {
-		v.CaseNumber, v.CaseTitle = c.Number, c.Title
-	}
-	if st, err := d.st.Staff(ctx, cf.Judge); err == nil {
-		v.JudgeName = st.Name
-	}
-	return v
-}
-
 // request files a confirmation request of doc with judge, by actorID.
-func (d *documents) request(ctx context.Context, w http.ResponseWriter, doc store.Document, judge, actorID string) error {
+func (d *confirmations) request(ctx context.Context, w http.ResponseWriter, doc store.Document, judge, actorID string) error {
 	if doc.Kind != "agreement" || doc.State != "sealed" {
 		return errf(http.StatusConflict, "not_sealed", "only a sealed mediation agreement can be sent for judicial confirmation")
 	}
@@ -86,7 +78,7 @@ type confirmReq struct {
 	Judge string `json:"judge"`
 }
 
-func (d *documents) requestConfirmation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) requestConfirmation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -98,7 +90,7 @@ func (d *documents) requestConfirmation(w http.ResponseWriter, r *http.Request, 
 	return d.request(r.Context(), w, doc, strings.TrimSpace(req.Judge), a.Username)
 }
 
-func (d *documents) inviteeConfirmation(w http.ResponseWriter, r *http.Request) error {
+func (d *confirmations) inviteeConfirmation(w http.ResponseWriter, r *http.Request) error {
 	var req confirmReq
 	if err := decode(w, r, &req, false); err != nil {
 		return err
@@ -121,7 +113,7 @@ func (d *documents) inviteeConfirmation(w http.ResponseWriter, r *http.Request) 
 }
 
 // queue is the judge's list: their requests, pending first.
-func (d *documents) queue(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) queue(w http.ResponseWriter, r *http.Request, a *actor) error {
 	if !a.Has("judge") {
 		return errForbidden
 	}
@@ -138,7 +130,7 @@ func (d *documents) queue(w http.ResponseWriter, r *http.Request, a *actor) erro
 }
 
 // confirmation resolves {id} for a: its judge, or staff who can see the case (else 404).
-func (d *documents) confirmation(r *http.Request, a *actor) (store.Confirmation, store.Case, error) {
+func (d *confirmations) confirmation(r *http.Request, a *actor) (store.Confirmation, store.Case, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return store.Confirmation{}, store.Case{}, err
@@ -164,7 +156,7 @@ func (d *documents) confirmation(r *http.Request, a *actor) (store.Confirmation,
 // confirmationDetail is what the judge opens: the request, the sealed agreement with every
 // signature's identity evidence, the case's sessions and files, and the verification of
 // the whole case file against this server's key.
-func (d *documents) confirmationDetail(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) confirmationDetail(w http.ResponseWriter, r *http.Request, a *actor) error {
 	cf, c, err := d.confirmation(r, a)
 	if err != nil {
 		return err
@@ -186,9 +178,9 @@ func (d *documents) confirmationDetail(w http.ResponseWriter, r *http.Request, a
 		}
 		out["sessions"] = sv
 	}
-	if d.cfg.DataDir != "" {
+	if d.dataDir != "" {
 		folder := recording.CaseFolder(c.ID, c.Number)
-		if files, err := recording.ListCase(d.cfg.DataDir, folder); err == nil {
+		if files, err := recording.ListCase(d.dataDir, folder); err == nil {
 			var open []recording.CaseFile
 			for _, f := range files {
 				if !f.Restricted {
@@ -198,11 +190,11 @@ func (d *documents) confirmationDetail(w http.ResponseWriter, r *http.Request, a
 			out["files"] = open
 		}
 		var trusted *recording.PublicKey
-		if d.cfg.Key != nil {
-			pk := d.cfg.Key.Public()
+		if d.key != nil {
+			pk := d.key.Public()
 			trusted = &pk
 		}
-		rep, _ := recording.Verify(filepath.Join(d.cfg.DataDir, "cases", folder), trusted)
+		rep, _ := recording.Verify(filepath.Join(d.dataDir, "cases", folder), trusted)
 		if rep.Problems == nil {
 			rep.Problems = []string{}
 		}
@@ -220,7 +212,7 @@ type decisionReq struct {
 	Reason   string `json:"reason"`
 }
 
-func (d *documents) decide(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) decide(w http.ResponseWriter, r *http.Request, a *actor) error {
 	cf, c, err := d.confirmation(r, a)
 	if err != nil {
 		return err
@@ -266,7 +258,7 @@ func (d *documents) decide(w http.ResponseWriter, r *http.Request, a *actor) err
 	if err := d.st.SealUnsigned(ctx, doc.ID); err != nil {
 		return err
 	}
-	if err := d.seal(ctx, doc.ID); err != nil && !errors.Is(err, errNoCaseFiles) {
+	if err := d.sealer.seal(ctx, doc.ID); err != nil && !errors.Is(err, errNoCaseFiles) {
 		d.svc.log.Error("seal decision", "document", doc.ID, "err", err)
 	}
 	cf, err = d.st.Confirmation(ctx, cf.ID)
@@ -303,7 +295,7 @@ func extraReason(r string) string {
 
 // scheduleConfirmation: the judge schedules a video session with the parties, an
 // ordinary session of kind confirmation of the case, hosted by the judge.
-func (d *documents) scheduleConfirmation(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) scheduleConfirmation(w http.ResponseWriter, r *http.Request, a *actor) error {
 	cf, c, err := d.confirmation(r, a)
 	if err != nil {
 		return err
@@ -349,13 +341,13 @@ func (d *documents) scheduleConfirmation(w http.ResponseWriter, r *http.Request,
 
 // confirmationFile serves one (unrestricted) file of the case folder to the judge asked,
 // whatever their tier: the recordings they review. Every view goes into the custody log.
-func (d *documents) confirmationFile(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *confirmations) confirmationFile(w http.ResponseWriter, r *http.Request, a *actor) error {
 	_, c, err := d.confirmation(r, a)
 	if err != nil {
 		return err
 	}
-	if d.cfg.DataDir == "" {
+	if d.dataDir == "" {
 		return errNoCaseFiles
 	}
-	return serveCaseFile(w, r, a, d.cfg.DataDir, recording.CaseFolder(c.ID, c.Number), r.PathValue("path"), false)
+	return serveCaseFile(w, r, a, d.dataDir, recording.CaseFolder(c.ID, c.Number), r.PathValue("path"), false)
 }

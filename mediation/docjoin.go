@@ -40,7 +40,7 @@ type inviteeDocJSON struct {
 	Decision   *confirmationJSON   `json:"confirmation,omitempty"`
 }
 
-func (d *documents) inviteeList(w http.ResponseWriter, r *http.Request) error {
+func (d *docSigning) inviteeList(w http.ResponseWriter, r *http.Request) error {
 	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
 	if err != nil {
 		return err
@@ -90,33 +90,17 @@ func (d *documents) inviteeList(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"documents": out, "sms": d.cfg.SMSWebhook != ""})
+	writeJSON(w, http.StatusOK, map[string]any{"documents": out, "sms": d.smsWebhook != ""})
 	return nil
 }
 
 // identityMode: how this signer proves who they are when signing.
-func (d *documents) identityMode(sg store.Signer) string {
+func (d *docSigning) identityMode(sg store.Signer) string {
 	switch {
-	case d.cfg.SMSWebhook != "" && sg.Phone != "":
+	case d.smsWebhook != "" && sg.Phone != "":
 		return "otp"
 	case sg.AttestedBy != "":
 		return "attested"
 	}
 	return "unverified"
-}
-
-func (d *documents) inviteePDF(w http.ResponseWriter, r *http.Request) error {
-	inv, _, _, doc, err := d.invitee(r)
-	if err != nil {
-		return err
-	}
-	rows, err := d.signerRows(r.Context(), doc, inv.ID)
-	if err != nil {
-		return err
-	}
-	decision := doc.Kind == "confirmation" && (inv.Role == "party" || inv.Role == "agent")
-	if len(rows) == 0 && !decision {
-		return notFound("document")
-	}
-	return d.servePDF(w, r, doc, guestIdentity(inv.ID))
 }

@@ -22,6 +22,15 @@ import (
 // timeline; the folder's manifest lists each file with SHA-256 and SM3 and is signed with
 // the server key. `yizhan verify` checks it with the rest of the case file.
 
+// docSealer writes sealed documents into the case file and serves their PDFs. Static
+// after construction.
+type docSealer struct {
+	*docCore
+	dataDir string            // DocumentsConfig.DataDir ("" = nothing is sealed: 503)
+	key     *recording.Signer // signs the sealed folders' manifests
+	pdfFont string            // DocumentsConfig.PDFFont
+}
+
 var errNoCaseFiles = errf(http.StatusServiceUnavailable, "no_case_files", "sealed documents are not enabled on this server (no data folder or key)")
 
 // docFolder names a document's sealed folder: one per sealed version.
@@ -50,8 +59,8 @@ type signatureRecord struct {
 }
 
 // seal writes the sealed folder of document id (idempotent: a sealed folder is kept).
-func (d *documents) seal(ctx context.Context, id int64) error {
-	if d.cfg.DataDir == "" || d.cfg.Key == nil {
+func (d *docSealer) seal(ctx context.Context, id int64) error {
+	if d.dataDir == "" || d.key == nil {
 		return errNoCaseFiles
 	}
 	doc, err := d.st.Document(ctx, id)
@@ -102,7 +111,7 @@ func (d *documents) seal(ctx context.Context, id int64) error {
 		pd.Signatures = append(pd.Signatures, docpdf.Signature{Name: sg.Name, Role: signerRole(sg.Role, sg.Side), Time: sg.SignedAt,
 			PNG: sg.Image, Evidence: evidenceText(sg.Evidence)})
 	}
-	pdf, err := docpdf.Render(pd, d.cfg.PDFFont)
+	pdf, err := docpdf.Render(pd, d.pdfFont)
 	if err != nil {
 		return err
 	}
@@ -119,7 +128,7 @@ func (d *documents) seal(ctx context.Context, id int64) error {
 		}
 	}
 	meta := recording.DocMeta{Case: recording.CaseFolder(c.ID, c.Number), Folder: folder, Title: doc.Title, Kind: doc.Kind, Centre: c.Centre}
-	_, err = recording.SealDocument(d.cfg.DataDir, meta, files, evs, d.cfg.Key)
+	_, err = recording.SealDocument(d.dataDir, meta, files, evs, d.key)
 	if err != nil && !errors.Is(err, recording.ErrDocumentExists) {
 		return err
 	}
@@ -137,8 +146,8 @@ func (d *documents) seal(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (d *documents) sealedPDFHash(caseFolder, folder, name string) (string, error) {
-	f, _, err := recording.OpenDocumentFile(d.cfg.DataDir, caseFolder, folder, name)
+func (d *docSealer) sealedPDFHash(caseFolder, folder, name string) (string, error) {
+	f, _, err := recording.OpenDocumentFile(d.dataDir, caseFolder, folder, name)
 	if err != nil {
 		return "", err
 	}
@@ -166,7 +175,7 @@ func evidenceText(ev string) string {
 
 // servePDF serves the sealed PDF of doc after writing the download into the case's
 // custody log (by actorID); if the log cannot be written, nothing is served.
-func (d *documents) servePDF(w http.ResponseWriter, r *http.Request, doc store.Document, actorID string) error {
+func (d *docSealer) servePDF(w http.ResponseWriter, r *http.Request, doc store.Document, actorID string) error {
 	if doc.State != "sealed" {
 		return errf(http.StatusConflict, "not_sealed", "the document is %s; its PDF exists once every signature is in", doc.State)
 	}
@@ -185,12 +194,12 @@ func (d *documents) servePDF(w http.ResponseWriter, r *http.Request, doc store.D
 		return err
 	}
 	caseFolder := recording.CaseFolder(c.ID, c.Number)
-	f, fi, err := recording.OpenDocumentFile(d.cfg.DataDir, caseFolder, doc.SealedFolder, pdfName(doc))
+	f, fi, err := recording.OpenDocumentFile(d.dataDir, caseFolder, doc.SealedFolder, pdfName(doc))
 	if err != nil {
 		return notFound("sealed PDF")
 	}
 	defer f.Close()
-	l, err := recording.OpenCustodyLog(d.cfg.DataDir, caseFolder)
+	l, err := recording.OpenCustodyLog(d.dataDir, caseFolder)
 	if err != nil {
 		return fmt.Errorf("custody log: %w", err)
 	}
@@ -208,10 +217,27 @@ func (d *documents) servePDF(w http.ResponseWriter, r *http.Request, doc store.D
 	return nil
 }
 
-func (d *documents) staffPDF(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docSealer) staffPDF(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.staffDoc(r, a)
 	if err != nil {
 		return err
 	}
 	return d.servePDF(w, r, doc, a.identity())
+}
+
+// inviteePDF: an invitee downloads what they signed, and the court's decisions on the case.
+func (d *docSealer) inviteePDF(w http.ResponseWriter, r *http.Request) error {
+	inv, _, _, doc, err := d.invitee(r)
+	if err != nil {
+		return err
+	}
+	rows, err := d.signerRows(r.Context(), doc, inv.ID)
+	if err != nil {
+		return err
+	}
+	decision := doc.Kind == "confirmation" && (inv.Role == "party" || inv.Role == "agent")
+	if len(rows) == 0 && !decision {
+		return notFound("document")
+	}
+	return d.servePDF(w, r, doc, guestIdentity(inv.ID))
 }

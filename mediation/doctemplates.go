@@ -14,9 +14,14 @@ import (
 // admins), filled from the case; and the centres' seal images, uploaded by admins and
 // printed on sealed documents.
 
+// docTemplates serves the templates and seal images. Static after construction.
+type docTemplates struct {
+	*docCore
+}
+
 // template picks the template of kind for category (or the case's category), falling
 // back to the generic one.
-func (d *documents) template(ctx context.Context, kind, category, caseCategory string) (store.DocTemplate, error) {
+func (d *docTemplates) template(ctx context.Context, kind, category, caseCategory string) (store.DocTemplate, error) {
 	if category == "" {
 		category = caseCategory
 	}
@@ -31,7 +36,7 @@ func (d *documents) template(ctx context.Context, kind, category, caseCategory s
 }
 
 // fill replaces the template's {{...}} fields with what the case holds.
-func (d *documents) fill(ctx context.Context, body string, c store.Case) string {
+func (d *docTemplates) fill(ctx context.Context, body string, c store.Case) string {
 	centre, _ := d.st.Centre(ctx, c.Centre)
 	mediator := c.Mediator
 	if st, err := d.st.Staff(ctx, c.Mediator); err == nil {
@@ -65,7 +70,7 @@ type templateJSON struct {
 	UpdatedAt *string `json:"updated_at"`
 }
 
-func (d *documents) templates(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docTemplates) templates(w http.ResponseWriter, r *http.Request, a *actor) error {
 	ts, err := d.st.DocTemplates(r.Context())
 	if err != nil {
 		return err
@@ -78,7 +83,7 @@ func (d *documents) templates(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-func (d *documents) putTemplate(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docTemplates) putTemplate(w http.ResponseWriter, r *http.Request, a *actor) error {
 	if !a.Has("admin") {
 		return errForbidden
 	}
@@ -116,7 +121,7 @@ func (d *documents) putTemplate(w http.ResponseWriter, r *http.Request, a *actor
 }
 
 // sealCentre resolves {code} to a centre the actor can see.
-func (d *documents) sealCentre(r *http.Request, a *actor) (string, error) {
+func (d *docTemplates) sealCentre(r *http.Request, a *actor) (string, error) {
 	code := r.PathValue("code")
 	if _, err := d.st.Centre(r.Context(), code); err != nil {
 		return "", notFound("centre")
@@ -131,7 +136,7 @@ func (d *documents) sealCentre(r *http.Request, a *actor) (string, error) {
 	return code, nil
 }
 
-func (d *documents) sealImage(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docTemplates) sealImage(w http.ResponseWriter, r *http.Request, a *actor) error {
 	code, err := d.sealCentre(r, a)
 	if err != nil {
 		return err
@@ -149,7 +154,7 @@ func (d *documents) sealImage(w http.ResponseWriter, r *http.Request, a *actor) 
 	return nil
 }
 
-func (d *documents) putSealImage(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docTemplates) putSealImage(w http.ResponseWriter, r *http.Request, a *actor) error {
 	code, err := d.sealCentre(r, a)
 	if err != nil {
 		return err

@@ -19,9 +19,6 @@ import (
 // drafted live in the console, read by the parties on their own screens, signed by hand
 // on a phone, sealed into the case file as PDF, and sent to a judge for confirmation.
 //
-// Files: documents.go (the type, routes, fingerprints), documents_api.go (staff),
-// signing.go (signers, invitees, one-time codes), docseal.go (PDF into the case file),
-// confirmation.go (judicial confirmation), doctemplates.go (templates, seal images).
 
 // DocumentsConfig configures the documents part of the domain.
 type DocumentsConfig struct {
@@ -40,15 +37,31 @@ type DocumentsConfig struct {
 	HTTPClient *http.Client
 }
 
-// documents is the documents part of the domain. It uses the Service for who the caller
-// is and what they can see, for timeline events, and for the live rooms (who is in which
-// space), and nothing else of it.
+// The documents part of the domain is split by job; each part holds only what it needs:
+//
+//	docCore       documents.go     the store, who may see which document, timeline events
+//	docDrafts     documents_api.go drafting, versions, sending for signature, show, void
+//	docSigning    signing.go       signatures of staff and invitees, one-time codes by SMS,
+//	              docjoin.go       and what an invitee reads of the case's documents
+//	docSealer     docseal.go       the sealed folder and PDF in the case file, downloads
+//	confirmations confirmation.go  judicial confirmation: requests, the judge's queue, decisions
+//	docTemplates  doctemplates.go  templates per kind and category, the centres' seal images
+//
+// documents only wires them together and registers their routes.
 type documents struct {
-	svc  *Service // static after construction
-	cfg  DocumentsConfig
-	st   store.Store
-	http *http.Client
-	sms  *limiter // one-time codes sent per signer: at most 3 in 10 minutes
+	drafts   *docDrafts
+	signing  *docSigning
+	sealer   *docSealer
+	confirms *confirmations
+	tpl      *docTemplates
+}
+
+// docCore is what every part of the documents shares. It uses the Service for who the
+// caller is and what they can see, for timeline events, and for the live rooms (who is
+// in which space), and nothing else of it. Static after construction.
+type docCore struct {
+	svc *Service
+	st  store.Store
 }
 
 func newDocuments(svc *Service, cfg DocumentsConfig) *documents {
@@ -56,41 +69,52 @@ func newDocuments(svc *Service, cfg DocumentsConfig) *documents {
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &documents{svc: svc, cfg: cfg, st: svc.st, http: c, sms: newLimiter(3, 10*time.Minute)}
+	core := &docCore{svc: svc, st: svc.st}
+	tpl := &docTemplates{docCore: core}
+	sealer := &docSealer{docCore: core, dataDir: cfg.DataDir, key: cfg.Key, pdfFont: cfg.PDFFont}
+	return &documents{
+		drafts: &docDrafts{docCore: core, tpl: tpl},
+		signing: &docSigning{docCore: core, sealer: sealer, smsWebhook: cfg.SMSWebhook, http: c,
+			sms: newLimiter(3, 10*time.Minute)},
+		sealer:   sealer,
+		confirms: &confirmations{docCore: core, sealer: sealer, dataDir: cfg.DataDir, key: cfg.Key},
+		tpl:      tpl,
+	}
 }
 
 // routes registers every documents endpoint (docs/API.md, "Documents").
 func (d *documents) routes(m *http.ServeMux) {
-	s := d.svc
-	m.Handle("POST /api/cases/{id}/documents", s.staff(d.create))
-	m.Handle("GET /api/cases/{id}/documents", s.staff(d.list))
-	m.Handle("GET /api/documents/{id}", s.staff(d.get))
-	m.Handle("GET /api/documents/{id}/versions", s.staff(d.versions))
-	m.Handle("PUT /api/documents/{id}", s.staff(d.edit))
-	m.Handle("POST /api/documents/{id}/send", s.staff(d.send))
-	m.Handle("POST /api/documents/{id}/attest", s.staff(d.attest))
-	m.Handle("POST /api/documents/{id}/show", s.staff(d.show))
-	m.Handle("POST /api/documents/{id}/void", s.staff(d.void))
-	m.Handle("POST /api/documents/{id}/sign", s.staff(d.staffSign))
-	m.Handle("GET /api/documents/{id}/pdf", s.staff(d.staffPDF))
-	m.Handle("POST /api/documents/{id}/confirmation", s.staff(d.requestConfirmation))
+	s := d.drafts.svc
+	dr, sg, sl, cf, tp := d.drafts, d.signing, d.sealer, d.confirms, d.tpl
+	m.Handle("POST /api/cases/{id}/documents", s.staff(dr.create))
+	m.Handle("GET /api/cases/{id}/documents", s.staff(dr.list))
+	m.Handle("GET /api/documents/{id}", s.staff(dr.get))
+	m.Handle("GET /api/documents/{id}/versions", s.staff(dr.versions))
+	m.Handle("PUT /api/documents/{id}", s.staff(dr.edit))
+	m.Handle("POST /api/documents/{id}/send", s.staff(dr.send))
+	m.Handle("POST /api/documents/{id}/attest", s.staff(dr.attest))
+	m.Handle("POST /api/documents/{id}/show", s.staff(dr.show))
+	m.Handle("POST /api/documents/{id}/void", s.staff(dr.void))
+	m.Handle("POST /api/documents/{id}/sign", s.staff(sg.staffSign))
+	m.Handle("GET /api/documents/{id}/pdf", s.staff(sl.staffPDF))
+	m.Handle("POST /api/documents/{id}/confirmation", s.staff(cf.requestConfirmation))
 
-	m.Handle("GET /api/join/{code}/documents", s.open(d.inviteeList))
-	m.Handle("POST /api/join/{code}/documents/{id}/otp", s.open(d.inviteeOTP))
-	m.Handle("POST /api/join/{code}/documents/{id}/sign", s.open(d.inviteeSign))
-	m.Handle("GET /api/join/{code}/documents/{id}/pdf", s.open(d.inviteePDF))
-	m.Handle("POST /api/join/{code}/documents/{id}/confirmation", s.open(d.inviteeConfirmation))
+	m.Handle("GET /api/join/{code}/documents", s.open(sg.inviteeList))
+	m.Handle("POST /api/join/{code}/documents/{id}/otp", s.open(sg.inviteeOTP))
+	m.Handle("POST /api/join/{code}/documents/{id}/sign", s.open(sg.inviteeSign))
+	m.Handle("GET /api/join/{code}/documents/{id}/pdf", s.open(sl.inviteePDF))
+	m.Handle("POST /api/join/{code}/documents/{id}/confirmation", s.open(cf.inviteeConfirmation))
 
-	m.Handle("GET /api/confirmations", s.staff(d.queue))
-	m.Handle("GET /api/confirmations/{id}", s.staff(d.confirmationDetail))
-	m.Handle("GET /api/confirmations/{id}/file/{path...}", s.staff(d.confirmationFile))
-	m.Handle("POST /api/confirmations/{id}/decision", s.staff(d.decide))
-	m.Handle("POST /api/confirmations/{id}/session", s.staff(d.scheduleConfirmation))
+	m.Handle("GET /api/confirmations", s.staff(cf.queue))
+	m.Handle("GET /api/confirmations/{id}", s.staff(cf.confirmationDetail))
+	m.Handle("GET /api/confirmations/{id}/file/{path...}", s.staff(cf.confirmationFile))
+	m.Handle("POST /api/confirmations/{id}/decision", s.staff(cf.decide))
+	m.Handle("POST /api/confirmations/{id}/session", s.staff(cf.scheduleConfirmation))
 
-	m.Handle("GET /api/document-templates", s.staff(d.templates))
-	m.Handle("PUT /api/document-templates/{kind}/{category}", s.staff(d.putTemplate))
-	m.Handle("GET /api/centres/{code}/seal", s.staff(d.sealImage))
-	m.Handle("PUT /api/centres/{code}/seal", s.staff(d.putSealImage))
+	m.Handle("GET /api/document-templates", s.staff(tp.templates))
+	m.Handle("PUT /api/document-templates/{kind}/{category}", s.staff(tp.putTemplate))
+	m.Handle("GET /api/centres/{code}/seal", s.staff(tp.sealImage))
+	m.Handle("PUT /api/centres/{code}/seal", s.staff(tp.putSealImage))
 }
 
 // canonicalText is what a version's fingerprint covers: the kind, the title and the body
@@ -121,7 +145,7 @@ func docSubject(id int64) string { return "document:" + strconv.FormatInt(id, 10
 // event records one step of a document in the case timeline (and, through it, in the
 // session's case-file log when the document belongs to a live session), and tells the
 // consoles that can see the case.
-func (d *documents) event(ctx context.Context, doc store.Document, kind, actor, detail string) {
+func (d *docCore) event(ctx context.Context, doc store.Document, kind, actor, detail string) {
 	d.svc.caseEvent(ctx, store.Event{CaseID: doc.CaseID, Kind: kind, Actor: actor, SessionID: doc.SessionID,
 		Subject: docSubject(doc.ID), Detail: detail})
 	d.svc.emit(event{name: "document", caseCentre: d.svc.centreOfCase(ctx, doc.CaseID), data: map[string]any{
@@ -130,7 +154,7 @@ func (d *documents) event(ctx context.Context, doc store.Document, kind, actor, 
 
 // staffDoc resolves {id} to a document of a case the actor can see (else 404); a judge
 // asked to confirm it may read it too.
-func (d *documents) staffDoc(r *http.Request, a *actor) (store.Document, store.Case, error) {
+func (d *docCore) staffDoc(r *http.Request, a *actor) (store.Document, store.Case, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return store.Document{}, store.Case{}, err
@@ -155,7 +179,7 @@ func (d *documents) staffDoc(r *http.Request, a *actor) (store.Document, store.C
 }
 
 // editableDoc is staffDoc for those who may draft: editors of the case's centre.
-func (d *documents) editableDoc(r *http.Request, a *actor) (store.Document, store.Case, error) {
+func (d *docCore) editableDoc(r *http.Request, a *actor) (store.Document, store.Case, error) {
 	doc, c, err := d.staffDoc(r, a)
 	if err != nil {
 		return doc, c, err
@@ -170,12 +194,112 @@ func (d *documents) editableDoc(r *http.Request, a *actor) (store.Document, stor
 }
 
 // judgeOf: a is the judge of a confirmation request of document id.
-func (d *documents) judgeOf(ctx context.Context, a *actor, id int64) bool {
+func (d *docCore) judgeOf(ctx context.Context, a *actor, id int64) bool {
 	if !a.Has("judge") {
 		return false
 	}
 	cs, err := d.st.Confirmations(ctx, a.Username, id)
 	return err == nil && len(cs) > 0
+}
+
+// view renders doc with its signers; invitation codes only for editors (a code is the
+// invitee's key).
+func (d *docCore) view(ctx context.Context, doc store.Document, c store.Case, codes bool) (docJSON, error) {
+	v := docJSON{ID: doc.ID, Case: doc.CaseID, CaseNumber: c.Number, Session: doc.SessionID, Kind: doc.Kind, Title: doc.Title,
+		Body: doc.Body, Version: doc.Version, SHA256: doc.SHA256, State: doc.State, ShownSpace: doc.ShownSpace,
+		SealedAt: jsonTime(doc.SealedAt), PDFSHA256: doc.PDFSHA256, CreatedBy: doc.CreatedBy, CreatedAt: jsonTime(doc.CreatedAt),
+		UpdatedAt: jsonTime(doc.UpdatedAt), Signers: []signerJSON{}}
+	sgs, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, sg := range sgs {
+		code := ""
+		if codes && sg.InvitationID != 0 {
+			if inv, err := d.st.InvitationByID(ctx, sg.InvitationID); err == nil {
+				code = inv.Code
+			}
+		}
+		v.Signers = append(v.Signers, signerView(sg, code))
+	}
+	return v, nil
+}
+
+// currentSigner finds the signer of doc's current version that match picks.
+func (d *docCore) currentSigner(ctx context.Context, doc store.Document, match func(store.Signer) bool) (store.Signer, bool, error) {
+	sgs, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return store.Signer{}, false, err
+	}
+	for _, sg := range sgs {
+		if sg.Version == doc.Version && sg.VoidAt.IsZero() && match(sg) {
+			return sg, true, nil
+		}
+	}
+	return store.Signer{}, false, nil
+}
+
+func (d *docCore) now() time.Time { return d.svc.now() }
+
+// invitee resolves {code} and {id} to the invitation, its case, and a document of that
+// case (else 404).
+func (d *docCore) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
+	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
+	if err != nil {
+		return inv, se, c, store.Document{}, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return inv, se, c, store.Document{}, err
+	}
+	doc, err := d.st.Document(r.Context(), id)
+	if err != nil || doc.CaseID != c.ID {
+		return inv, se, c, doc, notFound("document")
+	}
+	return inv, se, c, doc, nil
+}
+
+// signerRows are every row (any version, void or not) of invitation inv on doc.
+func (d *docCore) signerRows(ctx context.Context, doc store.Document, invID int64) ([]store.Signer, error) {
+	all, err := d.st.Signers(ctx, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Signer
+	for _, sg := range all {
+		if sg.InvitationID == invID {
+			out = append(out, sg)
+		}
+	}
+	return out, nil
+}
+
+// shownTo: doc's live text is shown in the space where the invitee is now.
+func (d *docCore) shownTo(doc store.Document, inv store.Invitation, se store.Session) bool {
+	if doc.ShownSpace == "" || doc.SessionID != inv.SessionID || (doc.State != "draft" && doc.State != "signing") {
+		return false
+	}
+	p, ok := d.svc.participant(se.Room, guestIdentity(inv.ID))
+	return ok && p.Space == doc.ShownSpace && p.Attributes["lobby"] != "1"
+}
+
+// confirmationView renders a request for the judge's pages and, with a decision, for the
+// invitee's list of documents.
+func (d *docCore) confirmationView(ctx context.Context, cf store.Confirmation) confirmationJSON {
+	v := confirmationJSON{ID: cf.ID, Document: cf.DocID, Case: cf.CaseID, Judge: cf.Judge, RequestedBy: cf.RequestedBy,
+		RequestedAt: jsonTime(cf.RequestedAt), State: cf.State, Reason: cf.Reason, DecidedAt: jsonTime(cf.DecidedAt),
+		Session: cf.SessionID, DecisionDoc: cf.DecisionDocID, AgreementPDF: fmt.Sprintf("/api/documents/%d/pdf", cf.DocID)}
+	if doc, err := d.st.Document(ctx, cf.DocID); err == nil {
+		v.DocTitle, v.DocSHA256 = doc.Title, doc.SHA256
+		v.Late = !doc.SealedAt.IsZero() && cf.RequestedAt.Sub(doc.SealedAt) > confirmationWindow
+	}
+	if c, err := d.st.Case(ctx, cf.CaseID); err == nil {
+		v.CaseNumber, v.CaseTitle = c.Number, c.Title
+	}
+	if st, err := d.st.Staff(ctx, cf.Judge); err == nil {
+		v.JudgeName = st.Name
+	}
+	return v
 }
 
 func notFoundOr(err error, what string) error {

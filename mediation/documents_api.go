@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"yizhan/store"
 )
@@ -12,6 +11,12 @@ import (
 // Staff endpoints of the documents: draft, edit (a new version), send for signature,
 // show in a space of the live session, void. Staff who can see the case read; editors
 // (mediator, leader, clerk, admin) of the case's centre or above draft.
+
+// docDrafts drafts documents and sends them for signature. Static after construction.
+type docDrafts struct {
+	*docCore
+	tpl *docTemplates // fills a new document's body
+}
 
 type signerJSON struct {
 	ID           int64   `json:"id"`
@@ -64,29 +69,6 @@ func signerView(sg store.Signer, code string) signerJSON {
 	return v
 }
 
-// view renders doc with its signers; invitation codes only for editors (a code is the
-// invitee's key).
-func (d *documents) view(ctx context.Context, doc store.Document, c store.Case, codes bool) (docJSON, error) {
-	v := docJSON{ID: doc.ID, Case: doc.CaseID, CaseNumber: c.Number, Session: doc.SessionID, Kind: doc.Kind, Title: doc.Title,
-		Body: doc.Body, Version: doc.Version, SHA256: doc.SHA256, State: doc.State, ShownSpace: doc.ShownSpace,
-		SealedAt: jsonTime(doc.SealedAt), PDFSHA256: doc.PDFSHA256, CreatedBy: doc.CreatedBy, CreatedAt: jsonTime(doc.CreatedAt),
-		UpdatedAt: jsonTime(doc.UpdatedAt), Signers: []signerJSON{}}
-	sgs, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, sg := range sgs {
-		code := ""
-		if codes && sg.InvitationID != 0 {
-			if inv, err := d.st.InvitationByID(ctx, sg.InvitationID); err == nil {
-				code = inv.Code
-			}
-		}
-		v.Signers = append(v.Signers, signerView(sg, code))
-	}
-	return v, nil
-}
-
 type createDocReq struct {
 	Kind     string `json:"kind"`
 	Template string `json:"template"` // a category's template ("" = the case's category, else generic)
@@ -97,7 +79,7 @@ type createDocReq struct {
 
 const maxDocBody = 60000
 
-func (d *documents) create(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) create(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req createDocReq
 	c, err := d.svc.editCase(w, r, a, &req)
 	if err != nil {
@@ -124,11 +106,11 @@ func (d *documents) create(w http.ResponseWriter, r *http.Request, a *actor) err
 	}
 	title, body := strings.TrimSpace(req.Title), req.Body
 	if strings.TrimSpace(body) == "" {
-		t, err := d.template(ctx, req.Kind, req.Template, c.Category)
+		t, err := d.tpl.template(ctx, req.Kind, req.Template, c.Category)
 		if err != nil {
 			return err
 		}
-		body = d.fill(ctx, t.Body, c)
+		body = d.tpl.fill(ctx, t.Body, c)
 		if title == "" {
 			title = t.Title
 		}
@@ -150,7 +132,7 @@ func (d *documents) create(w http.ResponseWriter, r *http.Request, a *actor) err
 	return nil
 }
 
-func (d *documents) list(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) list(w http.ResponseWriter, r *http.Request, a *actor) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -176,7 +158,7 @@ func (d *documents) list(w http.ResponseWriter, r *http.Request, a *actor) error
 	return nil
 }
 
-func (d *documents) get(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) get(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, c, err := d.staffDoc(r, a)
 	if err != nil {
 		return err
@@ -189,7 +171,7 @@ func (d *documents) get(w http.ResponseWriter, r *http.Request, a *actor) error 
 	return nil
 }
 
-func (d *documents) versions(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) versions(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.staffDoc(r, a)
 	if err != nil {
 		return err
@@ -220,7 +202,7 @@ type editDocReq struct {
 	Version int     `json:"version"` // the version edited (0 = whatever is current)
 }
 
-func (d *documents) edit(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) edit(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, c, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -279,7 +261,7 @@ type sendReq struct {
 	Version int         `json:"version"` // the version sent (0 = the current one)
 }
 
-func (d *documents) send(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) send(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, c, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -328,7 +310,7 @@ func (d *documents) send(w http.ResponseWriter, r *http.Request, a *actor) error
 
 // resolveSigner turns {invitation} or {username} into a signer of case c: an invitation
 // to one of the case's sessions, or an active staff account.
-func (d *documents) resolveSigner(ctx context.Context, c store.Case, sr signerReq) (store.Signer, error) {
+func (d *docDrafts) resolveSigner(ctx context.Context, c store.Case, sr signerReq) (store.Signer, error) {
 	switch {
 	case (sr.Invitation == "") == (sr.Username == ""):
 		return store.Signer{}, badRequest("each signer is {invitation: CODE} or {username: U}")
@@ -367,7 +349,7 @@ func (d *documents) resolveSigner(ctx context.Context, c store.Case, sr signerRe
 	}
 }
 
-func (d *documents) attest(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) attest(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -398,21 +380,7 @@ func (d *documents) attest(w http.ResponseWriter, r *http.Request, a *actor) err
 	return nil
 }
 
-// currentSigner finds the signer of doc's current version that match picks.
-func (d *documents) currentSigner(ctx context.Context, doc store.Document, match func(store.Signer) bool) (store.Signer, bool, error) {
-	sgs, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return store.Signer{}, false, err
-	}
-	for _, sg := range sgs {
-		if sg.Version == doc.Version && sg.VoidAt.IsZero() && match(sg) {
-			return sg, true, nil
-		}
-	}
-	return store.Signer{}, false, nil
-}
-
-func (d *documents) show(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) show(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -442,7 +410,7 @@ func (d *documents) show(w http.ResponseWriter, r *http.Request, a *actor) error
 	return nil
 }
 
-func (d *documents) void(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docDrafts) void(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.editableDoc(r, a)
 	if err != nil {
 		return err
@@ -471,5 +439,3 @@ func (d *documents) void(w http.ResponseWriter, r *http.Request, a *actor) error
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-
-func (d *documents) now() time.Time { return d.svc.now() }

@@ -26,6 +26,16 @@ import (
 // invitation or account, when, from which address and user agent, the version's
 // fingerprint and the image. A stale version or fingerprint is 409 and signs nothing.
 
+// docSigning takes signatures (staff and invitees), sends one-time codes, and shows an
+// invitee the documents that concern them (docjoin.go).
+type docSigning struct {
+	*docCore                // static after construction
+	sealer     *docSealer   // seals a document when its last signature is in
+	smsWebhook string       // DocumentsConfig.SMSWebhook ("" = no SMS: the mediator attests)
+	http       *http.Client // posts to smsWebhook
+	sms        *limiter     // one-time codes sent per signer: at most 3 in 10 minutes; guarded by its own mutex
+}
+
 const (
 	maxSignBody = 1 << 20 // a signature image (and an optional still) as base64
 	maxPNG      = 600 << 10
@@ -74,7 +84,7 @@ func checkCurrent(doc store.Document, version int, sha string) error {
 	return nil
 }
 
-func (d *documents) staffSign(w http.ResponseWriter, r *http.Request, a *actor) error {
+func (d *docSigning) staffSign(w http.ResponseWriter, r *http.Request, a *actor) error {
 	doc, _, err := d.staffDoc(r, a)
 	if err != nil {
 		return err
@@ -102,7 +112,7 @@ func (d *documents) staffSign(w http.ResponseWriter, r *http.Request, a *actor) 
 }
 
 // sign records the signature and, when it was the last one missing, seals the document.
-func (d *documents) sign(w http.ResponseWriter, r *http.Request, doc store.Document, sg store.Signer, actorID string, req signReq, sig store.Signer) error {
+func (d *docSigning) sign(w http.ResponseWriter, r *http.Request, doc store.Document, sg store.Signer, actorID string, req signReq, sig store.Signer) error {
 	ctx := r.Context()
 	sig.Addr, sig.UserAgent = clientAddr(r), r.UserAgent()
 	if len(sig.UserAgent) > 400 {
@@ -119,7 +129,7 @@ func (d *documents) sign(w http.ResponseWriter, r *http.Request, doc store.Docum
 	out := map[string]any{"signed": true, "version": doc.Version, "sealed": sealed}
 	if sealed {
 		doc.State = "sealed"
-		if err := d.seal(ctx, doc.ID); err != nil {
+		if err := d.sealer.seal(ctx, doc.ID); err != nil {
 			d.svc.log.Error("seal document", "document", doc.ID, "err", err)
 			out["seal_error"] = "the document is signed; writing its sealed copy failed and is retried on download"
 		}
@@ -128,49 +138,7 @@ func (d *documents) sign(w http.ResponseWriter, r *http.Request, doc store.Docum
 	return nil
 }
 
-// invitee resolves {code} and {id} to the invitation, its case, and a document of that
-// case (else 404).
-func (d *documents) invitee(r *http.Request) (store.Invitation, store.Session, store.Case, store.Document, error) {
-	inv, se, c, err := d.svc.join.validInvitation(r, r.PathValue("code"))
-	if err != nil {
-		return inv, se, c, store.Document{}, err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return inv, se, c, store.Document{}, err
-	}
-	doc, err := d.st.Document(r.Context(), id)
-	if err != nil || doc.CaseID != c.ID {
-		return inv, se, c, doc, notFound("document")
-	}
-	return inv, se, c, doc, nil
-}
-
-// signerRows are every row (any version, void or not) of invitation inv on doc.
-func (d *documents) signerRows(ctx context.Context, doc store.Document, invID int64) ([]store.Signer, error) {
-	all, err := d.st.Signers(ctx, doc.ID)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Signer
-	for _, sg := range all {
-		if sg.InvitationID == invID {
-			out = append(out, sg)
-		}
-	}
-	return out, nil
-}
-
-// shownTo: doc's live text is shown in the space where the invitee is now.
-func (d *documents) shownTo(doc store.Document, inv store.Invitation, se store.Session) bool {
-	if doc.ShownSpace == "" || doc.SessionID != inv.SessionID || (doc.State != "draft" && doc.State != "signing") {
-		return false
-	}
-	p, ok := d.svc.participant(se.Room, guestIdentity(inv.ID))
-	return ok && p.Space == doc.ShownSpace && p.Attributes["lobby"] != "1"
-}
-
-func (d *documents) inviteeSign(w http.ResponseWriter, r *http.Request) error {
+func (d *docSigning) inviteeSign(w http.ResponseWriter, r *http.Request) error {
 	var req signReq
 	if err := decodeMax(w, r, &req, false, maxSignBody); err != nil {
 		return err
@@ -217,7 +185,7 @@ func (d *documents) inviteeSign(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	switch {
-	case d.cfg.SMSWebhook != "" && sg.Phone != "":
+	case d.smsWebhook != "" && sg.Phone != "":
 		if err := d.checkOTP(ctx, sg, req.OTP); err != nil {
 			return err
 		}
@@ -235,7 +203,7 @@ func otpHash(signerID int64, code string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (d *documents) checkOTP(ctx context.Context, sg store.Signer, code string) error {
+func (d *docSigning) checkOTP(ctx context.Context, sg store.Signer, code string) error {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return errf(http.StatusForbidden, "otp_required", "enter the code sent to your phone")
@@ -263,7 +231,7 @@ func maskPhone(p string) string {
 }
 
 // inviteeOTP sends a one-time code to the signer's phone on file through the webhook.
-func (d *documents) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
+func (d *docSigning) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
 	var req struct{}
 	if err := decode(w, r, &req, true); err != nil {
 		return err
@@ -280,7 +248,7 @@ func (d *documents) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
 	if !ok || doc.State != "signing" {
 		return notFound("document to sign")
 	}
-	if d.cfg.SMSWebhook == "" || sg.Phone == "" {
+	if d.smsWebhook == "" || sg.Phone == "" {
 		return errf(http.StatusConflict, "sms_unavailable", "no SMS on this server or no phone on file: the mediator attests your identity")
 	}
 	key := strconv.FormatInt(sg.ID, 10)
@@ -307,7 +275,7 @@ func (d *documents) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (d *documents) caseNumber(ctx context.Context, id int64) string {
+func (d *docSigning) caseNumber(ctx context.Context, id int64) string {
 	c, err := d.st.Case(ctx, id)
 	if err != nil {
 		return ""
@@ -316,9 +284,9 @@ func (d *documents) caseNumber(ctx context.Context, id int64) string {
 }
 
 // sendSMS posts {"phone","text"} to the webhook; any 2xx is sent.
-func (d *documents) sendSMS(ctx context.Context, phone, text string) error {
+func (d *docSigning) sendSMS(ctx context.Context, phone, text string) error {
 	body, _ := json.Marshal(map[string]string{"phone": phone, "text": text})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.SMSWebhook, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.smsWebhook, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("sms webhook: %w", err)
 	}
