@@ -5,7 +5,7 @@
 GO ?= go
 BIN ?= bin/yizhan
 
-.PHONY: dev test build web web-deps vet bench bench-rt clean test-race fuzz-quick fuzz soak
+.PHONY: dev test test-weaklinks build web web-deps vet bench bench-rt clean test-race fuzz-quick fuzz soak
 
 dev:
 	$(GO) run ./cmd/yizhan serve --dev --data ./data
@@ -53,6 +53,12 @@ fuzz:
 # server's goroutines, heap and RSS at the start and the end.
 soak:
 	YIZHAN_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -timeout 40m -v ./cmd/yizhan/
+
+# Every impaired-link case (issue 13): 300 kbit/s + 40 ms, 5 % and 10 % loss, 80 ms
+# jitter, a drop to 200 kbit/s. Root (network namespaces, tc); about five minutes.
+# `make test` runs the quick case only.
+test-weaklinks:
+	YIZHAN_WEAKLINKS=all $(GO) test -count=1 -v -timeout 15m ./internal/weaklinks
 
 bench:
 	$(GO) run ./cmd/sfubench --json-out bench.jsonl

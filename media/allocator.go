@@ -28,12 +28,15 @@ type Downlink struct {
 	sentAt  time.Time
 	sent    uint64  // bytes all tracks had sent at sentAt
 	sentBps float64 // smoothed
+	desired float64 // bits per second everything wished for would take (last allocation)
 }
 
 // linkTrack is what the downlink remembers of one down track.
 type linkTrack struct {
 	reports  uint64 // receiver reports seen at the last tick
 	sent     uint64 // bytes sent at the last tick
+	pkts     uint64 // packets sent at the last tick
+	nacked   uint64 // packets NACKed at the last tick
 	limit    int
 	pausedBW bool
 }
@@ -88,9 +91,15 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 	var total uint64
 	newReport := false
 	var reportLoss float64
+	var tickPkts, tickNacked uint64
 	for d, lt := range l.tracks {
 		st := d.Stats()
 		total += st.BytesSent
+		if st.Packets >= lt.pkts && st.Nacked >= lt.nacked {
+			tickPkts += st.Packets - lt.pkts
+			tickNacked += st.Nacked - lt.nacked
+		}
+		lt.pkts, lt.nacked = st.Packets, st.Nacked
 		if st.Reports != lt.reports {
 			lt.reports = st.Reports
 			newReport = true
@@ -110,8 +119,18 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 		l.sentBps = 0.5*l.sentBps + 0.5*rate
 	}
 	l.sent, l.sentAt = total, now
-	if newReport {
-		l.est.onReport(now, reportLoss, l.sentBps)
+	// NACKs tell of loss within a round trip; a receiver report only once
+	// a second. Either drives the estimate; NACKs only with enough packets
+	// to make a share meaningful.
+	nackLoss := 0.0
+	if tickPkts >= 20 {
+		nackLoss = min(float64(tickNacked)/float64(tickPkts), 1)
+	}
+	switch {
+	case nackLoss > lossHigh:
+		l.est.onReport(now, max(nackLoss, reportLoss), l.sentBps, l.desired)
+	case newReport:
+		l.est.onReport(now, max(reportLoss, nackLoss), l.sentBps, l.desired)
 	}
 	rep.Estimate, rep.SentBps = l.est.estimate, l.sentBps
 	rep.Changes, rep.Layers = l.allocateLocked()
@@ -131,11 +150,14 @@ type videoDemand struct {
 // upgrades round-robin (so that two tiles share before one gets the best).
 func (l *Downlink) allocateLocked() ([]StreamChange, []int) {
 	budget := l.est.estimate
+	desired := 0.0
+	defer func() { l.desired = desired }()
 	var videos []*videoDemand
 	for d, lt := range l.tracks {
 		if d.up.kind != webrtc.RTPCodecTypeVideo {
 			if d.Wanted() >= 0 {
 				budget -= audioRate(d.up.Stats())
+				desired += audioRate(d.up.Stats())
 			}
 			continue
 		}
@@ -152,6 +174,7 @@ func (l *Downlink) allocateLocked() ([]StreamChange, []int) {
 			}
 		}
 		videos = append(videos, v)
+		desired += v.rates[min(w, maxLayers-1)]
 	}
 	// A stable order: the same link gives the same answer every tick.
 	slices.SortFunc(videos, func(a, b *videoDemand) int { return strings.Compare(a.d.id, b.d.id) })

@@ -26,11 +26,13 @@ const (
 	bweGrowth = 1.25
 	// After a cut, hold still this long: the next report still counts
 	// packets sent at the old rate.
-	bweHold = 1500 * time.Millisecond
+	bweHold = 2 * time.Second
 	// After a probe (a climb into a rate that then failed), wait this long
 	// before climbing past the failed rate again; doubled per failure.
 	probeBackoffMin = 3 * time.Second
-	probeBackoffMax = 8 * time.Second
+	probeBackoffMax = 5 * time.Second
+	// A retry that holds past the old ceiling this long means the link recovered.
+	probeHold = 3 * time.Second
 )
 
 // bwe estimates one subscriber's downlink. Pure logic; its owner guards it.
@@ -40,18 +42,22 @@ type bwe struct {
 	grewAt   time.Time // last growth step
 	// failed is the estimate at the last cut that followed a climb: the
 	// estimate stays below it until retryAt.
-	failed  float64
-	retryAt time.Time
-	backoff time.Duration
-	climbed bool    // the estimate rose since the last cut
-	loss    float64 // smoothed over reports
+	failed   float64
+	retryAt  time.Time
+	backoff  time.Duration
+	climbed  bool      // the estimate rose since the last cut
+	passedAt time.Time // when a retry first went past failed; zero if not
+	loss     float64   // smoothed over reports
 }
 
 func newBWE() bwe { return bwe{estimate: bweInitial, backoff: probeBackoffMin} }
 
 // onReport takes the loss of a new receiver report and the rate we sent at
 // over the time it covers.
-func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
+// desiredBps is what everything the subscriber wishes for would take: the
+// estimate need not climb far past it, and sending close to it (or to the
+// estimate) is what makes a loss our overshoot.
+func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps float64) {
 	if loss < 0.3 {
 		loss = 0.5*e.loss + 0.5*loss // one noisy report is not a trend
 	}
@@ -61,13 +67,22 @@ func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
 		if now.Sub(e.heldAt) < bweHold {
 			return
 		}
-		// What got through is what fits; leave a margin under it so that
-		// the queue at the bottleneck drains.
-		delivered := sentBps * (1 - loss)
-		next := min(e.estimate*(1-0.5*loss), delivered*0.9)
-		if sentBps == 0 {
-			next = e.estimate * (1 - 0.5*loss)
+		next := e.estimate * (1 - 0.5*loss) // GCC's loss-based decrease
+		if sentBps > 0.7*min(e.estimate, max(desiredBps, bweMin)) {
+			// We filled the estimate and the link lost: what got through is
+			// what fits; a little under it lets the bottleneck's queue drain.
+			delivered := sentBps * (1 - loss)
+			next = min(next, delivered*0.95)
+			if !e.climbed {
+				// The link's capacity is about what got through: climb past
+				// it only after a while.
+				e.failed = max(delivered*1.15, bweMin)
+				e.retryAt = now.Add(e.backoff)
+			}
 		}
+		// Sending well under the estimate, the loss is not our overshoot: a
+		// report still counting packets from before the last cut, or radio
+		// loss that no rate cures. GCC's decrease alone, then.
 		next = max(next, bweMin)
 		if e.climbed {
 			// The climb overshot: remember where, and wait before trying it again.
@@ -78,17 +93,19 @@ func (e *bwe) onReport(now time.Time, loss, sentBps float64) {
 		e.estimate = next
 		e.heldAt = now
 		e.climbed = false
+		e.passedAt = time.Time{}
 	case loss < lossLow:
 		if now.Sub(e.heldAt) < bweHold {
 			return
 		}
-		e.grow(now)
+		e.grow(now, max(1.5*desiredBps, 1.5*sentBps, bweMin))
 	}
 }
 
 // grow raises the estimate for the time since the last step, up to the last
-// failed rate until retryAt.
-func (e *bwe) grow(now time.Time) {
+// failed rate until retryAt, and never past ceiling (no use believing in more
+// than we would send).
+func (e *bwe) grow(now time.Time, ceiling float64) {
 	if e.grewAt.IsZero() || now.Sub(e.grewAt) > 2*time.Second {
 		e.grewAt = now
 		return
@@ -96,12 +113,20 @@ func (e *bwe) grow(now time.Time) {
 	dt := now.Sub(e.grewAt).Seconds()
 	e.grewAt = now
 	next := e.estimate * pow(bweGrowth, dt)
-	if e.failed > 0 && now.Before(e.retryAt) {
+	switch {
+	case e.failed > 0 && now.Before(e.retryAt):
 		next = min(next, max(e.estimate, e.failed*0.85))
-	} else if e.failed > 0 && next > e.failed {
-		e.failed = 0 // a retry passed the old ceiling: the link recovered
-		e.backoff = probeBackoffMin
+	case e.failed > 0 && next > e.failed:
+		// A retry is past the old ceiling. Only once it has held there
+		// without a cut has the link recovered: then forget the ceiling.
+		if e.passedAt.IsZero() {
+			e.passedAt = now
+		} else if now.Sub(e.passedAt) > probeHold {
+			e.failed, e.passedAt = 0, time.Time{}
+			e.backoff = probeBackoffMin
+		}
 	}
+	next = min(next, max(ceiling, e.estimate))
 	if next > e.estimate {
 		e.climbed = true
 	}

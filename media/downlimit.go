@@ -43,23 +43,38 @@ func (d *DownTrack) setLimit(l int) {
 }
 
 // applyLimits derives the forwarding path's view from wish, limit and hidden.
+// The keyframe a resumed track needs is asked for after every lock is let go
+// (a PLI is I/O on the publisher's connection).
 func (d *DownTrack) applyLimits() {
+	if d.applyLimitsLocked() {
+		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
+	}
+}
+
+// applyLimitsLocked does applyLimits' work under d.lim.mu; true when the
+// track resumed and needs a keyframe.
+func (d *DownTrack) applyLimitsLocked() (resumed bool) {
 	d.lim.mu.Lock()
 	defer d.lim.mu.Unlock()
 	wish, limit := d.lim.wish.Load(), d.lim.limit.Load()
 	off := d.lim.hidden.Load() || limit < 0
 	wasOff := d.lim.off.Swap(off)
 	if off {
-		return
+		return false
 	}
+	// Under d.mu: forward reads maxLayer and then records seenFlow in one
+	// critical section; a change stored between the two would be lost and
+	// the fast path would skip the new layer's packets for good.
+	d.mu.Lock()
 	if eff := min(wish, limit); d.maxLayer.Swap(eff) != eff {
 		d.seenFlow.Store(noFlow) // the forwarder looks again at the next packet
 	}
 	if wasOff {
 		d.lim.restart.Store(true)
 		d.seenFlow.Store(noFlow)
-		d.up.requestLayerKeyframe(pickLayer(d.up.flowing.Load(), int8(d.maxLayer.Load())))
 	}
+	d.mu.Unlock()
+	return wasOff
 }
 
 // Wanted is the layer this subscriber would take if its link allowed, -1
@@ -77,6 +92,16 @@ func (d *DownTrack) Wanted() int {
 // quality.
 type rxReports struct {
 	sent atomic.Uint64 // bytes written to the subscriber, added by forward
+	pkts atomic.Uint64 // packets written, added by forward
+	// nacked counts the distinct packets the subscriber asked again for
+	// (RFC 4585 §6.2.1): loss seen within a round trip, long before the
+	// next receiver report.
+	nacked atomic.Uint64
+	// recent remembers the last NACKed sequence numbers: a receiver asks
+	// again for a packet until it comes, and each one counts once.
+	recentMu sync.Mutex
+	recent   [64]uint16
+	recentN  int
 
 	mu      sync.Mutex // guards the fields below; written by the RTCP loop
 	reports uint64     // receiver reports seen for our SSRC
@@ -110,6 +135,29 @@ func (d *DownTrack) observeReceiverReport(rr *rtcp.ReceiverReport) {
 	}
 }
 
+// observeNack counts the distinct packets a NACK asks for.
+func (d *DownTrack) observeNack(n *rtcp.TransportLayerNack) {
+	d.rx.recentMu.Lock()
+	defer d.rx.recentMu.Unlock()
+	for _, pair := range n.Nacks {
+		for _, seq := range pair.PacketList() {
+			seen := false
+			for i := 0; i < min(d.rx.recentN, len(d.rx.recent)); i++ {
+				if d.rx.recent[i] == seq {
+					seen = true
+					break
+				}
+			}
+			if seen {
+				continue
+			}
+			d.rx.recent[d.rx.recentN%len(d.rx.recent)] = seq
+			d.rx.recentN++
+			d.rx.nacked.Add(1)
+		}
+	}
+}
+
 // roundTrip is RFC 3550 §6.4.1's A - LSR - DLSR, in the middle 32 bits of
 // NTP time (1/65536 s).
 func roundTrip(now time.Time, lsr, dlsr uint32) (time.Duration, bool) {
@@ -135,6 +183,8 @@ func ntpTime(t time.Time) uint64 {
 // DownStats is what a down track knows about its subscriber's link.
 type DownStats struct {
 	BytesSent uint64
+	Packets   uint64        // packets sent
+	Nacked    uint64        // distinct packets the subscriber asked again for
 	Reports   uint64        // receiver reports seen
 	LastAt    time.Time     // of the last receiver report
 	Loss      float64       // fraction lost in the last report
@@ -151,6 +201,8 @@ func (d *DownTrack) Stats() DownStats {
 	s := DownStats{Reports: d.rx.reports, LastAt: d.rx.at, Loss: d.rx.loss, Jitter: d.rx.jitter, RTT: d.rx.rtt}
 	d.rx.mu.Unlock()
 	s.BytesSent = d.rx.sent.Load()
+	s.Packets = d.rx.pkts.Load()
+	s.Nacked = d.rx.nacked.Load()
 	s.Layer = int(d.curLayer.Load())
 	s.Paused = d.lim.off.Load()
 	s.Video = d.up.kind == webrtc.RTPCodecTypeVideo

@@ -251,6 +251,7 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
 			case *rtcp.TransportLayerNack:
 				st.nacksReceived.Add(1)
+				d.observeNack(p)
 				d.retransmit(p, &rs)
 			case *rtcp.ReceiverReport:
 				d.observeReceiverReport(p)
@@ -362,6 +363,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		return fwdWriteError, 0
 	}
 	d.rx.sent.Add(uint64(n))
+	d.rx.pkts.Add(1)
 	return fwdSent, n
 }
 

@@ -35,6 +35,7 @@ type Registry struct {
 	joinLatency prometheus.Histogram
 	apiRequests *prometheus.CounterVec
 	apiDuration *prometheus.HistogramVec
+	quality     *prometheus.CounterVec // connection quality changes, by the new quality
 
 	mu         sync.Mutex // guards the sources below
 	live       func() signaling.Stats
@@ -72,6 +73,10 @@ func New(version string) *Registry {
 		Help:    "HTTP API request durations by route.",
 		Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
 	}, []string{"route"})
+	r.quality = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "connection_quality_changes_total",
+		Help: "Changes of a participant's connection quality, by the quality it changed to (lost: a link went dead).",
+	}, []string{"quality"})
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "build_info", Help: "Always 1; the version label says which build runs.",
 		ConstLabels: prometheus.Labels{"version": version},
@@ -80,7 +85,7 @@ func New(version string) *Registry {
 	r.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		r.joins, r.leaves, r.joinLatency, r.apiRequests, r.apiDuration, info,
+		r.joins, r.leaves, r.joinLatency, r.apiRequests, r.apiDuration, r.quality, info,
 		sourceCollector{r},
 	)
 	return r
@@ -137,6 +142,10 @@ func (r *Registry) Observe(ev signaling.Event) {
 		r.joins.Inc()
 	case signaling.EventLeft:
 		r.leaves.Inc()
+	case signaling.EventQuality:
+		if ev.Quality != "" {
+			r.quality.WithLabelValues(ev.Quality).Inc()
+		}
 	case signaling.EventActive:
 		if j := ev.Participant.JoinedAt; !j.IsZero() {
 			r.joinLatency.Observe(max(ev.Time.Sub(j).Seconds(), 0))

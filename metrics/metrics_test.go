@@ -60,7 +60,13 @@ func scrape(t *testing.T, url string) map[string]float64 {
 
 func TestRegistryScrape(t *testing.T) {
 	r := New("test")
-	r.SetLiveStats(func() signaling.Stats { return signaling.Stats{Rooms: 2, Participants: 5, Tracks: 7} })
+	r.SetLiveStats(func() signaling.Stats {
+		return signaling.Stats{Rooms: 2, Participants: 5, Tracks: 7, Links: signaling.LinkStats{
+			Quality:   map[string]int{"excellent": 3, "poor": 1, "lost": 1},
+			Layers:    [4]int{1, 2, 0, 4},
+			Estimates: []float64{250e3, 1.5e6, 3e6},
+		}}
+	})
 	r.SetMediaStats(func() media.EngineStats {
 		return media.EngineStats{PacketsIn: 10, BytesIn: 1000, PacketsForwarded: 20, BytesForwarded: 2000,
 			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2}
@@ -74,6 +80,7 @@ func TestRegistryScrape(t *testing.T) {
 	r.Observe(signaling.Event{Kind: signaling.EventJoined, Time: t0, Participant: p})
 	r.Observe(signaling.Event{Kind: signaling.EventActive, Time: t0.Add(700 * time.Millisecond), Participant: p})
 	r.Observe(signaling.Event{Kind: signaling.EventLeft, Time: t0.Add(time.Second), Participant: p})
+	r.Observe(signaling.Event{Kind: signaling.EventQuality, Quality: "lost", Participant: p})
 
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/cases/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +137,16 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_api_requests_total{route=unmatched,status=404}":           1,
 		"yizhan_build_info{version=test}":                                 1,
 		"yizhan_tls_certificate_expiry_timestamp_seconds":                 1_900_000_000,
+		// weak links: aggregated, never one series per participant
+		"yizhan_participants_by_quality{quality=excellent}":     3,
+		"yizhan_participants_by_quality{quality=good}":          0,
+		"yizhan_participants_by_quality{quality=lost}":          1,
+		"yizhan_subscribed_video_layers{layer=paused}":          1,
+		"yizhan_subscribed_video_layers{layer=low}":             2,
+		"yizhan_subscribed_video_layers{layer=high}":            4,
+		"yizhan_subscriber_bandwidth_estimate_bps_count":        3,
+		"yizhan_subscriber_bandwidth_estimate_bps_sum":          4.75e6,
+		"yizhan_connection_quality_changes_total{quality=lost}": 1,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"yizhan/signaling"
 )
 
 // Descriptions of the metrics read from the sources at scrape time.
@@ -27,6 +29,10 @@ var (
 	descTURNAllocs  = desc("turn_allocations", "Embedded TURN relays in use now.")
 	descTURNRefused = desc("turn_refused_packets_total", "Packets the embedded TURN refused to relay: not to or from the SFU.")
 
+	descQuality   = desc("participants_by_quality", "Participants now by connection quality (excellent, good, poor, lost).", "quality")
+	descLayers    = desc("subscribed_video_layers", "Video tracks being received now, by the simulcast layer chosen for the subscriber (paused: no room on its link).", "layer")
+	descEstimates = desc("subscriber_bandwidth_estimate_bps", "Downlink bandwidth estimates of the participants receiving media now.")
+
 	descCertExpiry = desc("tls_certificate_expiry_timestamp_seconds", "When the TLS certificate being served expires (Unix time); it is reloaded when its files are replaced.")
 )
 
@@ -44,6 +50,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
+		descQuality, descLayers, descEstimates,
 	} {
 		ch <- d
 	}
@@ -66,6 +73,7 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRooms, float64(s.Rooms))
 		gauge(descParticipants, float64(s.Participants))
 		gauge(descTracks, float64(s.Tracks))
+		collectLinks(ch, s.Links)
 		sig := s.Signal
 		counter(descSignalSent, sig.RoomUpdates, "room_update")
 		counter(descSignalSent, sig.Pongs, "pong")
@@ -109,4 +117,31 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	if cert != nil {
 		gauge(descCertExpiry, float64(cert().Unix()))
 	}
+}
+
+// estimateBuckets are downlink rates a link can be in, bits per second: audio
+// only, one small video, a medium, a full, several.
+var estimateBuckets = []float64{100e3, 200e3, 300e3, 500e3, 1e6, 2e6, 4e6}
+
+// collectLinks reports the aggregated links: quality counts, the layer
+// histogram and the distribution of bandwidth estimates (a histogram made at
+// scrape time from the current estimates).
+func collectLinks(ch chan<- prometheus.Metric, l signaling.LinkStats) {
+	for _, q := range []string{"excellent", "good", "poor", "lost"} {
+		ch <- prometheus.MustNewConstMetric(descQuality, prometheus.GaugeValue, float64(l.Quality[q]), q)
+	}
+	for i, name := range []string{"paused", "low", "medium", "high"} {
+		ch <- prometheus.MustNewConstMetric(descLayers, prometheus.GaugeValue, float64(l.Layers[i]), name)
+	}
+	buckets := make(map[float64]uint64, len(estimateBuckets))
+	var sum float64
+	for _, e := range l.Estimates {
+		sum += e
+		for _, b := range estimateBuckets {
+			if e <= b {
+				buckets[b]++
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstHistogram(descEstimates, uint64(len(l.Estimates)), sum, buckets)
 }

@@ -8,6 +8,15 @@ type Stats struct {
 	Participants int
 	Tracks       int
 	Signal       SignalCounts // messages queued to clients since start
+	Links        LinkStats    // aggregated over every participant (issue 13)
+}
+
+// LinkStats aggregates everyone's links, for metrics: counts, never one series
+// per participant.
+type LinkStats struct {
+	Quality   map[string]int // participants by connection quality (excellent, good, poor, lost)
+	Layers    [4]int         // received video tracks by chosen layer: paused, low, medium, high
+	Estimates []float64      // downlink estimates (bits per second) of participants receiving media
 }
 
 // Stats counts rooms, participants and published tracks now.
@@ -18,12 +27,13 @@ func (s *Server) Stats() Stats {
 		rooms = append(rooms, r)
 	}
 	s.mu.Unlock()
-	st := Stats{Rooms: len(rooms), Signal: s.SignalCounts()}
+	st := Stats{Rooms: len(rooms), Signal: s.SignalCounts(), Links: LinkStats{Quality: map[string]int{}}}
 	for _, r := range rooms {
 		r.mu.Lock()
 		st.Participants += len(r.participants)
 		for _, p := range r.participants {
 			st.Tracks += len(p.tracks)
+			st.Links.add(p.link)
 		}
 		r.mu.Unlock()
 	}
@@ -50,5 +60,17 @@ func (o *observers) notify(ev Event) {
 	o.mu.RUnlock()
 	for _, fn := range fns {
 		fn(ev)
+	}
+}
+
+func (l *LinkStats) add(li LinkInfo) {
+	if li.Quality != "" {
+		l.Quality[li.Quality]++
+	}
+	for _, layer := range li.Layers {
+		l.Layers[max(-1, min(layer, 2))+1]++
+	}
+	if li.EstimateKbps > 0 && li.SentKbps > 0 {
+		l.Estimates = append(l.Estimates, float64(li.EstimateKbps)*1000)
 	}
 }

@@ -51,6 +51,10 @@ func TestAdaptiveStream(t *testing.T) {
 	r := bob.Tracks()[sp.SID]
 	waitFor(t, "bob on the high layer", func() bool { return kbps(r) > 800 })
 	pub := remotePub(t, bob, "alice", sp.SID)
+	waitFor(t, "the metrics count one subscriber on the high layer", func() bool {
+		l := ts.sig.Stats().Links
+		return l.Layers[3] == 1 && len(l.Estimates) == 1 && l.Quality["excellent"] == 2
+	})
 
 	pub.SetVideoDimensions(160, 90)
 	waitFor(t, "a 160x90 tile on the low layer", func() bool { k := kbps(r); return k > 80 && k < 250 })
@@ -61,6 +65,9 @@ func TestAdaptiveStream(t *testing.T) {
 
 	pub.SetEnabled(false)
 	waitFor(t, "a disabled track gets nothing", func() bool { return kbps(r) < 5 })
+	if l := ts.sig.Stats().Links; l.Layers != [4]int{} {
+		t.Errorf("a hidden track counts in the layer metrics: %v", l.Layers)
+	}
 	pub.SetEnabled(true)
 	waitFor(t, "an enabled track flows again", func() bool { return kbps(r) > 800 })
 	if j := r.SeqJumps.Load(); j > 12 {

@@ -31,7 +31,14 @@ type Client struct {
 	metadata string
 	closers  []func()
 	quality  map[string]livekit.ConnectionQuality // participant SID -> last connection quality heard
+	hook     atomic.Pointer[PacketHook]
 }
+
+// PacketHook sees every RTP packet a client receives (pkt is reused after it returns).
+type PacketHook func(trackSID, kind string, pkt []byte)
+
+// SetPacketHook makes f see every RTP packet received from now on.
+func (c *Client) SetPacketHook(f PacketHook) { c.hook.Store(&f) }
 
 // Received counts the RTP of one subscribed track.
 type Received struct {
@@ -153,6 +160,9 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			r.Packets.Add(1)
 			r.Bytes.Add(int64(n))
 			r.keepPayload(buf[:n])
+			if h := c.hook.Load(); h != nil {
+				(*h)(r.TrackSID, r.Kind, buf[:n])
+			}
 			if at, ok := stampIn(buf[:n]); ok {
 				r.latMu.Lock()
 				if len(r.Latencies) < 1<<20 {

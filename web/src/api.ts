@@ -65,6 +65,12 @@ export interface LiveTrack { sid: string; kind: string; source: string; muted: b
 export interface LiveParticipant {
   identity: string; name: string; role: string; side?: string; party?: number; space: string; lobby: boolean; connected: boolean;
   joined_at?: string; waiting_seconds?: number; consent?: boolean | null; host?: boolean; tracks?: LiveTrack[]; note?: string;
+  link?: LiveLink;
+}
+/** A participant's link as the server sees it (issue 13). */
+export interface LiveLink {
+  quality: '' | 'excellent' | 'good' | 'poor' | 'lost'; loss: number; rtt_ms: number; jitter_ms: number;
+  estimate_kbps: number; sent_kbps: number; video_paused: number; layers: number[];
 }
 export interface Live {
   session_id: number; state: string; room: string; lobby: LiveParticipant[]; spaces: Record<string, LiveParticipant[]>;

@@ -2,6 +2,7 @@
 // a grid of tiles for everyone in my space, where I am and who hears me, the private-meeting
 // notice, the recording indicator, the reconnecting banner and the controls.
 import {
+  ConnectionQuality,
   ConnectionState,
   DisconnectReason,
   type LocalTrack,
@@ -58,6 +59,7 @@ const FINAL = new Set<DisconnectReason>([
 
 interface Tile {
   el: HTMLElement;
+  quality: HTMLElement;
   video: HTMLVideoElement;
   avatar: HTMLElement;
   name: HTMLElement;
@@ -72,6 +74,7 @@ export class Call {
   private opts: CallOptions;
   private grid: HTMLElement;
   private banner: HTMLElement;
+  private weak: HTMLElement;
   private where: HTMLElement;
   private hears: HTMLElement;
   private rec: HTMLElement;
@@ -98,14 +101,24 @@ export class Call {
     this.opts = opts;
     this.audioOnly = !!opts.audioOnly;
     this.room = new Room({
-      adaptiveStream: false,
-      dynacast: false,
+      // a small tile gets the small layer, a hidden one none; a publisher sends only the
+      // layers someone watches (issue 13: weak links)
+      adaptiveStream: true,
+      dynacast: true,
       videoCaptureDefaults: { resolution: { width: 640, height: 360, frameRate: 24 } },
       publishDefaults: { simulcast: true },
       audioCaptureDefaults: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       audioOutput: opts.outputDeviceId ? { deviceId: opts.outputDeviceId } : undefined,
     });
     this.banner = h('div', { class: 'banner warn hidden', role: 'alert' }, icon('wifi'), T('reconnecting'));
+    // my own link is weak: say what helps (the server already favours my sound)
+    this.weak = h(
+      'div',
+      { class: 'banner warn weak-link hidden', role: 'status' },
+      icon('wifi'),
+      h('span', null, T('weak_link_self')),
+      h('button', { class: 'btn small', type: 'button', onclick: () => void this.setAudioOnly(true) }, T('audio_only')),
+    );
     this.where = h('span', { class: 'where-text' });
     this.hears = h('span', { class: 'hears-text' });
     this.rec = h('span', { class: 'rec-ind hidden', role: 'status' }, icon('rec', 'blink'), T('recording_on'));
@@ -143,6 +156,7 @@ export class Call {
       'div',
       { class: 'call' },
       this.banner,
+      this.weak,
       h(
         'div',
         { class: 'call-top' },
@@ -225,6 +239,8 @@ export class Call {
         if (!this.selfMuting) toast(t('server_muted_you'));
       }
     });
+    r.on(RoomEvent.ConnectionQualityChanged, q);
+    r.on(RoomEvent.TrackStreamStateChanged, q);
     r.on(RoomEvent.Reconnecting, () => this.showBanner(true));
     r.on(RoomEvent.SignalReconnecting, () => this.showBanner(true));
     r.on(RoomEvent.Reconnected, () => {
@@ -515,6 +531,11 @@ export class Call {
     this.setCtl(this.aoBtn, 'headphones', this.audioOnly ? 'audio_only_off' : 'audio_only', this.audioOnly);
     this.soundBtn.classList.toggle('hidden', r.canPlaybackAudio);
 
+    // my link: a weak one gets the banner (and tests read data-quality)
+    const myQ = me.connectionQuality;
+    this.el.dataset.quality = myQ;
+    this.weak.classList.toggle('hidden', lobby || !(myQ === ConnectionQuality.Poor || myQ === ConnectionQuality.Lost));
+
     const state = `${lobby ? 'lobby' : 'space:' + (mySpace || 'joint')}`;
     if (lobby && this.lastState.startsWith('space:')) toast(t('lobby_sent_back'));
     this.lastState = state;
@@ -532,14 +553,16 @@ export class Call {
       const name = h('span', { class: 'tile-name' });
       const role = h('span', { class: 'tile-role' });
       const mic = h('span', { class: 'tile-mic' });
+      const quality = h('span', { class: 'tile-q' });
       const el = h(
         'div',
         { class: 'tile' + (local ? ' local' : ''), dataset: { identity: p.identity } },
         video,
         avatar,
-        h('div', { class: 'tile-label' }, mic, name, role),
+        h('div', { class: 'tile-paused' }, icon('wifi'), T('video_paused_weak')),
+        h('div', { class: 'tile-label' }, quality, mic, name, role),
       );
-      tile = { el, video, avatar, name, role, mic };
+      tile = { el, video, avatar, name, role, mic, quality };
       this.tiles.set(p.identity, tile);
       // local tile first, the rest in join order
       if (local) this.grid.prepend(el);
@@ -567,5 +590,14 @@ export class Call {
     tile.mic.replaceChildren(icon(micOn ? 'mic' : 'micOff'));
     tile.mic.classList.toggle('off', !micOn);
     tile.mic.title = micOn ? '' : t('muted');
+
+    // connection quality, and video the server paused because this link is too weak for it
+    const qv = p.connectionQuality;
+    tile.el.dataset.quality = qv;
+    tile.quality.className = 'tile-q q-' + qv;
+    tile.quality.replaceChildren(icon('wifi'));
+    tile.quality.title = t(('quality_' + qv) as Parameters<typeof t>[0]);
+    const paused = !local && !!camPub && !camPub.isMuted && (camPub.track as RemoteTrack | undefined)?.streamState === Track.StreamState.Paused;
+    tile.el.classList.toggle('video-paused', paused);
   }
 }

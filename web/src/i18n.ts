@@ -404,6 +404,16 @@ const dict = {
   dir_centre: ['所属中心', 'Centre'],
   dir_role: ['职务', 'Role'],
   dir_tier: ['层级', 'Tier'],
+  // weak links (issue 13): connection quality, paused video
+  quality_excellent: ['网络很好', 'Excellent connection'],
+  quality_good: ['网络良好', 'Good connection'],
+  quality_poor: ['网络较差', 'Weak connection'],
+  quality_lost: ['网络中断', 'Connection lost'],
+  quality_unknown: ['网络状况未知', 'Connection unknown'],
+  weak_link_self: ['您的网络信号较弱，声音优先：可以关闭摄像头，或换到信号更好的地方。', 'Your connection is weak; sound comes first: turn your camera off, or move to where the signal is better.'],
+  video_paused_weak: ['网络较弱，视频已暂停', 'Weak network: video paused'],
+  link_col: ['网络', 'Link'],
+  link_detail: ['丢包 {loss}%，往返 {rtt} 毫秒，下行约 {kbps} kbps', 'loss {loss}%, round trip {rtt} ms, downlink about {kbps} kbps'],
 
   // documents and signing (issue 10)
   nav_documents: ['文书', 'Documents'],

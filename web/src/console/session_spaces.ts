@@ -7,6 +7,23 @@ import { icon } from '../icons';
 import { act, consentChip, spaceName, type SessionPage } from './session_page';
 import { roleText } from './ui';
 
+// connection quality: what the server measures of each person's link (issue 13); the
+// figures ride in the title (they move every poll; only the quality redraws)
+function linkChip(p: LiveParticipant): HTMLElement {
+  const q = p.link?.quality || 'unknown';
+  const l = p.link;
+  return h(
+    'span',
+    {
+      class: 'chip link-chip q-' + q,
+      dataset: { quality: q },
+      title: l ? t('link_detail', { loss: Math.round(l.loss * 1000) / 10, rtt: l.rtt_ms, kbps: l.estimate_kbps }) : '',
+    },
+    icon('wifi'),
+    t(('quality_' + q) as Parameters<typeof t>[0]),
+  );
+}
+
 export function spacesPanel(pg: SessionPage, L: Live, reception: boolean): HTMLElement {
   const { id, isHost, myIdentity } = pg;
   const spaces = Object.entries(L.spaces ?? {});
@@ -32,6 +49,7 @@ export function spacesPanel(pg: SessionPage, L: Live, reception: boolean): HTMLE
       icon(micOn ? 'mic' : 'micOff'),
       h('span', { class: 'pname' }, p.name, p.identity === myIdentity ? t('you_suffix') : ''),
       h('span', { class: 'chip' }, roleText(p.role, p.side)),
+      linkChip(p),
       p.host ? null : consentChip(p),
       isHost && p.identity !== myIdentity
         ? h(

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-3H2IXVKA.js";import"./c-OYPY6PQA.js";import"./c-R44PCZZK.js";import"./c-7KNWI7EY.js";import"./c-Z6SMJ3PX.js";export{a as sessionRows,b as sessionTable,c as todayPage};

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-TTQRLUT5.js";import"./c-IKQY5UG7.js";import"./c-SS7CWCWL.js";import"./c-OYPY6PQA.js";import"./c-R44PCZZK.js";import"./c-7KNWI7EY.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};

@@ -1,0 +1,1 @@
+import{a,b,c}from"./c-NBMFEXTX.js";import"./c-OHPBZEGN.js";import"./c-SS7CWCWL.js";import"./c-QXVBUKAQ.js";import"./c-R44PCZZK.js";import"./c-AVHUSHF5.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
