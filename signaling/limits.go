@@ -23,17 +23,19 @@ type Limits struct {
 
 // DefaultLimits are generous for a mediation (a handful of participants with a camera,
 // a microphone and a screen each) and for a lecture's speakers.
-var DefaultLimits = Limits{
-	SubscriptionOverrides: 1024,
-	Tracks:                16,
-	PendingTracks:         16,
-	PendingDataBytes:      1 << 20,
-	AttributesBytes:       16 << 10,
-	WebsocketsPerAddr:     64,
+func DefaultLimits() Limits {
+	return Limits{
+		SubscriptionOverrides: 1024,
+		Tracks:                16,
+		PendingTracks:         16,
+		PendingDataBytes:      1 << 20,
+		AttributesBytes:       16 << 10,
+		WebsocketsPerAddr:     64,
+	}
 }
 
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	if l.SubscriptionOverrides <= 0 {
 		l.SubscriptionOverrides = d.SubscriptionOverrides
 	}

@@ -258,7 +258,7 @@ func (c serveConfig) bounds() []signaling.Bound {
 		{Name: "http_body_min_rate", Value: l.BodyMinRate, What: fmt.Sprintf("bytes/s a request body must keep up after %s", l.BodyGrace)},
 		{Name: "http_idle_seconds", Value: int(l.IdleTimeout.Seconds()), What: "keep-alive connection idle between requests"},
 	}
-	out = append(out, signaling.DefaultLimits.Bounds()...)
+	out = append(out, signaling.DefaultLimits().Bounds()...)
 	for _, b := range mediation.Bounds() {
 		out = append(out, signaling.Bound{Name: b.Name, Value: b.Value, What: b.What})
 	}
