@@ -5,7 +5,7 @@
 GO ?= go
 BIN ?= bin/yizhan
 
-.PHONY: dev test test-weaklinks build web web-deps vet bench bench-rt clean
+.PHONY: dev test test-weaklinks build web web-deps vet bench bench-rt clean test-race fuzz-quick fuzz soak
 
 dev:
 	$(GO) run ./cmd/yizhan serve --dev --data ./data
@@ -24,8 +24,35 @@ web-deps:
 vet:
 	$(GO) vet ./...
 
-test: web vet
+test: web vet test-race fuzz-quick
 	$(GO) test -count=1 -timeout 40m ./...
+
+# The reliability campaign (issue 12): the race detector on the packages where it is
+# clean, the fuzz targets briefly on their committed corpus (testdata/fuzz), and longer
+# runs and a soak on demand.
+RACE_PKGS ?= ./store/ ./metrics/ ./turn/ ./media/ ./recording/webm/ ./web/ ./internal/archtest/
+FUZZ_TARGETS = ./signaling/:FuzzSignalRequest ./recording/webm/:FuzzWebMScan ./recording/:FuzzEventChain \
+	./recording/:FuzzVerifyManifest ./recording/:FuzzVerifyEvents ./mediation/:FuzzDecodeJSON
+FUZZTIME ?= 5s
+FUZZ_LONG ?= 3m
+SOAK ?= 10m
+
+test-race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+fuzz-quick:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -count=1 -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -parallel 2 "$${t%%:*}" || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-quick FUZZTIME=$(FUZZ_LONG)
+
+# 10 rooms of 4, joins and leaves churning, recording on, for $(SOAK): prints the
+# server's goroutines, heap and RSS at the start and the end.
+soak:
+	YIZHAN_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -timeout 40m -v ./cmd/yizhan/
 
 # Every impaired-link case (issue 13): 300 kbit/s + 40 ms, 5 % and 10 % loss, 80 ms
 # jitter, a drop to 200 kbit/s. Root (network namespaces, tc); about five minutes.

@@ -12,8 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"yizhan/store"
 )
@@ -24,8 +22,8 @@ const cookieName = "yizhan_session"
 type authAPI struct {
 	*core
 	// static after construction
-	loginUser *limiter // failed logins per username
-	loginAddr *limiter // failed logins per client address
+	loginUser *throttle // failed logins per username
+	loginAddr *throttle // failed logins per client address
 }
 
 // actor is a logged-in staff member with the centre they belong to.
@@ -97,10 +95,6 @@ func (s *authAPI) login(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("username and password are required")
 	}
 	now := s.now()
-	if !s.loginUser.allow(user, now) || !s.loginAddr.allow(addr, now) {
-		s.log.Warn("login rate-limited", "username", user, "addr", addr)
-		return errf(http.StatusTooManyRequests, "rate_limited", "too many failed logins; try again later")
-	}
 	st, err := s.st.Staff(r.Context(), user)
 	hash := st.PasswordHash
 	if err != nil {
@@ -110,9 +104,10 @@ func (s *authAPI) login(w http.ResponseWriter, r *http.Request) error {
 		hash = store.DummyHash // same work for unknown users: no username oracle by timing
 	}
 	if !store.CheckPassword(hash, req.Password) || err != nil || st.Disabled {
-		s.loginUser.fail(user, now)
-		s.loginAddr.fail(addr, now)
 		s.log.Info("login failed", "username", user, "addr", addr)
+		if err := s.failed(r.Context(), throttleKey{s.loginUser, user}, throttleKey{s.loginAddr, addr}); err != nil {
+			return err
+		}
 		return errf(http.StatusUnauthorized, "bad_credentials", "wrong username or password")
 	}
 	tok := randomToken(32)
@@ -120,10 +115,9 @@ func (s *authAPI) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.CreateAuthSession(r.Context(), tokenHash(tok), st.Username, exp); err != nil {
 		return err
 	}
-	s.loginUser.reset(user)
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(s.cfg.LoginTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies || r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r),
 	})
 	a, err := s.actorFor(r.Context(), st.Username)
 	if err != nil {
@@ -141,7 +135,7 @@ func (s *authAPI) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies || r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r)})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -199,56 +193,6 @@ func (s *core) centreMap(ctx context.Context) (map[string]store.Centre, error) {
 		m[c.Code] = c
 	}
 	return m, nil
-}
-
-// limiter counts failures per key in a fixed window; allow is false once a key reached
-// max failures within the window. Memory is bounded: expired keys are swept as it grows.
-type limiter struct {
-	max    int
-	window time.Duration
-
-	mu   sync.Mutex // guards keys
-	keys map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, keys: map[string]*window{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.keys[key]
-	return w == nil || now.Sub(w.start) >= l.window || w.n < l.max
-}
-
-func (l *limiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.keys) > 100000 {
-		for k, w := range l.keys {
-			if now.Sub(w.start) >= l.window {
-				delete(l.keys, k)
-			}
-		}
-	}
-	w := l.keys[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.keys[key] = w
-	}
-	w.n++
-}
-
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
 }
 
 var (

@@ -213,7 +213,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						j++
 						continue
 					}
-					out += string(s[j])
+					out += s[j : j+1] // a byte, not a rune: keep UTF-8 intact
 				}
 				return out
 			}

@@ -3,6 +3,7 @@ package mediation
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -146,12 +147,23 @@ func serveCaseFile(w http.ResponseWriter, r *http.Request, a *actor, dataDir, fo
 		kind = recording.KindDownloaded
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", folder+"_"+path.Base(info.Path)))
 	}
-	var detail map[string]string
-	if rg := r.Header.Get("Range"); rg != "" {
-		detail = map[string]string{"range": rg}
-	}
-	if err := logCustody(dataDir, folder, kind, a, info.Path, detail); err != nil {
+	plainRead(r)
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
 		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	// One bounded line per read that serves content (custodyrange.go).
+	if span, served := servedSpan(r.Header.Get("Range"), size); served && r.Method != http.MethodHead {
+		var detail map[string]string
+		if span != "" {
+			detail = map[string]string{"range": span}
+		}
+		if err := logCustody(dataDir, folder, kind, a, info.Path, detail); err != nil {
+			return err
+		}
 	}
 	switch filepath.Ext(info.Path) {
 	case ".webm":

@@ -19,6 +19,8 @@ type core struct {
 	rc     RoomControl
 	log    *slog.Logger
 	events *broker // the staff consoles' event streams; safe for concurrent use
+
+	hits limitCounters // bounds hit (limits.go); atomic counters
 }
 
 func (s *core) now() time.Time { return s.cfg.Now().UTC() }

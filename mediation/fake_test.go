@@ -203,3 +203,22 @@ func (f *fakeRooms) state(room string) string {
 	f.mu.Unlock()
 	return b.String()
 }
+
+// LockSources records nothing beyond a mute of the locked sources' tracks: the fake has
+// no clients that could unmute themselves.
+func (f *fakeRooms) LockSources(room, identity string, sources []string, locked bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, err := f.find(room, identity)
+	if err != nil {
+		return err
+	}
+	for i := range p.Tracks {
+		for _, src := range sources {
+			if locked && p.Tracks[i].Source == src {
+				p.Tracks[i].Muted = true
+			}
+		}
+	}
+	return nil
+}

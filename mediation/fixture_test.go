@@ -42,7 +42,8 @@ type fixture struct {
 	srv     *httptest.Server
 	cookies map[string]*http.Cookie
 	ctx     context.Context
-	dataDir string // case files
+	dataDir string   // case files
+	holds   *holdLog // failure answers held back (throttle_test.go)
 }
 
 // withRecorder is a Config recording into dataDir, sealed with key, wired as
@@ -106,13 +107,14 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a bound for hangs, not a speed test: the matrix runs for minutes on a loaded machine
 	t.Cleanup(cancel)
-	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx}
+	fx := &fixture{t: t, st: newStore(t), rooms: newFakeRooms(), cookies: map[string]*http.Cookie{}, ctx: ctx, holds: &holdLog{}}
 	key, err := recording.LoadOrCreateKey(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fx.dataDir = t.TempDir()
 	cfg, rec := withRecorder(t, fx.dataDir, key, fx.rooms)
+	cfg.Sleep = fx.holds.sleep
 	cfg.Documents = DocumentsConfig{DataDir: fx.dataDir, Key: key} // issue 10
 	fx.svc = New(cfg, fx.st, fx.rooms, testLogger(t))
 	wireRecorder(fx.svc, cfg)

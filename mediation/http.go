@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -20,9 +21,10 @@ const maxBody = 64 << 10
 
 // apiError is an HTTP answer that is not 2xx: {"error": msg, "code": code}.
 type apiError struct {
-	status int
-	code   string
-	msg    string
+	status     int
+	code       string
+	msg        string
+	retryAfter int // seconds, for 429: after this long the same request is not refused for the same reason
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -85,14 +87,15 @@ func (s *core) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = errf(http.StatusInternalServerError, "internal", "internal error")
 	}
-	if ae.status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, map[string]string{"error": ae.msg, "code": ae.code})
 }
 
-// decode reads one JSON object into v: at most maxBody bytes, no unknown fields, no
-// trailing data. optional allows an empty body (v keeps its zero value).
+// decode reads one JSON object into v: at most maxBody bytes, no unknown fields, field
+// names matched exactly, text without control characters or bidi overrides (checkJSON),
+// no trailing data. optional allows an empty body (v keeps its zero value).
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	return decodeMax(w, r, v, optional, maxBody)
 }
@@ -113,6 +116,9 @@ func decodeMax(w http.ResponseWriter, r *http.Request, v any, optional bool, lim
 		}
 		return errf(http.StatusBadRequest, "bad_json", "a JSON body is required")
 	}
+	if err := checkJSON(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -121,7 +127,7 @@ func decodeMax(w http.ResponseWriter, r *http.Request, v any, optional bool, lim
 		}
 		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // not dec.More: it says false before a stray "}"
 		return errf(http.StatusBadRequest, "bad_json", "malformed JSON: data after the object")
 	}
 	return nil
@@ -149,21 +155,17 @@ func stateChanging(method string) bool {
 }
 
 // sameOrigin checks a state-changing browser request came from our own pages: Origin, when
-// present, must name this host (or Config.PublicURL); Sec-Fetch-Site, when present, must be
-// same-origin or none. Non-browser clients send neither and cannot be driven by another site.
+// present, must be the public URL's scheme and host (or, without one, this connection's);
+// Sec-Fetch-Site, when present, must be same-origin or none. Non-browser clients send
+// neither and cannot be driven by another site.
 func (s *core) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host == "" {
 			return false
 		}
-		ok := strings.EqualFold(u.Host, r.Host)
-		if !ok && s.cfg.PublicURL != "" {
-			if pu, err := url.Parse(s.cfg.PublicURL); err == nil && strings.EqualFold(pu.Host, u.Host) && pu.Scheme == u.Scheme {
-				ok = true
-			}
-		}
-		if !ok {
+		pu, err := url.Parse(s.publicBase(r))
+		if err != nil || !strings.EqualFold(pu.Scheme, u.Scheme) || !strings.EqualFold(pu.Host, u.Host) {
 			return false
 		}
 	}
@@ -173,28 +175,38 @@ func (s *core) sameOrigin(r *http.Request) bool {
 	return true
 }
 
-// baseURL is the scheme://host the request reached us at.
-func baseURL(r *http.Request) string {
+// publicBase is scheme://host where clients reach us: Config.PublicURL. Without one
+// (tests of the HTTP rules), the scheme of this connection and the address it reached;
+// never the Host header or X-Forwarded-* that a client or proxy made up.
+func (s *core) publicBase(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
 	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := "localhost"
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		host = a.String()
+	}
+	return scheme + "://" + host
+}
+
+// secureCookies: the login cookie is Secure when clients reach us over https.
+func (s *core) secureCookies(r *http.Request) bool {
+	return s.cfg.SecureCookies || r.TLS != nil || strings.HasPrefix(s.publicBase(r), "https://")
 }
 
 func (s *core) linkURL(r *http.Request, code string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		base = baseURL(r)
-	}
-	return strings.TrimSuffix(base, "/") + "/j/" + code
+	return s.publicBase(r) + "/j/" + code
 }
 
 func (s *core) signalURL(r *http.Request) string {
 	if s.cfg.SignalURL != "" {
 		return s.cfg.SignalURL
 	}
-	b := baseURL(r)
+	b := s.publicBase(r)
 	if rest, ok := strings.CutPrefix(b, "https://"); ok {
 		return "wss://" + rest
 	}

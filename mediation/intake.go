@@ -36,9 +36,9 @@ type intake struct {
 	log      *slog.Logger
 	photoDir string // <CaseDir>/intake; "" = this server takes no photos
 
-	byPhone, byAddr     *buckets // requests and bookings
-	callPhone, callAddr *buckets // video calls
-	lookups             *limiter // unknown tracking codes per address
+	byPhone, byAddr     *buckets  // requests and bookings
+	callPhone, callAddr *buckets  // video calls
+	lookups             *throttle // unknown tracking codes and tickets per address (throttle.go)
 }
 
 const (
@@ -56,7 +56,7 @@ func newIntake(s *Service) *intake {
 	in := &intake{svc: s, st: s.st, log: s.log.With("part", "intake"),
 		byPhone: newBuckets(5, 30*time.Minute), byAddr: newBuckets(120, 20*time.Second),
 		callPhone: newBuckets(6, 10*time.Minute), callAddr: newBuckets(60, 10*time.Second),
-		lookups: newLimiter(200, 10*time.Minute)}
+		lookups: newThrottle(20, time.Second, 8*time.Second, 10*time.Minute)}
 	if s.cfg.CaseDir != "" {
 		in.photoDir = filepath.Join(s.cfg.CaseDir, "intake")
 	}
@@ -86,10 +86,10 @@ func (in *intake) routes(m *http.ServeMux) {
 // bucket their neighbours behind the same address share.
 func allow(byPhone, byAddr *buckets, phone, addr string, now time.Time) error {
 	if phone != "" && !byPhone.has(phone, now) {
-		return errf(http.StatusTooManyRequests, "rate_limited", "too many requests from this phone number; try again later")
+		return tooMany(byPhone.wait(phone, now), "too many requests from this phone number; try again later")
 	}
 	if !byAddr.has(addr, now) {
-		return errf(http.StatusTooManyRequests, "rate_limited", "too many requests from your network; try again in a few minutes")
+		return tooMany(byAddr.wait(addr, now), "too many requests from your network; try again in a few minutes")
 	}
 	if phone != "" {
 		byPhone.take(phone, now)
@@ -128,11 +128,7 @@ func trackingCode() string {
 }
 
 func (in *intake) publicURL(r *http.Request, path string) string {
-	base := in.svc.cfg.PublicURL
-	if base == "" {
-		base = baseURL(r)
-	}
-	return strings.TrimSuffix(base, "/") + path
+	return in.svc.publicBase(r) + path // never the request's Host (issue 12)
 }
 
 type publicCentreJSON struct {
@@ -389,14 +385,13 @@ func (in *intake) photo(w http.ResponseWriter, r *http.Request, a *actor) error 
 
 // byTracking resolves a tracking code; unknown codes count against the caller's address.
 func (in *intake) byTracking(r *http.Request) (store.Case, error) {
-	addr, now := clientAddr(r), in.svc.now()
-	if !in.lookups.allow(addr, now) {
-		return store.Case{}, errf(http.StatusTooManyRequests, "rate_limited", "too many unknown tracking codes from your network; try again later")
-	}
+	// A known code is never refused; unknown ones are answered later and later (throttle.go).
 	code := strings.ToUpper(strings.TrimSpace(r.PathValue("code")))
 	c, err := in.st.CaseByTracking(r.Context(), code)
 	if errors.Is(err, store.ErrNotFound) || len(code) > 20 || code == "" {
-		in.lookups.fail(addr, now)
+		if err := in.svc.failed(r.Context(), throttleKey{in.lookups, clientAddr(r)}); err != nil {
+			return c, err
+		}
 		return c, errf(http.StatusNotFound, "not_found", "no request has this tracking code")
 	}
 	return c, err
@@ -531,12 +526,10 @@ func (in *intake) callState(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	code := r.PathValue("ticket")
 	inv, err := in.st.Invitation(ctx, code)
-	addr, now := clientAddr(r), in.svc.now()
-	if !in.lookups.allow(addr, now) {
-		return errf(http.StatusTooManyRequests, "rate_limited", "too many unknown tickets from your network; try again later")
-	}
-	if errors.Is(err, store.ErrNotFound) || len(code) > 64 {
-		in.lookups.fail(addr, now)
+	if errors.Is(err, store.ErrNotFound) || len(code) > 64 { // a known ticket is never refused (throttle.go)
+		if err := in.svc.failed(ctx, throttleKey{in.lookups, clientAddr(r)}); err != nil {
+			return err
+		}
 		return notFound("ticket")
 	}
 	if err != nil {

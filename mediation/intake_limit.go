@@ -61,3 +61,14 @@ func (b *buckets) take(key string, now time.Time) {
 	defer b.mu.Unlock()
 	b.refillLocked(key, now).tokens--
 }
+
+// wait is how long until key has a token again: the truthful Retry-After (issue 12).
+func (b *buckets) wait(key string, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k := b.refillLocked(key, now)
+	if k.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - k.tokens) * float64(b.every))
+}

@@ -16,30 +16,30 @@ type joinAPI struct {
 	*core
 	// static after construction
 	rooms    *liveRooms
-	joinAddr *limiter // failed invitation look-ups per client address
+	joinAddr *throttle // failed invitation look-ups per client address (throttle.go)
 }
 
 var errInvitation = errf(http.StatusNotFound, "invitation_invalid",
 	"this invitation link is unknown, was revoked or has expired; ask the mediator for a new link")
 
-// validInvitation resolves code to a usable invitation and its session. Every failure
-// counts against the caller's address; too many failures are refused before the look-up.
+// validInvitation resolves code to a usable invitation and its session. A valid code is
+// never refused; every failure counts against the caller's address, whose failure
+// answers are held back longer and longer (throttle.go).
 func (s *joinAPI) validInvitation(r *http.Request, code string) (store.Invitation, store.Session, store.Case, error) {
 	var inv store.Invitation
 	var se store.Session
 	var c store.Case
-	addr, now := clientAddr(r), s.now()
-	if !s.joinAddr.allow(addr, now) {
-		s.log.Warn("invitation guessing rate-limited", "addr", addr)
-		return inv, se, c, errf(http.StatusTooManyRequests, "rate_limited", "too many unknown invitation codes from your address; try again later")
-	}
+	now := s.now()
 	ctx := r.Context()
 	inv, err := s.st.Invitation(ctx, code)
 	if err == nil && !inv.Valid(now) {
 		err = store.ErrNotFound
 	}
 	if errors.Is(err, store.ErrNotFound) || len(code) > 64 {
-		s.joinAddr.fail(addr, now)
+		if err := s.failed(ctx, throttleKey{s.joinAddr, clientAddr(r)}); err != nil {
+			s.log.Warn("invitation guessing: too many waiting", "addr", clientAddr(r))
+			return inv, se, c, err
+		}
 		return inv, se, c, errInvitation
 	}
 	if err != nil {

@@ -56,11 +56,7 @@ type lectureJSON struct {
 }
 
 func (l *lectures) publicURL(r *http.Request, id int64) string {
-	base := l.svc.cfg.PublicURL
-	if base == "" {
-		base = baseURL(r)
-	}
-	return strings.TrimSuffix(base, "/") + "/l/" + strconv.FormatInt(id, 10)
+	return l.svc.publicBase(r) + "/l/" + strconv.FormatInt(id, 10) // never the request's Host (issue 12)
 }
 
 func (l *lectures) view(r *http.Request, lec store.Lecture, moderator bool) lectureJSON {

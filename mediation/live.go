@@ -78,6 +78,7 @@ type controlReq struct {
 	Revoke   bool   `json:"revoke"`
 	TrackSID string `json:"track_sid"`
 	Muted    *bool  `json:"muted"`
+	Lock     bool   `json:"lock"` // with mute: the party cannot unmute itself until a host unmutes it (mutelock.go)
 }
 
 // hostRequest is the prologue of a control: the session (hosts only), the body decoded
@@ -228,12 +229,16 @@ func (s *liveAPI) sendAway(w http.ResponseWriter, r *http.Request, a *actor, kin
 	return nil
 }
 
-// mute mutes someone's microphone (or one track); muted:false unmutes.
+// mute mutes someone's microphone (or one track); muted:false unmutes; lock:true makes
+// the mute stick until a host unmutes (mutelock.go).
 func (s *liveAPI) mute(w http.ResponseWriter, r *http.Request, a *actor) error {
 	var req controlReq
 	sc, err := s.hostRequest(w, r, a, &req, false)
 	if err != nil {
 		return err
+	}
+	if req.Lock && req.Muted != nil && !*req.Muted {
+		return badRequest("lock goes with a mute: a host's unmute lifts the lock")
 	}
 	v, err := s.rooms.do(r.Context(), sc.sess.Room, func(ctx context.Context, room *liveRoom) (any, error) {
 		if err := room.hosted(); err != nil {
@@ -243,7 +248,7 @@ func (s *liveAPI) mute(w http.ResponseWriter, r *http.Request, a *actor) error {
 		if err != nil {
 			return nil, err
 		}
-		return room.mute(ctx, a, sc, p, req.TrackSID, req.Muted == nil || *req.Muted)
+		return room.mute(ctx, a, sc, p, req.TrackSID, req.Muted == nil || *req.Muted, req.Lock)
 	})
 	if err != nil {
 		return err

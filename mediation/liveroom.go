@@ -196,6 +196,11 @@ func (r *liveRoom) onEvent(ev signaling.Event) {
 					data: map[string]any{"session_id": se.ID, "case_id": se.CaseID, "state": sessionLive}})
 			}
 		}
+		if len(p.MuteLocked) > 0 { // a host's mute lock outlives a rejoin: tell the party again (mutelock.go)
+			if err := rs.rc.SetAttributes(r.name, ev.Identity, map[string]string{muteLockedAttr: lockedAttr(p)}); err != nil {
+				r.log.Warn("set mute_locked", "identity", ev.Identity, "err", err)
+			}
+		}
 		if p.Space == lobbySpace {
 			r.knock(p, ev.SID)
 			if se.Kind == kindReception && w.Role == roleParty {
@@ -273,7 +278,11 @@ func (r *liveRoom) takeRejoin(identity string) string {
 func (r *liveRoom) knock(p signaling.Participant, sid string) {
 	rs, se, now := r.rooms, r.sess, r.rooms.now()
 	r.mu.Lock()
-	r.knocks[p.Identity] = knockRec{sid: sid, at: now}
+	if _, ok := r.knocks[p.Identity]; ok || len(r.knocks) < maxKnocksPerSession {
+		r.knocks[p.Identity] = knockRec{sid: sid, at: now}
+	} else {
+		rs.hits.knocks.Add(1) // still in the lobby and listed by signaling; only its arrival time is not kept
+	}
 	r.mu.Unlock()
 	ctx, cancel := bg()
 	defer cancel()

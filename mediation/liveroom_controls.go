@@ -120,8 +120,9 @@ func (r *liveRoom) sendAway(identity string) error {
 	return err
 }
 
-// mute mutes (or unmutes) p's audio, or the one track trackSID.
-func (r *liveRoom) mute(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, trackSID string, muted bool) (participantJSON, error) {
+// mute mutes (or unmutes) p's audio, or the one track trackSID; lock makes a mute stick,
+// and an unmute lifts a lock (mutelock.go).
+func (r *liveRoom) mute(ctx context.Context, a *actor, sc *sessionCtx, p signaling.Participant, trackSID string, muted, lock bool) (participantJSON, error) {
 	rs := r.rooms
 	var sids []string
 	for _, t := range p.Tracks {
@@ -132,6 +133,11 @@ func (r *liveRoom) mute(ctx context.Context, a *actor, sc *sessionCtx, p signali
 	if trackSID != "" && len(sids) == 0 {
 		return participantJSON{}, notFound("track " + trackSID)
 	}
+	if lock || !muted {
+		if err := rs.lockMute(r.name, p, lockSources(p, trackSID), lock); err != nil {
+			return participantJSON{}, err
+		}
+	}
 	for _, sid := range sids {
 		if err := rs.rc.MuteTrack(r.name, p.Identity, sid, muted); err != nil && !errors.Is(err, signaling.ErrNotFound) {
 			return participantJSON{}, err
@@ -141,7 +147,7 @@ func (r *liveRoom) mute(ctx context.Context, a *actor, sc *sessionCtx, p signali
 	if muted {
 		on = "1"
 	}
-	rs.caseEvent(ctx, evMute.of(sc.cas.ID, sc.sess.ID, a.Username, p.Identity, fields{"name": p.Name, "muted": on, "tracks": strconv.Itoa(len(sids))}))
+	rs.caseEvent(ctx, evMute.of(sc.cas.ID, sc.sess.ID, a.Username, p.Identity, fields{"name": p.Name, "muted": on, "locked": boolField(lock), "tracks": strconv.Itoa(len(sids))}))
 	r.liveEvent(sc, "mute", p.Identity, p.Space)
 	now, _ := rs.participant(r.name, p.Identity)
 	return r.view(now, rs.now()), nil

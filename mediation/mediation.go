@@ -25,6 +25,7 @@ type RoomControl interface {
 	SetAttributes(room, identity string, attrs map[string]string) error
 	SetPermission(room, identity string, perm signaling.Permission) error
 	MuteTrack(room, identity, trackSID string, muted bool) error
+	LockSources(room, identity string, sources []string, locked bool) error
 	RemoveParticipant(room, identity string) error
 	CloseRoom(room string) error
 	SetRoomMetadata(room, metadata string) error
@@ -35,17 +36,22 @@ var _ RoomControl = (*signaling.Server)(nil)
 
 // Config of the mediation service. Zero values are usable.
 type Config struct {
-	// PublicURL is the base of invitation links ("https://tiaojie.example.cn");
-	// "" derives it from each request's Host.
+	// PublicURL is where clients reach the server ("https://tiaojie.example.cn"):
+	// invitation links, the websocket URL handed to clients and the Origin accepted on
+	// state-changing calls derive from it, and cookies are Secure when it is https. Never
+	// from a request's Host header, which the client chooses. The server always sets it
+	// (--public-url); "" (tests of the HTTP rules only) takes scheme and host from the
+	// test server's own connection.
 	PublicURL string
 	// SignalURL is the websocket base handed to clients ("wss://..."); "" derives it from
-	// the request (ws:// or wss:// + Host).
+	// PublicURL (ws:// or wss://).
 	SignalURL string
 	// TokenTTL is how long a minted LiveKit token may be used to connect (default 15 min).
 	TokenTTL time.Duration
 	// LoginTTL is how long a staff login lasts (default 12 h).
 	LoginTTL time.Duration
-	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy).
+	// SecureCookies marks the session cookie Secure even on plain HTTP (behind a TLS proxy);
+	// an https PublicURL implies it.
 	SecureCookies bool
 	// RejoinGrace: someone admitted who drops out (network) and rejoins within this time
 	// returns to the space they were in instead of the lobby; not after a host removed,
@@ -71,6 +77,9 @@ type Config struct {
 	Lectures LectureConfig
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
+	// Sleep holds a failure answer back (throttle.go); nil = a real, cancellable wait.
+	// Tests record the holds instead of waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is the mediation domain: an http.Handler for /api and signaling.Hooks. It only
@@ -107,6 +116,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
 	if cfg.RejoinGrace == 0 {
 		cfg.RejoinGrace = time.Minute
 	}
@@ -118,10 +130,12 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	s := &Service{
 		core:  c,
 		rooms: rooms,
-		auth:  &authAPI{core: c, loginUser: newLimiter(5, 15*time.Minute), loginAddr: newLimiter(20, 15*time.Minute)},
+		auth: &authAPI{core: c, // failures slowed, never locked out (throttle.go)
+			loginUser: newThrottle(3, time.Second, 8*time.Second, 15*time.Minute),
+			loginAddr: newThrottle(10, time.Second, 8*time.Second, 15*time.Minute)},
 		cases: &casesAPI{core: c},
 		sess:  &sessionsAPI{core: c, rooms: rooms},
-		join:  &joinAPI{core: c, rooms: rooms, joinAddr: newLimiter(20, 10*time.Minute)},
+		join:  &joinAPI{core: c, rooms: rooms, joinAddr: newThrottle(10, time.Second, 8*time.Second, 10*time.Minute)},
 		live:  &liveAPI{core: c, rooms: rooms},
 	}
 	s.files = &caseFileAPI{core: c}

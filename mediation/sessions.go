@@ -274,6 +274,12 @@ func (s *sessionsAPI) createInvitation(w http.ResponseWriter, r *http.Request, a
 	case req.ExpiresIn < 60 || req.ExpiresIn > 30*86400:
 		return badRequest("expires_in must be between 60 seconds and 30 days")
 	}
+	if all, err := s.st.ListInvitations(ctx, sc.sess.ID); err != nil {
+		return err
+	} else if len(all) >= maxInvitationsPerSession {
+		s.hits.invitations.Add(1)
+		return errTooManyInvitations
+	}
 	inv := store.Invitation{Code: randomCode(16), SessionID: sc.sess.ID, Role: req.Role, Side: req.Side, Name: req.Name,
 		PartyID: req.Party, ExpiresAt: s.now().Add(time.Duration(req.ExpiresIn) * time.Second), CreatedBy: a.Username}
 	inv, err = s.st.CreateInvitation(ctx, inv)

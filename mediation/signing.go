@@ -252,8 +252,8 @@ func (d *docSigning) inviteeOTP(w http.ResponseWriter, r *http.Request) error {
 		return errf(http.StatusConflict, "sms_unavailable", "no SMS on this server or no phone on file: the mediator attests your identity")
 	}
 	key := strconv.FormatInt(sg.ID, 10)
-	if !d.sms.allow(key, d.now()) {
-		return errf(http.StatusTooManyRequests, "rate_limited", "three codes were sent in the last 10 minutes; use the last one or wait")
+	if !d.sms.allow(key, d.now()) { // Retry-After: when the window ends (issue 12)
+		return tooMany(d.sms.retryAfter(key, d.now()), "three codes were sent in the last 10 minutes; use the last one or wait")
 	}
 	d.sms.fail(key, d.now()) // counts a send
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))

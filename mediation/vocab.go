@@ -125,7 +125,7 @@ const (
 	evLobby           timelineKind = "lobby"            // name, role, side, space ("")
 	evDeny            timelineKind = "deny"             // name, role
 	evRemove          timelineKind = "remove"           // name, role
-	evMute            timelineKind = "mute"             // name, muted ("1" or "0"), tracks (how many)
+	evMute            timelineKind = "mute"             // name, muted ("1" or "0"), locked ("1": the party cannot unmute itself), tracks (how many)
 	evEnd             timelineKind = "end"              // title
 	evRecording       timelineKind = "recording"        // action (stop, start), reason
 	evRecordingFailed timelineKind = "recording_failed" // error

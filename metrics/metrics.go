@@ -43,6 +43,9 @@ type Registry struct {
 	recordings func() (active, failed int)
 	turn       func() TURNStats
 	certExpiry func() time.Time
+
+	limitsOnce sync.Once       // registers limits on first use
+	limits     *limitCollector // bound counters (limits.go)
 }
 
 // New builds a registry with the Go runtime and process collectors and yizhan's metrics.

@@ -63,6 +63,7 @@ type EventLog struct {
 	f    *os.File
 	seq  int64
 	last string // hex SHA-256 of the last line
+	size int64  // bytes of whole lines: where the next line starts
 	torn int    // bytes of a torn last line cut off at open (a crash mid-append)
 }
 
@@ -86,7 +87,7 @@ func OpenEventLog(path string) (*EventLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event log %s: %w", path, err)
 	}
-	l.seq, l.last = n, last
+	l.seq, l.last, l.size = n, last, int64(len(data))
 	l.f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
@@ -114,14 +115,20 @@ func (l *EventLog) Append(ev Event) (Event, error) {
 	if err != nil {
 		return ev, fmt.Errorf("encode event: %w", err)
 	}
+	// A failed write (a full disk) may leave part of the line; it is cut off again, so
+	// that the log stays whole lines and the next append, once there is room, continues
+	// the chain (issue 12: a torn line in the middle made the session unsealable).
 	if _, err := l.f.Write(append(line, '\n')); err != nil {
+		_ = l.f.Truncate(l.size)
 		return ev, fmt.Errorf("append event: %w", err)
 	}
 	if err := l.f.Sync(); err != nil {
+		_ = l.f.Truncate(l.size)
 		return ev, fmt.Errorf("sync event log: %w", err)
 	}
 	l.seq = ev.Seq
 	l.last = lineHash(line)
+	l.size += int64(len(line)) + 1
 	return ev, nil
 }
 

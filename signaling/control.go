@@ -102,6 +102,10 @@ func (s *Server) SetAttributes(roomName, identity string, attrs map[string]strin
 	if maps.Equal(next, p.attributes) {
 		return nil
 	}
+	if max := s.cfg.Limits.AttributesBytes; attributesSize(next) > max {
+		s.hits.attributes.Add(1)
+		return fmt.Errorf("attributes of %s would be over %d bytes", identity, max)
+	}
 	p.attributes = next
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, true)

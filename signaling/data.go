@@ -26,6 +26,7 @@ type dataChannels struct {
 	lossy    *webrtc.DataChannel
 	open     bool     // reliable is open
 	pending  [][]byte // packets waiting for open, sent on reliable
+	held     int      // bytes in pending
 }
 
 func (p *participant) onDataChannel(dc *webrtc.DataChannel) {
@@ -101,8 +102,11 @@ func (p *participant) sendData(label string, b []byte) {
 	if !p.dc.open {
 		// The participant just joined: hold packets (of both kinds, bounded) until its
 		// channel opens, rather than lose the first words said to it.
-		if len(p.dc.pending) < maxPendingData {
+		if len(p.dc.pending) < maxPendingData && p.dc.held+len(b) <= p.room.srv.cfg.Limits.PendingDataBytes {
 			p.dc.pending = append(p.dc.pending, b)
+			p.dc.held += len(b)
+		} else {
+			p.room.srv.hits.pendingData.Add(1)
 		}
 		p.dc.mu.Unlock()
 		return
@@ -122,7 +126,7 @@ func (p *participant) dataOpen() {
 	p.dc.mu.Lock()
 	p.dc.open = true
 	pending := p.dc.pending
-	p.dc.pending = nil
+	p.dc.pending, p.dc.held = nil, 0
 	dc := p.dc.reliable
 	p.dc.mu.Unlock()
 	for _, b := range pending {

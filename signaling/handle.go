@@ -108,7 +108,7 @@ func (p *participant) handle(req *livekit.SignalRequest) (leave bool) {
 	case *livekit.SignalRequest_AddTrack:
 		p.handleAddTrack(m.AddTrack)
 	case *livekit.SignalRequest_Mute:
-		err = p.setTrackMuted(m.Mute.Sid, m.Mute.Muted, false)
+		err = p.clientMute(m.Mute.Sid, m.Mute.Muted)
 	case *livekit.SignalRequest_Subscription:
 		p.handleSubscription(m.Subscription)
 	case *livekit.SignalRequest_Leave:
@@ -148,19 +148,53 @@ func (p *participant) handle(req *livekit.SignalRequest) (leave bool) {
 	return false
 }
 
-// handleSubscription honours manual subscription (and unsubscription) of tracks.
+// handleSubscription honours manual subscription (and unsubscription) of tracks. Only
+// tracks that exist in the room are remembered, at most Limits.SubscriptionOverrides of
+// them, and overrides of tracks that have gone are dropped: made-up track ids cost
+// nothing (issue 12, row 1).
 func (p *participant) handleSubscription(u *livekit.UpdateSubscription) {
 	r := p.room
+	max := r.srv.cfg.Limits.SubscriptionOverrides
 	r.mu.Lock()
-	sids := append([]string(nil), u.TrackSids...)
-	for _, pt := range u.ParticipantTracks {
-		sids = append(sids, pt.TrackSids...)
+	published := r.publishedLocked()
+	for sid := range p.subOverride {
+		if !published[sid] {
+			delete(p.subOverride, sid)
+		}
 	}
-	for _, sid := range sids {
+	refused := 0
+	apply := func(sid string) {
+		if _, ok := p.subOverride[sid]; !ok && (!published[sid] || len(p.subOverride) >= max) {
+			refused++
+			return
+		}
 		p.subOverride[sid] = u.Subscribe
 	}
+	for _, sid := range u.TrackSids {
+		apply(sid)
+	}
+	for _, pt := range u.ParticipantTracks {
+		for _, sid := range pt.TrackSids {
+			apply(sid)
+		}
+	}
 	r.mu.Unlock()
+	if refused > 0 {
+		r.srv.hits.subscriptions.Add(1)
+		p.log.Debug("subscription update names unknown tracks or too many; those ignored", "ignored", refused)
+	}
 	r.reconcile(p)
+}
+
+// publishedLocked is the set of track SIDs published in r now.
+func (r *room) publishedLocked() map[string]bool {
+	out := map[string]bool{}
+	for _, q := range r.participants {
+		for sid := range q.tracks {
+			out[sid] = true
+		}
+	}
+	return out
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }

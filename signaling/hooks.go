@@ -55,6 +55,7 @@ type Participant struct {
 	Permission Permission
 	Hidden     bool
 	Link       LinkInfo // connection quality and link figures (quality.go)
+	MuteLocked []string // sources a host locked muted (LockSources), by name
 }
 
 // Track is a snapshot of one published track.

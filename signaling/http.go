@@ -44,6 +44,19 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 	}
 	roomName, identity := grants.Video.Room, grants.Identity
 	log := s.log.With("room", roomName, "identity", identity)
+	release, ok := s.wsAddrs.take(r, s.cfg.Limits.WebsocketsPerAddr)
+	if !ok {
+		s.hits.websockets.Add(1)
+		log.Warn("rtc: too many signal connections from one address", "remote", r.RemoteAddr)
+		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	defer release()
+	if attributesSize(grants.Attributes) > s.cfg.Limits.AttributesBytes {
+		s.hits.attributes.Add(1)
+		http.Error(w, "token attributes too large", http.StatusBadRequest)
+		return
+	}
 
 	if q.Get("reconnect") == "1" {
 		s.handleResume(w, r, roomName, identity, q.Get("sid"), log)

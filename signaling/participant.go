@@ -142,6 +142,9 @@ func (p *participant) snapshotLocked() Participant {
 	for _, t := range p.tracks {
 		s.Tracks = append(s.Tracks, trackSnapshot(t.info))
 	}
+	if p.room != nil {
+		s.MuteLocked = p.room.lockedNamesLocked(p.identity)
+	}
 	return s
 }
 

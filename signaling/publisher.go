@@ -122,11 +122,14 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 		}}})
 		return
 	}
-	if req.Cid == "" || len(p.pending) >= 16 {
+	if lim := r.srv.cfg.Limits; req.Cid == "" || (p.pending[req.Cid] == nil && (len(p.pending) >= lim.PendingTracks || len(p.tracks) >= lim.Tracks)) {
 		r.mu.Unlock()
+		if req.Cid != "" {
+			r.srv.hits.pendingTracks.Add(1)
+		}
 		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_RequestResponse{RequestResponse: &livekit.RequestResponse{
 			Reason:  livekit.RequestResponse_INVALID_REQUEST,
-			Message: "add_track needs a cid, and at most 16 tracks may be pending",
+			Message: "add_track needs a cid; a participant may have a bounded number of tracks announced and published",
 			Request: &livekit.RequestResponse_AddTrack{AddTrack: req},
 		}}})
 		return
@@ -186,15 +189,25 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 			delete(p.pending, k)
 		}
 	}
+	if len(p.tracks) >= r.srv.cfg.Limits.Tracks {
+		r.mu.Unlock()
+		r.srv.hits.tracks.Add(1)
+		p.log.Warn("too many tracks published; ignored", "cid", cid, "limit", r.srv.cfg.Limits.Tracks)
+		return
+	}
 	info.MimeType = media.ContentMimeType(remote.Codec()) // Opus for RED: what the track carries
 	info.Mid = transceiverMid(p.pub, recv)
 	t := &pubTrack{info: info, cid: cid, streamID: p.sid + "|" + info.Sid}
 	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})
 	p.tracks[info.Sid] = t
+	lockedMute := p.muteIfLockedLocked(t)
 	p.version = r.nextVersionLocked()
 	r.broadcastLocked(p, false)
 	snap := p.snapshotLocked()
 	r.mu.Unlock()
+	if lockedMute {
+		p.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Mute{Mute: &livekit.MuteTrackRequest{Sid: info.Sid, Muted: true}}})
+	}
 
 	t.up.AddLayer(remote, recv, p.pub)
 	p.log.Info("track published", "track", info.Sid, "mime", info.MimeType, "rid", remote.RID())

@@ -28,6 +28,7 @@ type room struct {
 	version      uint32 // the last participant version handed out; only rises
 	closed       bool
 	emptyTimer   *time.Timer
+	locks        map[string]map[livekit.TrackSource]bool // identity -> sources a host locked muted (mutelock.go)
 
 	stop     chan struct{} // closed when the room closes: ends loop
 	stopOnce sync.Once

@@ -39,6 +39,8 @@ type Config struct {
 	NodeID string
 	// TokenRefresh is how often participants get a fresh token (default 5 minutes).
 	TokenRefresh time.Duration
+	// Limits bound what one client can make the server hold (limits.go).
+	Limits Limits
 }
 
 // ICEServer is one STUN or TURN server for the clients.
@@ -65,6 +67,9 @@ type Server struct {
 	closed bool
 
 	wg sync.WaitGroup // participant handlers and room timers
+
+	hits    limitHits // bounds hit (limits.go)
+	wsAddrs addrCount // open signal websockets per client address
 }
 
 // NewServer makes a Server that forwards media with eng.
@@ -81,6 +86,7 @@ func NewServer(cfg Config, eng *media.Engine) *Server {
 	if cfg.NodeID == "" {
 		cfg.NodeID = "yizhan"
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	return &Server{
 		cfg:   cfg,
 		eng:   eng,

@@ -51,7 +51,9 @@ type serveConfig struct {
 	TURNExternalCredential string
 
 	Metrics     bool   // serve Prometheus metrics
-	MetricsAddr string // separate listener for /metrics; "" = /metrics on the HTTP port
+	MetricsAddr string // separate listener for /metrics (and pprof when loopback); "" = on the HTTP port behind MetricsToken
+
+	hardeningConfig // issue 12: public URL, trusted proxies, dev reach, metrics token, caps
 
 	LectureMaxWebRTC int    // lecture viewers over WebRTC; the next get HLS (issue 15)
 	LectureHLS       bool   // publish lectures as HLS (ffmpeg) and keep their archive
@@ -114,10 +116,12 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env YIZHAN_LOG_LEVEL)")
 	deployFlags(fs, &c)
+	hardeningFlags(fs, &c)
 	documentFlags(fs, &c) // documents.go
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	metricsAddrDefault(fs, &c)
 	if c.Dev {
 		if c.APIKey == "" {
 			c.APIKey = devAPIKey
@@ -148,7 +152,7 @@ func (c serveConfig) validate() error {
 	if c.Data == "" {
 		return fmt.Errorf("--data must name a directory")
 	}
-	return c.validateDeploy()
+	return errors.Join(c.validateDeploy(), c.validateHardening())
 }
 
 // envBoolOr reads a boolean env variable ("1", "true", "0", "false", ...); anything
@@ -215,7 +219,7 @@ func deployFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.TURNExternalUsername, "turn-external-username", envOr("YIZHAN_TURN_EXTERNAL_USERNAME", ""), "static username for the external TURN servers (env YIZHAN_TURN_EXTERNAL_USERNAME)")
 	fs.StringVar(&c.TURNExternalCredential, "turn-external-credential", envOr("YIZHAN_TURN_EXTERNAL_CREDENTIAL", ""), "static credential for the external TURN servers (env YIZHAN_TURN_EXTERNAL_CREDENTIAL)")
 	fs.BoolVar(&c.Metrics, "metrics", envBoolOr("YIZHAN_METRICS", true), "serve Prometheus metrics at /metrics (env YIZHAN_METRICS)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", envOr("YIZHAN_METRICS_ADDR", ""), "serve /metrics on this address instead of the HTTP port, e.g. 127.0.0.1:9090 (env YIZHAN_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", envOr("YIZHAN_METRICS_ADDR", ""), "listener for /metrics and, when loopback, /debug/pprof; default "+defaultMetricsAddr+"; \"\" puts /metrics on the HTTP port, which needs --metrics-token (env YIZHAN_METRICS_ADDR)")
 }
 
 // turnEnabled is true when the embedded TURN server runs.

@@ -238,6 +238,13 @@ func printEffective(w io.Writer, c serveConfig) {
 	}
 	line("log", "%s, level %s", format, c.LogLevel)
 	line("dev", "%v", c.Dev)
+	line("public-url", "%s", orNone(c.PublicURL))
+	line("trusted-proxy", "%s", orNone(strings.Join(c.TrustedProxies, ", ")))
+	_ = tw.Flush()
+	fmt.Fprintln(w, "bounds (counted in yizhan_limit_hits_total{limit=...} when hit):")
+	for _, b := range c.bounds() {
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", b.Name, b.Value, b.What)
+	}
 	_ = tw.Flush()
 }
 

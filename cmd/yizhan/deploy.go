@@ -54,10 +54,8 @@ func (a *app) listen() (net.Listener, error) {
 			m.SetCertExpiry(func() time.Time { return r.cert.Load().Leaf.NotAfter })
 		}
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTP)
-	if err != nil {
-		return nil, err
-	}
+	a.caps = newCapListener(a.httpLn, a.limits.MaxConnsPerAddr, a.trusted, &a.guard)
+	ln := net.Listener(a.caps)
 	if err := a.startTURN(tlsConf); err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -78,14 +76,6 @@ func (a *app) scheme() string {
 		return "https"
 	}
 	return "http"
-}
-
-// wsScheme is the websocket scheme matching how r arrived.
-func wsScheme(r *http.Request) string {
-	if r.TLS != nil {
-		return "wss"
-	}
-	return "ws"
 }
 
 // iceServers returns the ICE servers each participant is told about in its
@@ -243,8 +233,12 @@ func (a *app) mountMetrics() {
 	m.SetMediaStats(a.eng.Stats)
 	a.sig.AddObserver(m.Observe)
 	a.deploy().metrics = m
+	m.AddLimitSource(a.sig.LimitHits)
+	m.AddLimitSource(func() map[string]uint64 {
+		return map[string]uint64{"http_conns_per_addr": a.guard.connsRefused.Load(), "http_body_min_rate": a.guard.slowBodies.Load()}
+	})
 	if a.cfg.MetricsAddr == "" {
-		a.mux.Handle("/metrics", m.Handler())
+		a.mux.Handle("/metrics", bearer(a.cfg.MetricsToken, m.Handler()))
 	}
 }
 
@@ -259,6 +253,9 @@ func (a *app) startMetricsListener() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
+	if isLoopbackListener(ln) {
+		mountPprof(mux)
+	}
 	a.deploy().metln = ln
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // ends on Close, at shutdown

@@ -45,7 +45,7 @@ func testConfig(t *testing.T) serveConfig {
 	return serveConfig{
 		HTTP: "127.0.0.1:0", Data: t.TempDir(), // not Dev: no demo data to seed
 		APIKey: devAPIKey, APISecret: devAPISecret,
-		Metrics: true, TURNTTL: time.Hour, LogLevel: slog.LevelError,
+		Metrics: true, MetricsAddr: "127.0.0.1:0", TURNTTL: time.Hour, LogLevel: slog.LevelError,
 	}
 }
 

@@ -32,7 +32,7 @@ func (a *app) devToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"url": wsScheme(r) + "://" + r.Host, "token": tok})
+	_ = json.NewEncoder(w).Encode(map[string]string{"url": wsURL(a.publicURL), "token": tok})
 }
 
 func (a *app) announceDev(w io.Writer, base string) {

@@ -277,6 +277,7 @@ type recServer struct {
 	base      string
 	passwords map[string]string // demo staff
 	invites   []recInvite
+	stderr    *recBuffer // what it logged
 }
 
 type recInvite struct {
@@ -305,7 +306,7 @@ func recStart(t *testing.T, bin, data string) *recServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	p := &recServer{cmd: cmd, passwords: map[string]string{}}
+	p := &recServer{cmd: cmd, passwords: map[string]string{}, stderr: &stderr}
 	ready := make(chan struct{})
 	go func() { // ends when the process exits
 		sc := bufio.NewScanner(stdout)

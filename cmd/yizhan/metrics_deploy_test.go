@@ -98,7 +98,7 @@ func TestMetricsCountASession(t *testing.T) {
 		res.Body.Close()
 	}
 
-	m := scrapeMetrics(t, "http://"+a.addr+"/metrics")
+	m := scrapeMetrics(t, "http://"+a.deploy().metln.Addr().String()+"/metrics")
 	atLeast := map[string]float64{
 		"yizhan_participant_joins_total":                                 2,
 		"yizhan_join_latency_seconds_count":                              2,
@@ -139,6 +139,70 @@ func TestMetricsCountASession(t *testing.T) {
 	if m["yizhan_media_plis_sent_total"] > float64(pub.PLIs.Load())+1 {
 		t.Logf("PLIs sent %v, publisher saw %d", m["yizhan_media_plis_sent_total"], pub.PLIs.Load())
 	}
+}
+
+// TestMetricsPrivate (row 11): by default /metrics is on its own loopback listener, with
+// pprof beside it, and not on the public HTTP port; with --metrics-addr "" it is on the
+// HTTP port only behind --metrics-token. Before: 200 on the public port by default.
+func TestMetricsPrivate(t *testing.T) {
+	cfg, err := parseServeFlags([]string{"--dev", "--http", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0", "--data", t.TempDir()}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MetricsAddr != "127.0.0.1:0" || !cfg.Metrics {
+		t.Fatalf("default metrics address %q (metrics %v), want a loopback listener", cfg.MetricsAddr, cfg.Metrics)
+	}
+	cfg.Dev = false // no demo data
+	a := startApp(t, cfg)
+	if a.deploy().metln == nil {
+		t.Fatal("no metrics listener")
+	}
+	m := scrapeMetrics(t, "http://"+a.deploy().metln.Addr().String()+"/metrics")
+	if m["yizhan_build_info{version="+version+"}"] != 1 {
+		t.Errorf("no build info on the metrics listener")
+	}
+	if _, ok := m["yizhan_limit_hits_total{limit=http_conns_per_addr}"]; !ok {
+		t.Errorf("bound counters missing from /metrics")
+	}
+	if body := get(t, "http://"+a.deploy().metln.Addr().String()+"/debug/pprof/goroutine?debug=1", ""); !strings.Contains(body, "goroutine profile") {
+		t.Errorf("no pprof on the loopback metrics listener")
+	}
+	if body := get(t, "http://"+a.addr+"/metrics", ""); strings.Contains(body, "yizhan_build_info") {
+		t.Error("metrics served on the HTTP port")
+	}
+	if body := get(t, "http://"+a.addr+"/debug/pprof/", ""); strings.Contains(body, "goroutine") {
+		t.Error("pprof served on the HTTP port")
+	}
+
+	// --metrics-addr "" needs a token, and then asks for it.
+	cfg2 := testConfig(t)
+	cfg2.MetricsAddr = ""
+	if err := cfg2.validateHardening(); err == nil || !strings.Contains(err.Error(), "--metrics-token") {
+		t.Errorf("--metrics-addr \"\" without a token: %v", err)
+	}
+	cfg2.MetricsToken = "a-long-enough-metrics-token"
+	b := startApp(t, cfg2)
+	if body := get(t, "http://"+b.addr+"/metrics", ""); strings.Contains(body, "yizhan_build_info") {
+		t.Error("metrics on the HTTP port without the token")
+	}
+	if body := get(t, "http://"+b.addr+"/metrics", "Bearer a-long-enough-metrics-token"); !strings.Contains(body, "yizhan_build_info") {
+		t.Error("metrics refused with the token")
+	}
+}
+
+func get(t *testing.T, url, auth string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }
 
 // TestMetricsAddr: --metrics-addr moves /metrics off the public HTTP port.

@@ -51,13 +51,14 @@ func (a *app) mountParts() error {
 		lectures.Program = program
 	}
 	svc := mediation.New(mediation.Config{Recorder: rec, CaseDir: a.cfg.Data, CaseKey: &pub, Documents: a.cfg.documentsConfig(key, a.log),
-		Lectures: lectures}, st, a.sig, a.log)
+		Lectures: lectures, PublicURL: a.publicURL}, st, a.sig, a.log)
 	rec.OnError(svc.RecordingFailed) // before any session starts: the hosts hear of failures
 	rec.OnState(svc.RecordingChanged)
 	a.sig.SetHooks(svc)
 	a.close = append(a.close, svc.Close)
 	a.drain = append(a.drain, rec.Close) // seals open sessions before the rooms close
 	a.setRecordingStats(rec.Stats)
+	a.addLimitSource(svc.LimitHits)
 	a.mux.Handle("/api/", a.instrumentAPI(svc.Handler()))
 
 	if a.cfg.Dev {

@@ -31,8 +31,15 @@ type app struct {
 	ready atomic.Bool
 	demo  *mediation.DemoInfo // what --dev seeded, to print
 	dep   deployment          // TLS, TURN, metrics: built and owned by the hooks in deploy.go
-	drain []func()            // run first at shutdown, while rooms are still open (seal recordings)
-	close []func()            // run in reverse order by shutdown
+	// Issue 12. Set by newApp, read-only after (limits: tests may change them before serve).
+	httpLn    net.Listener   // the HTTP listener, opened first so that the public URL knows its port
+	publicURL string         // where clients reach us: --public-url, else the listening address
+	trusted   trustedProxies // --trusted-proxy
+	limits    httpLimits     // the HTTP server's bounds
+	guard     guardCounters  // how often they were hit
+	caps      *capListener   // the per-address connection cap, set by listen
+	drain     []func()       // run first at shutdown, while rooms are still open (seal recordings)
+	close     []func()       // run in reverse order by shutdown
 }
 
 func cmdServe(args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -68,11 +75,19 @@ func newApp(cfg serveConfig, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, mux: http.NewServeMux()}
+	a := &app{cfg: cfg, log: log, mux: http.NewServeMux(), limits: httpLimits{MaxConnsPerAddr: cfg.MaxConnsPerAddr}.withDefaults()}
 	host, _, err := net.SplitHostPort(cfg.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("--http %q: %w", cfg.HTTP, err)
 	}
+	if a.trusted, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if a.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.HTTP, err)
+	}
+	a.close = append(a.close, func() { _ = a.httpLn.Close() })
+	a.publicURL = cfg.publicURLFor(a.httpLn.Addr(), a.scheme())
 	tcpPort := cfg.TCPPort
 	eng, err := media.NewEngine(media.Config{
 		BindIP:  bindIP(host),
@@ -82,6 +97,7 @@ func newApp(cfg serveConfig, log *slog.Logger) (*app, error) {
 		Logger:  log.With("part", "media"),
 	})
 	if err != nil {
+		a.shutdown()
 		return nil, fmt.Errorf("media engine: %w", err)
 	}
 	a.eng = eng
@@ -134,8 +150,10 @@ func (a *app) healthz(w http.ResponseWriter, _ *http.Request) {
 // recordings are closed, the database is closed.
 func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) error {
 	srv := &http.Server{
-		Handler:           a.mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           a.trusted.clientAddr(bodyDeadline(a.limits, &a.guard, a.mux)),
+		ReadHeaderTimeout: a.limits.ReadHeaderTimeout,
+		IdleTimeout:       a.limits.IdleTimeout,
+		MaxHeaderBytes:    a.limits.MaxHeaderBytes,
 		ErrorLog:          log.New(httpErrorLog{a.log.With("part", "http")}, "", 0),
 	}
 	errc := make(chan error, 1)
@@ -176,8 +194,8 @@ func (a *app) shutdown() {
 
 // announce prints where to go.
 func (a *app) announce(w io.Writer, addr string) {
-	base := a.scheme() + "://" + addr
-	fmt.Fprintf(w, "yizhan %s listening on %s (ICE UDP %d", version, base, a.eng.UDPAddr().Port)
+	base := a.publicURL
+	fmt.Fprintf(w, "yizhan %s listening on %s (ICE UDP %d", version, a.scheme()+"://"+addr, a.eng.UDPAddr().Port)
 	if t := a.eng.TCPAddr(); t != nil {
 		fmt.Fprintf(w, ", ICE TCP %d", t.Port)
 	}

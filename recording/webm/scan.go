@@ -128,6 +128,9 @@ func (s *Info) scanChildren(head headFunc, data, n int64, fn func(id uint32, off
 
 func (s *Info) scanTracks(r io.ReaderAt, head headFunc, data, n int64) {
 	readUint := func(d, n int64) int {
+		if n < 0 || n > 8 { // an EBML uint has at most 8 bytes; a damaged size must not allocate
+			return 0
+		}
 		b := make([]byte, n)
 		r.ReadAt(b, d)
 		v := 0

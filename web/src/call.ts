@@ -307,6 +307,10 @@ export class Call {
 
   private async toggleMic(): Promise<void> {
     const lp = this.room.localParticipant;
+    if (!lp.isMicrophoneEnabled && (lp.attributes['mute_locked'] ?? '').split(',').includes('microphone')) {
+      toast(t('mute_locked')); // the server would refuse the unmute: say why instead
+      return;
+    }
     this.selfMuting = true;
     try {
       await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);

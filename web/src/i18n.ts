@@ -556,6 +556,8 @@ const dict = {
   leave_reason_JOIN_FAILURE: ['进入失败', 'could not join'],
   live_rec_stopped_by: ['{by}停止了录制（{reason}）', 'stopped by {by} ({reason})'],
   live_rec_no_reason: ['未说明原因', 'no reason given'],
+  // issue 12: a host's mute that sticks (mute with "lock": true)
+  mute_locked: ['主持人已将您静音，只有主持人可以取消', 'The host muted you; only the host can unmute you'],
 
   // citizen intake and the loop (issue 11)
   board_dispute: ['矛盾纠纷', 'Disputes'],

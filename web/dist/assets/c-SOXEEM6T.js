@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-ATRMAT7F.js";import"./c-6CYP7VGB.js";import"./c-K7BYAEL3.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-BKTI7A3M.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
