@@ -66,6 +66,7 @@ func newLiveRoom(rs *liveRooms, name string) *liveRoom {
 // serves what was queued before (the leaves of a server shutting down reach the timeline).
 func (r *liveRoom) run() {
 	defer r.rooms.wg.Done()
+	defer r.rooms.gone(r)
 	for {
 		select {
 		case fn := <-r.q:

@@ -271,7 +271,10 @@ func TestStoreStallStaysInItsRoom(t *testing.T) {
 	ws := &watchedStore{}
 	ls := newLiveServerOn(t, func(*signaling.Server) Config { return Config{} },
 		func(st store.Store) store.Store { ws.Store = st; return ws })
-	defer ws.letGo()
+	// Registered after the server's cleanup, so it runs before it (cleanups run last
+	// first): a test that fails while room A is held releases it before the server shuts
+	// down, whatever path the failure took.
+	t.Cleanup(ws.letGo)
 
 	type room struct {
 		c            caseJSON
@@ -361,4 +364,32 @@ func TestStoreStallStaysInItsRoom(t *testing.T) {
 	}
 	_ = context.Background
 	_ = time.Second
+}
+
+// TestCloseLeavesAStuckRoomBehind: a room whose goroutine is stuck (in a store call that
+// ignores its context, as a stuck disk does) does not hang Close: it waits CloseWait,
+// logs, and goes on.
+func TestCloseLeavesAStuckRoomBehind(t *testing.T) {
+	rs := newLiveRooms(&core{cfg: Config{CloseWait: 200 * time.Millisecond}, log: testLogger(t)})
+	stuck, entered, left := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	if _, ok := rs.enqueue("stuck", func(*liveRoom) { close(entered); <-stuck; close(left) }); !ok {
+		t.Fatal("enqueue refused")
+	}
+	<-entered
+	start := time.Now()
+	if rs.close() {
+		t.Fatal("close says every room finished, with one stuck")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("close took %v with CloseWait 200ms", d)
+	}
+	close(stuck) // the disk comes back: the room ends (nothing of it outlives the test)
+	<-left
+	ended := make(chan struct{})
+	go func() { rs.wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the room did not end once released")
+	}
 }

@@ -42,15 +42,36 @@ func newLiveRooms(c *core) *liveRooms {
 	return &liveRooms{core: c, done: make(chan struct{}), byRoom: map[string]*liveRoom{}, bySession: map[int64]*liveRoom{}}
 }
 
-// close stops every room's goroutine and waits for them.
-func (rs *liveRooms) close() {
+// close stops every room's goroutine and waits for them, at most Config.CloseWait: a
+// room stuck in the store (a stuck disk ignores contexts) is named in the log and left
+// behind rather than hanging the shutdown. It reports whether every room finished.
+func (rs *liveRooms) close() bool {
 	rs.mu.Lock()
 	if !rs.closed {
 		rs.closed = true
 		close(rs.done)
 	}
 	rs.mu.Unlock()
-	rs.wg.Wait()
+	finished := make(chan struct{})
+	go func() { // ends when the last room does; after a timeout, with the stuck store call
+		rs.wg.Wait()
+		close(finished)
+	}()
+	t := time.NewTimer(rs.cfg.CloseWait)
+	defer t.Stop()
+	select {
+	case <-finished:
+		return true
+	case <-t.C:
+	}
+	rs.mu.Lock()
+	stuck := make([]string, 0, len(rs.byRoom))
+	for name := range rs.byRoom {
+		stuck = append(stuck, name)
+	}
+	rs.mu.Unlock()
+	rs.log.Error("live rooms did not finish in time; shutting down without them", "wait", rs.cfg.CloseWait, "rooms", stuck)
+	return false
 }
 
 // enqueue hands fn to room's owner (started if there is none), in order, without blocking.
@@ -89,6 +110,18 @@ func (rs *liveRooms) retire(r *liveRoom) bool {
 		delete(rs.bySession, r.sess.ID)
 	}
 	return true
+}
+
+// gone forgets r once its run returned (close names the rooms still running).
+func (rs *liveRooms) gone(r *liveRoom) {
+	rs.mu.Lock()
+	if rs.byRoom[r.name] == r {
+		delete(rs.byRoom, r.name)
+	}
+	if r.loaded && rs.bySession[r.sess.ID] == r {
+		delete(rs.bySession, r.sess.ID)
+	}
+	rs.mu.Unlock()
 }
 
 // registered records that r is the owner of session id (called by r's run).

@@ -61,6 +61,11 @@ type Config struct {
 	// decide where a participant lands; past it the join is refused (the client retries).
 	// Default 5 s.
 	JoinTimeout time.Duration
+	// CloseWait bounds how long Close waits for the live rooms' goroutines to finish what
+	// is queued (the leaves of a server shutting down reach the timeline). A room stuck in
+	// the store past it is logged and left behind: a stuck disk must not hang shutdown.
+	// Default 30 s.
+	CloseWait time.Duration
 	// Recorder receives the recording plan of every live session (issue 4); nil = none.
 	// Its failures and state changes come back through RecordingFailed and
 	// RecordingChanged, which the caller wires (cmd/yizhan).
@@ -124,6 +129,9 @@ func New(cfg Config, st store.Store, rc RoomControl, log *slog.Logger) *Service 
 	}
 	if cfg.JoinTimeout <= 0 {
 		cfg.JoinTimeout = 5 * time.Second
+	}
+	if cfg.CloseWait <= 0 {
+		cfg.CloseWait = 30 * time.Second
 	}
 	c := &core{cfg: cfg, st: st, rc: rc, log: log.With("part", "mediation"), events: newBroker()}
 	rooms := newLiveRooms(c)

@@ -59,8 +59,21 @@ func (p *participant) signalLost(c *conn, err error) {
 	}
 	c.close(err)
 	p.log.Info("signal lost; waiting for the client to resume", "err", err, "window", resumeWindow)
-	time.AfterFunc(resumeWindow, func() {
-		if p.signal() == c {
+	// The wait is counted in the server's WaitGroup and ends with p (leave stops the
+	// timer): nothing of a closed server runs (or logs) after Close returns.
+	srv := p.room.srv
+	p.connMu.Lock()
+	defer p.connMu.Unlock()
+	if p.hasLeft() { // leave closes left before it takes connMu: it stops what is set here
+		return
+	}
+	if p.resumeTimer != nil && p.resumeTimer.Stop() {
+		srv.wg.Done()
+	}
+	srv.wg.Add(1) // readLoop's connection is still counted: Close is not past Wait
+	p.resumeTimer = time.AfterFunc(resumeWindow, func() {
+		defer srv.wg.Done()
+		if p.signal() == c && !p.hasLeft() {
 			p.log.Info("signal not resumed in time")
 			p.leave(livekit.DisconnectReason_SIGNAL_CLOSE)
 		}
@@ -69,10 +82,21 @@ func (p *participant) signalLost(c *conn, err error) {
 
 // resume puts p on the new connection c and sends what it may have missed: its own
 // state, who it sees, the room, and a subscriber offer with an ICE restart.
-func (p *participant) resume(c *conn) {
+func (p *participant) resume(c *conn) bool {
 	p.connMu.Lock()
+	if p.hasLeft() {
+		// p left (a server closing, a host's removal) after handleResume looked: nobody
+		// would close c, and its readLoop would keep the server's Close waiting.
+		p.connMu.Unlock()
+		c.close(errors.New("participant left"))
+		return false
+	}
 	old := p.conn
 	p.conn = c
+	if p.resumeTimer != nil && p.resumeTimer.Stop() {
+		p.room.srv.wg.Done() // resumed in time: its func will not run
+	}
+	p.resumeTimer = nil
 	p.connMu.Unlock()
 	old.close(errors.New("resumed on a new connection"))
 
@@ -93,6 +117,7 @@ func (p *participant) resume(c *conn) {
 	r.mu.Unlock()
 	p.log.Info("resumed")
 	p.subs.restartICE()
+	return true
 }
 
 // handle dispatches one request; it reports whether the client asked to leave.

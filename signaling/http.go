@@ -139,8 +139,9 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request, roomName, 
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	p.resume(c)
-	p.readLoop(c)
+	if p.resume(c) {
+		p.readLoop(c)
+	}
 }
 
 func permissionFromGrant(v interface {

@@ -43,8 +43,9 @@ type participant struct {
 
 	dc dataChannels
 
-	connMu sync.Mutex // guards conn
-	conn   *conn      // the current signal connection; replaced on resume
+	connMu      sync.Mutex  // guards conn, resumeTimer
+	conn        *conn       // the current signal connection; replaced on resume
+	resumeTimer *time.Timer // ends p if its lost signal is not resumed (signalLost); stopped by leave
 
 	leaveOnce sync.Once
 	left      chan struct{} // closed by leave
@@ -251,6 +252,12 @@ func (p *participant) sendLeave(reason livekit.DisconnectReason) {
 func (p *participant) leave(reason livekit.DisconnectReason) {
 	p.leaveOnce.Do(func() {
 		close(p.left)
+		p.connMu.Lock()
+		if p.resumeTimer != nil && p.resumeTimer.Stop() {
+			p.room.srv.wg.Done() // its func will not run
+		}
+		p.resumeTimer = nil
+		p.connMu.Unlock()
 		r := p.room
 		registered := r.remove(p)
 		r.mu.Lock()
