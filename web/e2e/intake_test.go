@@ -116,6 +116,13 @@ func TestCitizenIntakeLoop(t *testing.T) {
 	west.screenshot("intake-8-incoming-transfer")
 	west.click(`.incoming .transfer-item [data-action=accept]`)
 	west.waitJS("accepted", `!document.querySelector('.incoming')`, 15*time.Second)
+	// the case page's loop panel: the citizen's photo, the transfer and the alert, read-only
+	west.navigate(app.URL + "/console/cases/" + id)
+	west.waitJS("the loop panel", `(() => { const l = document.querySelector('.case-loop'); if (!l) return false;
+  const img = l.querySelector('.loop-thumbs img');
+  return !!img && img.complete && img.naturalWidth > 0 && !!l.querySelector('.transfer-row[data-state=accepted]') && !!l.querySelector('.alert-item[data-kind=red]'); })()`, 20*time.Second)
+	west.eval(`document.querySelector('.case-loop').scrollIntoView()`, nil)
+	west.screenshot("intake-8b-case-loop")
 
 	phone.navigate(app.URL + "/t/" + code)
 	phone.waitJS("tracking: handed on", `!!document.querySelector('.pub-track-page[data-stage=handed]') && document.querySelector('.pub-steps').innerText.includes('西山镇')`, 15*time.Second)

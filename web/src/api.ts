@@ -55,6 +55,7 @@ export interface Case {
   id: number; number: string; title: string; category: string; risk: string; status: string; centre: string; centre_name?: string;
   tier?: string; mediator?: string; mediator_name?: string; outcome?: string; description?: string; parties: Party[];
   created_at?: string; updated_at?: string; timeline?: CaseEvent[]; sessions?: Session[]; supervisions?: Supervision[];
+  informed_by?: string; closed_at?: string;
 }
 export interface Supervision { id: number; case_id: number; unit: string; deadline: string; done: boolean }
 export interface Invitation {

@@ -2,6 +2,7 @@
 // sessions, scheduling).
 import { eventText } from '../events';
 import { get, patch, post, type Case, type Centre, type Session, type Staff } from '../api';
+import { loopSection } from './caseloop';
 import { docsSection } from './documents';
 import { h, T, fmtTime, mount, toast } from '../dom';
 import { t, tv, joinNames } from '../i18n';
@@ -159,21 +160,16 @@ export async function casePage(ctx: Ctx): Promise<void> {
   const draw = async () => {
     const c = await get<Case>(`/api/cases/${id}`);
     const idx = STATUSES.indexOf(c.status);
-    const next = idx >= 0 && idx < STATUSES.length - 1 ? STATUSES[idx + 1] : '';
+    // closing goes through the loop panel (outcome and how the citizen was informed)
+    const next = idx >= 0 && idx < STATUSES.length - 2 ? STATUSES[idx + 1] : '';
     const advance = next
       ? h(
           'button',
           {
             class: 'btn small',
             onclick: async () => {
-              const body: Record<string, string> = { status: next };
-              if (next === 'closed') {
-                const o = prompt(t('rec_outcome'), c.outcome ?? '');
-                if (!o) return;
-                body.outcome = o;
-              }
               try {
-                await patch(`/api/cases/${id}`, body);
+                await patch(`/api/cases/${id}`, { status: next });
                 await draw();
               } catch (e) {
                 toast((e as Error).message, 'error');
@@ -236,16 +232,7 @@ export async function casePage(ctx: Ctx): Promise<void> {
           : null,
       ),
       docsSection(ctx, c.id), // documents.ts (issue 10)
-      c.supervisions?.length
-        ? h(
-            'div',
-            { class: 'card supervisions' },
-            h('h3', null, T('case_supervision')),
-            ...c.supervisions.map((sv) =>
-              h('div', { class: 'person' }, icon('shield'), h('span', { class: 'pname' }, sv.unit), h('span', { class: 'muted small' }, T('rec_outcome_deadline'), '：', fmtTime(sv.deadline).slice(0, 10)), h('span', { class: 'chip ' + (sv.done ? 'ok' : 'yellow') }, T(sv.done ? 'sup_done' : 'sup_open'))),
-            ),
-          )
-        : null,
+      loopSection(c, draw), // caseloop.ts (issue 11)
       h(
         'div',
         { class: 'card' },

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-DMRUNVHT.js";import"./c-FZLJZAHF.js";import"./c-R44PCZZK.js";import"./c-NNIVOGI7.js";import"./c-Z6SMJ3PX.js";export{a as docsSection,c as documentPage,b as newDocumentPage};

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-7MC7GRBS.js";import"./c-FZLJZAHF.js";import"./c-FTUN2VCA.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-NNIVOGI7.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
