@@ -26,6 +26,9 @@ const (
 	wsPingEvery = 20 * time.Second
 	// readIdle ends a connection that sent nothing, not even a pong, for this long.
 	readIdle = 2*wsPingEvery + 5*time.Second
+	// drainGrace is how long a connection whose write failed stays open for the reader to
+	// take what the client sent before it went (see writeFailed).
+	drainGrace = time.Second
 )
 
 var errSendQueueFull = errors.New("send queue full")
@@ -40,14 +43,17 @@ type conn struct {
 	send      chan []byte    // frames for writeLoop; closed never, see done
 	done      chan struct{}  // closed by close()
 	closeOnce sync.Once
-	closeErr  error // set once before done is closed
+	closeErr  error         // set once before done is closed
+	readDone  chan struct{} // closed by readerDone when the reader returned
+	readOnce  sync.Once
 }
 
 func newConn(ws *websocket.Conn, log *slog.Logger) *conn {
 	ws.SetReadLimit(maxFrameBytes)
 	_ = ws.SetReadDeadline(time.Now().Add(readIdle))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(readIdle)) })
-	c := &conn{ws: ws, log: log, send: make(chan []byte, sendQueueLen), done: make(chan struct{})}
+	c := &conn{ws: ws, log: log, send: make(chan []byte, sendQueueLen), done: make(chan struct{}),
+		readDone: make(chan struct{})}
 	go c.writeLoop() // ends when done is closed
 	return c
 }
@@ -123,19 +129,37 @@ func (c *conn) writeLoop() {
 		case b := <-c.send:
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
-				c.close(fmt.Errorf("write: %w", err))
-				_ = c.ws.Close()
+				c.writeFailed(fmt.Errorf("write: %w", err))
 				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				c.close(fmt.Errorf("ping: %w", err))
-				_ = c.ws.Close()
+				c.writeFailed(fmt.Errorf("ping: %w", err))
 				return
 			}
 		}
 	}
 }
+
+// writeFailed ends the connection after a write failed: usually the client closed its
+// socket. Frames it sent before that may still wait unread, its Leave above all, so the
+// socket stays open until the reader has taken them (it ends on the closed socket) or
+// drainGrace passed. Closing at once threw a pending Leave away, and the participant
+// then waited resumeWindow for a client that had left.
+func (c *conn) writeFailed(err error) {
+	c.close(err)
+	c.log.Debug("signal write failed; reading what the client sent before closing", "err", err)
+	t := time.NewTimer(drainGrace)
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
+	_ = c.ws.Close()
+}
+
+// readerDone tells the connection its reader returned. Idempotent.
+func (c *conn) readerDone() { c.readOnce.Do(func() { close(c.readDone) }) }
 
 // flushAndClose writes what is queued (a Leave usually is), then a close frame.
 func (c *conn) flushAndClose() {
@@ -164,6 +188,16 @@ func (c *conn) close(reason error) {
 		c.closeErr = reason
 		close(c.done)
 	})
+}
+
+// closeCause is why the connection was closed, or nil while it is open.
+func (c *conn) closeCause() error {
+	select {
+	case <-c.done:
+		return c.closeErr
+	default:
+		return nil
+	}
 }
 
 // Done is closed once the connection is closing.

@@ -22,6 +22,7 @@ const resumeWindow = 20 * time.Second
 // asked to leave, closed the socket itself or broke the protocol leaves at once; one
 // whose connection just failed may resume within resumeWindow.
 func (p *participant) readLoop(c *conn) {
+	defer c.readerDone()
 	malformed := 0
 	for {
 		req, err := c.Read()
@@ -57,8 +58,9 @@ func (p *participant) signalLost(c *conn, err error) {
 	if p.signal() != c || p.hasLeft() {
 		return // already resumed on another connection, or gone
 	}
+	cause := c.closeCause() // set when our side ended the connection first (a failed write)
 	c.close(err)
-	p.log.Info("signal lost; waiting for the client to resume", "err", err, "window", resumeWindow)
+	p.log.Info("signal lost; waiting for the client to resume", "err", err, "cause", cause, "window", resumeWindow)
 	// The wait is counted in the server's WaitGroup and ends with p (leave stops the
 	// timer): nothing of a closed server runs (or logs) after Close returns.
 	srv := p.room.srv

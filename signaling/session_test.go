@@ -164,7 +164,14 @@ func TestNoGoroutineLeak(t *testing.T) {
 		waitFor(t, "media flows", func() bool { return b.PacketsFrom("a", "video") > 10 && a.PacketsFrom("b", "audio") > 10 })
 		a.Close()
 		b.Close()
-		waitFor(t, "room closes when empty", func() bool { return len(ts.sig.Rooms()) == 0 })
+		if !lktest.Eventually(10*time.Second, func() bool { return len(ts.sig.Rooms()) == 0 }) {
+			for _, name := range ts.sig.Rooms() {
+				for _, p := range ts.sig.Participants(name) {
+					t.Logf("room %q still holds %s (%s), state %s, %d tracks", name, p.Identity, p.SID, p.State, len(p.Tracks))
+				}
+			}
+			t.Fatalf("timed out waiting for room closes when empty: rooms %v", ts.sig.Rooms())
+		}
 		ts.sig.Close()
 		ts.http.Close()
 		_ = ts.eng.Close()
