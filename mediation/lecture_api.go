@@ -208,30 +208,36 @@ func (l *lectures) get(w http.ResponseWriter, r *http.Request, a *actor) error {
 }
 
 func (l *lectures) start(w http.ResponseWriter, r *http.Request, a *actor) error {
-	if err := decode(w, r, &struct{}{}, true); err != nil {
-		return err
-	}
-	lec, _, err := l.load(r, a, true)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	if err := l.st.SetLectureState(ctx, lec.ID, "live", l.svc.now()); err != nil {
-		return err
-	}
-	lec.State = "live"
-	if ll := l.owner(lec.Room); ll != nil {
-		ll.poke() // run reloads the lecture, rewrites the metadata, starts the program
-	}
-	lec, err = l.st.Lecture(ctx, lec.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, l.view(r, lec, true))
-	return nil
+	return l.transition(w, r, a, "live", func(ctx context.Context, lec store.Lecture) error {
+		if ll := l.owner(lec.Room); ll != nil {
+			ll.poke() // run reloads the lecture, rewrites the metadata, starts the program
+		}
+		return nil
+	})
 }
 
 func (l *lectures) end(w http.ResponseWriter, r *http.Request, a *actor) error {
+	return l.transition(w, r, a, "ended", func(ctx context.Context, lec store.Lecture) error {
+		l.retire(lec.Room)
+		// The metadata says "ended" before the room closes: a viewer's page then shows the
+		// end instead of falling back to the stream.
+		l.setMeta(lec.Room, lec, 0, nil)
+		if err := l.rc.CloseRoom(lec.Room); err != nil && !errors.Is(err, signaling.ErrNotFound) {
+			l.log.Warn("close lecture room", "room", lec.Room, "err", err)
+		}
+		if l.cfg.Program != nil {
+			if archive := l.cfg.Program.Stop(lec.ID); archive != "" {
+				return l.st.SetLectureArchive(ctx, lec.ID, archive)
+			}
+		}
+		return nil
+	})
+}
+
+// transition moves a lecture to state (moderators only), runs what follows from it,
+// and answers the lecture as stored afterwards.
+func (l *lectures) transition(w http.ResponseWriter, r *http.Request, a *actor, state string,
+	then func(ctx context.Context, lec store.Lecture) error) error {
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
@@ -240,23 +246,12 @@ func (l *lectures) end(w http.ResponseWriter, r *http.Request, a *actor) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := l.st.SetLectureState(ctx, lec.ID, "ended", l.svc.now()); err != nil {
+	if err := l.st.SetLectureState(ctx, lec.ID, state, l.svc.now()); err != nil {
 		return err
 	}
-	l.retire(lec.Room)
-	// The metadata says "ended" before the room closes: a viewer's page then shows the
-	// end instead of falling back to the stream.
-	lec.State = "ended"
-	l.setMeta(lec.Room, lec, 0, nil)
-	if err := l.rc.CloseRoom(lec.Room); err != nil && !errors.Is(err, signaling.ErrNotFound) {
-		l.log.Warn("close lecture room", "room", lec.Room, "err", err)
-	}
-	if l.cfg.Program != nil {
-		if archive := l.cfg.Program.Stop(lec.ID); archive != "" {
-			if err := l.st.SetLectureArchive(ctx, lec.ID, archive); err != nil {
-				return err
-			}
-		}
+	lec.State = state
+	if err := then(ctx, lec); err != nil {
+		return err
 	}
 	lec, err = l.st.Lecture(ctx, lec.ID)
 	if err != nil {
