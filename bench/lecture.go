@@ -51,7 +51,7 @@ func (r *run) connectLecture(ctx context.Context) error {
 	if err := sleep(ctx, 500*time.Millisecond); err != nil {
 		return err
 	}
-	before, err := scrapeSignal(ctx, r.srv.HTTP)
+	before, err := scrapeSignal(ctx, r.srv.Metrics)
 	if err != nil {
 		return fmt.Errorf("signal counts (does the server serve /metrics?): %w", err)
 	}
@@ -93,7 +93,7 @@ func (r *run) connectLecture(ctx context.Context) error {
 	if err := sleep(ctx, 2*time.Second); err != nil {
 		return err
 	}
-	after, err := scrapeSignal(ctx, r.srv.HTTP)
+	after, err := scrapeSignal(ctx, r.srv.Metrics)
 	if err != nil {
 		return err
 	}

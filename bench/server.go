@@ -59,7 +59,8 @@ type Server struct {
 	Secret  string
 	Dir     string // temp directory: data/ and server.log
 	LogPath string
-	LiveKit bool // a livekit-server, not yizhan (ServerConfig.LiveKit)
+	LiveKit bool   // a livekit-server, not yizhan (ServerConfig.LiveKit)
+	Metrics string // 127.0.0.1:port of yizhan's /metrics (its own listener); "" for LiveKit
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -115,8 +116,16 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		}
 		args = []string{"--config", conf}
 	default:
+		// Metrics get their own free port: the default (6789) would make two servers
+		// at once (a test beside a run) collide.
+		metricsPort, err := freeTCPPort()
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+		s.Metrics = net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort))
 		args = []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
-			"--tcp-port", "0", "--data", filepath.Join(dir, "data")}
+			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", s.Metrics}
 		s.APIKey, s.Secret = DevKey, DevSecret
 		args = append(args, cfg.Args...)
 		if cfg.Dev {
