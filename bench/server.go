@@ -59,8 +59,7 @@ type Server struct {
 	Secret  string
 	Dir     string // temp directory: data/ and server.log
 	LogPath string
-	LiveKit bool   // a livekit-server, not yizhan (ServerConfig.LiveKit)
-	Metrics string // 127.0.0.1:port of yizhan's /metrics (its own listener); "" for LiveKit
+	LiveKit bool // a livekit-server, not yizhan (ServerConfig.LiveKit)
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -116,16 +115,10 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		}
 		args = []string{"--config", conf}
 	default:
-		// Metrics get their own free port: the default (6789) would make two servers
-		// at once (a test beside a run) collide.
-		metricsPort, err := freeTCPPort()
-		if err != nil {
-			_ = os.RemoveAll(dir)
-			return nil, err
-		}
-		s.Metrics = net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort))
+		// /metrics on an ephemeral port (the server logs it, see metricsListener): the
+		// default (6789) would make two servers at once (a test beside a run) collide.
 		args = []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
-			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", s.Metrics}
+			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", "127.0.0.1:0"}
 		s.APIKey, s.Secret = DevKey, DevSecret
 		args = append(args, cfg.Args...)
 		if cfg.Dev {
