@@ -50,13 +50,13 @@ type UpTrack struct {
 	out          *batchConn // the engine's UDP socket, batched per fan-out pass; nil without an engine
 	epoch        time.Time  // arrival times are monotonic nanoseconds since epoch
 
-	mu      sync.Mutex // guards codec, active, ended, closing and the writers of downs, sinks, workers
+	mu      sync.Mutex // guards codec, active, ended, closing, pool and the writers of downs and sinks
 	codec   webrtc.RTPCodecParameters
 	ck      codecKind // set with codec, before the first read loop starts
 	active  int       // read loops running
 	ended   bool      // done is closed
 	closing bool      // Close was called
-	workers []*fanWorker
+	pool    fanPool   // the fan-out workers (fanout.go)
 
 	layers  [maxLayers]atomic.Pointer[layer] // set once by AddLayer
 	downs   atomic.Pointer[fanout]           // copy-on-write; read loops load it without a lock
@@ -119,6 +119,7 @@ func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 		epoch: time.Now(),
 		done:  make(chan struct{}),
 	}
+	t.pool.t = t
 	t.downs.Store(&fanout{})
 	t.sinks.Store(&[]*sinkQueue{})
 	return t
@@ -451,13 +452,9 @@ func (t *UpTrack) finish() {
 	t.ended = true
 	sinks := *t.sinks.Swap(&[]*sinkQueue{})
 	t.downs.Store(&fanout{})
-	workers := t.workers
-	t.workers = nil
+	t.pool.stop()
 	t.mu.Unlock()
 
-	for _, w := range workers {
-		w.stop()
-	}
 	for _, s := range sinks {
 		s.close()
 	}
