@@ -27,9 +27,9 @@ type Downlink struct {
 	tracks  map[*DownTrack]*linkTrack
 	est     bwe
 	sentAt  time.Time
-	sent    uint64  // bytes all tracks had sent at sentAt
-	sentBps float64 // smoothed
-	desired float64 // bits per second everything wished for would take (last allocation)
+	sent    uint64       // bytes all tracks had sent at sentAt
+	sentBps float64      // smoothed
+	desired float64      // bits per second everything wished for would take (last allocation)
 	log     *slog.Logger // debug trace of the estimator's inputs; set once by NewDownlink
 	tw      *twccSender  // the subscriber connection's transport-wide numbering; set once by NewDownlink
 	acked   float64      // bits per second that got through lately (transport-wide feedback); 0 unknown

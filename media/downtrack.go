@@ -56,7 +56,7 @@ type DownTrack struct {
 	// tw numbers what the subscriber's connection sends (twcc.go); set once
 	// by Downlink.Add, nil before (nothing stamped then).
 	tw atomic.Pointer[twccSender]
-	rx  rxReports  // what the subscriber's receiver reports say (downlimit.go)
+	rx rxReports // what the subscriber's receiver reports say (downlimit.go)
 
 	sender atomic.Pointer[webrtc.RTPSender]
 	dtls   atomic.Pointer[webrtc.DTLSTransport] // the sender's, taken in Attach
