@@ -123,9 +123,10 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 			}
 		}
 	}
+	tickBps := 0.0 // what we sent since the last tick, unsmoothed
 	if dt := now.Sub(l.sentAt).Seconds(); !l.sentAt.IsZero() && dt > 0 && total >= l.sent {
-		rate := float64(total-l.sent) * 8 / dt
-		l.sentBps = 0.5*l.sentBps + 0.5*rate
+		tickBps = float64(total-l.sent) * 8 / dt
+		l.sentBps = 0.5*l.sentBps + 0.5*tickBps
 	}
 	l.sent, l.sentAt = total, now
 	// NACKs tell of loss within a round trip; a receiver report only once
@@ -139,10 +140,11 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 	if tw.acked > 0 {
 		l.acked = tw.acked
 	}
-	// A growing queue means less arrives than we send; without that (or
-	// loss) the detector saw jitter, not congestion: a radio link's delay
-	// varies by tens of ms without any queue of ours behind it.
-	if tw.overuse && (tw.loss >= lossLow || (tw.acked > 0 && tw.acked < 0.8*l.sentBps)) {
+	// A growing queue means less arrives than we send now; without that
+	// the detector saw jitter, not congestion (a radio link's delay varies
+	// by tens of ms without any queue of ours behind it), or a queue that a
+	// cut already drains.
+	if tw.overuse && tw.acked > 0 && tw.acked < 0.8*tickBps {
 		l.est.onOveruse(now, l.acked)
 	}
 	switch {
