@@ -42,16 +42,21 @@ func ContentMimeType(c webrtc.RTPCodecParameters) string {
 // PreferRED makes an audio transceiver of a publisher's connection answer
 // with audio/red first, so that a client offering it (Chrome, with
 // livekit-client's red: true) sends redundant audio. Call it between the
-// remote offer and the answer. Transceivers whose offer lacks RED keep Opus.
-func PreferRED(pc *webrtc.PeerConnection) {
+// remote offer and the answer. Transceivers whose offer lacks RED keep Opus;
+// those whose mid is in noRED (the track asked for none) answer Opus alone.
+func PreferRED(pc *webrtc.PeerConnection, noRED map[string]bool) {
 	for _, tr := range pc.GetTransceivers() {
 		if tr.Kind() != webrtc.RTPCodecTypeAudio || tr.Receiver() == nil {
 			continue
 		}
-		_ = tr.SetCodecPreferences([]webrtc.RTPCodecParameters{
+		prefs := []webrtc.RTPCodecParameters{
 			{PayloadType: ptRED, RTPCodecCapability: redCap()},
 			{PayloadType: ptOpus, RTPCodecCapability: opusCap()},
-		})
+		}
+		if noRED[tr.Mid()] {
+			prefs = prefs[1:]
+		}
+		_ = tr.SetCodecPreferences(prefs)
 	}
 }
 

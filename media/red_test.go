@@ -44,7 +44,7 @@ func TestPreferRED(t *testing.T) {
 	if err := srv.SetRemoteDescription(offer); err != nil {
 		t.Fatal(err)
 	}
-	PreferRED(srv)
+	PreferRED(srv, nil)
 	answer, err := srv.CreateAnswer(nil)
 	if err != nil {
 		t.Fatal(err)
