@@ -43,6 +43,9 @@ type DownTrack struct {
 	// redStrip: the publisher sends RED and this subscriber did not negotiate
 	// it; it gets the primary Opus blocks (red.go).
 	redStrip bool
+	// redPT is the payload type this RED subscriber expects inside RED
+	// blocks (its Opus); 0 when it does not get RED (red.go).
+	redPT uint8
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -144,6 +147,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.alID = alID
 	d.twID = twID
 	d.redStrip = strip
+	d.redPT = redInnerPT(up, *chosen)
 	if d.fwd.clockRate != chosen.ClockRate && chosen.ClockRate != 0 {
 		d.fwd.clockRate = chosen.ClockRate
 	}
@@ -338,7 +342,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		d.curLayer.Store(int32(d.fwd.target))
 	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
-	ssrc, pt, alID, twID, strip := d.ssrc, d.pt, d.alID, d.twID, d.redStrip
+	ssrc, pt, alID, twID, strip, redPT := d.ssrc, d.pt, d.alID, d.twID, d.redStrip, d.redPT
 	var sr srReport
 	if v.ok {
 		newest := uint16(d.fwd.lastOut) == v.seq && d.fwd.lastTs == v.ts
@@ -367,6 +371,8 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 			h.Extensions = nil
 			return fwdSkipped, 0
 		}
+	} else if redPT != 0 {
+		payload = redRemap(s.red[:0], payload, redPT)
 	}
 	if twID != 0 {
 		if tw := d.tw.Load(); tw != nil {
