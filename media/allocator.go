@@ -148,6 +148,13 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 		l.est.onOveruse(now, l.acked)
 	}
 	switch {
+	case tw.reported >= 20:
+		// The transport-wide feedback counts every packet of the last few
+		// hundred ms, resends included, as it arrived or not: newer and
+		// exact where a receiver report is a second old (and counts loss
+		// from before a cut that already relieved the link) and NACKs miss
+		// what was never asked for again.
+		l.est.onReport(now, tw.loss, l.sentBps, l.desired, l.acked)
 	case nackLoss > lossHigh:
 		l.est.onReport(now, max(nackLoss, reportLoss), l.sentBps, l.desired, l.acked)
 	case newReport:
