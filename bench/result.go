@@ -3,6 +3,7 @@ package bench
 // Result is one scenario's measurement, printed as one JSON line.
 type Result struct {
 	Scenario    string  `json:"scenario"`
+	Server      string  `json:"server,omitempty"` // "yizhan" or "livekit-server" (sfubench --livekit-server)
 	Publishers  int     `json:"publishers"`
 	Subscribers int     `json:"subscribers"` // participants that subscribe (in a meeting: all)
 	DurationS   float64 `json:"duration_s"`  // measurement window
