@@ -8,10 +8,7 @@ import (
 	"net/http/cookiejar"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"yizhan/internal/lktest"
 )
 
 // StormWindow is how long the audience of a lecture scenario takes to arrive: N viewers
@@ -25,92 +22,6 @@ var lectureLayers = [3]int{150, 500, 1500}
 type signalPerJoin struct {
 	perJoin, roomUpdatesPerJoin, stormS float64
 	rssPerViewerKB                      float64 // server RSS growth over the storm / viewers
-}
-
-// connectLecture publishes the speaker, then lets the viewers arrive in a storm: viewer
-// i starts joining at i x StormWindow/N whatever the others are doing. Each viewer's
-// time from its join to the speaker's first video packet is a sample.
-func (r *run) connectLecture(ctx context.Context) error {
-	spk := &participant{identity: "speaker"}
-	if err := r.connect(ctx, spk, true, false); err != nil {
-		return err
-	}
-	sim, err := spk.client.PublishSimulcastVP8("camera", lectureLayers)
-	if err != nil {
-		return fmt.Errorf("speaker: %w", err)
-	}
-	ap, err := spk.client.PublishOpus("")
-	if err != nil {
-		return fmt.Errorf("speaker: %w", err)
-	}
-	// Viewers get the low layer: it and the sound are what they should receive.
-	spk.pubs = []*lktest.Publication{sim.Layers[0], ap}
-	if !lktest.Eventually(5*time.Second, func() bool { return sim.Layers[0].Sent.Load() > 0 }) {
-		return fmt.Errorf("speaker: nothing sent")
-	}
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
-		return err
-	}
-	before, err := scrapeSignal(ctx, r.srv.HTTP)
-	if err != nil {
-		return fmt.Errorf("signal counts (does the server serve /metrics?): %w", err)
-	}
-	rss0, err := r.srv.RSS()
-	if err != nil {
-		return err
-	}
-	n := r.sc.Subscribers
-	gap := StormWindow / time.Duration(n)
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() { // one viewer; ends once it has its first frame or gave up
-			defer wg.Done()
-			if err := sleep(ctx, time.Duration(i)*gap); err != nil {
-				return
-			}
-			p := &participant{identity: fmt.Sprintf("viewer-%04d", i), subscribe: true}
-			t0 := time.Now()
-			if err := r.connect(ctx, p, false, true); err != nil {
-				errs <- err
-				return
-			}
-			r.firstFrames(ctx, p, t0, []string{spk.identity})
-		}()
-	}
-	wg.Wait()
-	storm := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
-		return fmt.Errorf("join storm: %w (and %d more)", err, len(errs))
-	}
-	if err := r.waitFlowing(ctx); err != nil {
-		return err
-	}
-	// Offers answered, the count reported (once a second): then count.
-	if err := sleep(ctx, 2*time.Second); err != nil {
-		return err
-	}
-	after, err := scrapeSignal(ctx, r.srv.HTTP)
-	if err != nil {
-		return err
-	}
-	rss1, err := r.srv.RSS()
-	if err != nil {
-		return err
-	}
-	r.signal = signalPerJoin{
-		rssPerViewerKB:     float64(rss1-rss0) / 1024 / float64(n),
-		perJoin:            (after["other"] - before["other"]) / float64(n),
-		roomUpdatesPerJoin: (after["room_update"] - before["room_update"]) / float64(n),
-		stormS:             storm.Seconds(),
-	}
-	r.log.Info("join storm", "viewers", n, "took", storm.Round(time.Millisecond),
-		"signal_per_join", round(r.signal.perJoin, 2), "room_updates", after["room_update"]-before["room_update"], "pongs", after["pong"]-before["pong"],
-		"link_reports", after["link"]-before["link"])
-	return nil
 }
 
 // scrapeSignal reads yizhan_signal_messages_sent_total by kind from the server's /metrics.

@@ -3,6 +3,7 @@ package bench
 // Result is one scenario's measurement, printed as one JSON line.
 type Result struct {
 	Scenario    string  `json:"scenario"`
+	Server      string  `json:"server,omitempty"` // "yizhan" or "livekit-server" (sfubench --livekit-server)
 	Publishers  int     `json:"publishers"`
 	Subscribers int     `json:"subscribers"` // participants that subscribe (in a meeting: all)
 	DurationS   float64 `json:"duration_s"`  // measurement window
@@ -48,5 +49,8 @@ type Result struct {
 	SignalPerJoin      float64 `json:"signal_msgs_per_join,omitempty"`
 	RoomUpdatesPerJoin float64 `json:"room_updates_per_join,omitempty"`
 	StormS             float64 `json:"join_storm_s,omitempty"` // first join to last first frame
-	Error              string  `json:"error,omitempty"`
+	// SeqLoss is loss counted by the (lean) viewers from sequence-number gaps, beside
+	// Loss (publisher's packets x viewers): the two agree unless a track is missing.
+	SeqLoss float64 `json:"seq_loss,omitempty"`
+	Error   string  `json:"error,omitempty"`
 }

@@ -76,6 +76,9 @@ type run struct {
 // Every client is disconnected before it returns.
 func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, error) {
 	cfg.defaults()
+	if sc.Lecture {
+		return runLecture(ctx, srv, sc, cfg) // lean viewers (lecturerun.go)
+	}
 	r := &run{sc: sc, cfg: cfg, srv: srv, room: "bench-" + sc.Name, log: cfg.Logger.With("scenario", sc.Name)}
 	defer r.closeAll()
 	res := Result{Scenario: sc.Name, Publishers: sc.Publishers, Subscribers: sc.SubscriberCount(), ServerPinned: srv.Pinned}
@@ -225,9 +228,6 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 // connectAll joins the publishers, then the watchers, one at a time; each joiner's
 // time to the first video packet of every publisher already sending is a sample.
 func (r *run) connectAll(ctx context.Context) error {
-	if r.sc.Lecture {
-		return r.connectLecture(ctx)
-	}
 	var sending []string // identities of publishers already sending video
 	for i := range r.sc.Publishers {
 		p := &participant{identity: fmt.Sprintf("pub-%d", i), subscribe: r.sc.Meeting}

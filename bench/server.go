@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,10 @@ type ServerConfig struct {
 	Keep bool // keep the temp directory (server log, data) after Stop
 	// Args are more flags for serve (e.g. --lecture-hls=false).
 	Args []string
+	// LiveKit says Binary is a livekit-server, for a side-by-side on the same harness:
+	// it gets a generated config (livekit.go) with fresh keys, the same loopback ports
+	// and warn-level logs, and the same pinning. Dev and Args do not apply.
+	LiveKit bool
 	// Nice, if not 0, runs the server under `nice -n Nice` (negative needs root): on a
 	// machine shared with other work, the server then gets its core when it needs it.
 	Nice int
@@ -54,6 +59,7 @@ type Server struct {
 	Secret  string
 	Dir     string // temp directory: data/ and server.log
 	LogPath string
+	LiveKit bool // a livekit-server, not yizhan (ServerConfig.LiveKit)
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -93,15 +99,34 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		keep:    cfg.Keep,
 	}
 	s.URL = "ws://" + s.HTTP
-	args := []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
-		"--tcp-port", "0", "--data", filepath.Join(dir, "data")}
-	s.APIKey, s.Secret = DevKey, DevSecret
-	args = append(args, cfg.Args...)
-	if cfg.Dev {
-		args = append(args, "--dev")
-	} else {
-		s.APIKey, s.Secret = "sfubench", "sfubench-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-secret-0123456789"
-		args = append(args, "--api-key", s.APIKey, "--api-secret", s.Secret)
+	var args []string
+	switch {
+	case cfg.LiveKit:
+		if cfg.Dev || len(cfg.Args) > 0 {
+			_ = os.RemoveAll(dir)
+			return nil, errors.New("livekit-server: no --dev mode or yizhan flags")
+		}
+		s.LiveKit = true
+		s.APIKey, s.Secret = freshKeys()
+		conf := filepath.Join(dir, "livekit.yaml")
+		if err := os.WriteFile(conf, liveKitConfig(httpPort, udpPort, s.APIKey, s.Secret), 0o600); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("livekit config: %w", err)
+		}
+		args = []string{"--config", conf}
+	default:
+		// /metrics on an ephemeral port (the server logs it, see metricsListener): the
+		// default (6789) would make two servers at once (a test beside a run) collide.
+		args = []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
+			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", "127.0.0.1:0"}
+		s.APIKey, s.Secret = DevKey, DevSecret
+		args = append(args, cfg.Args...)
+		if cfg.Dev {
+			args = append(args, "--dev")
+		} else {
+			s.APIKey, s.Secret = freshKeys()
+			args = append(args, "--api-key", s.APIKey, "--api-secret", s.Secret)
+		}
 	}
 	name := cfg.Binary
 	env := os.Environ()
@@ -177,7 +202,11 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTP+"/healthz", nil)
+		path := "/healthz"
+		if s.LiveKit {
+			path = "/" // livekit-server answers "OK" there
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTP+path, nil)
 		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
@@ -257,6 +286,11 @@ func Build(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go build yizhan: %w", err)
 	}
 	return out, nil
+}
+
+// freshKeys makes an API key and a secret for a server that seeds none.
+func freshKeys() (key, secret string) {
+	return "sfubench", "sfubench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-secret-0123456789"
 }
 
 func freeTCPPort() (int, error) {

@@ -69,7 +69,8 @@ func TestRegistryScrape(t *testing.T) {
 	})
 	r.SetMediaStats(func() media.EngineStats {
 		return media.EngineStats{PacketsIn: 10, BytesIn: 1000, PacketsForwarded: 20, BytesForwarded: 2000,
-			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2}
+			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2,
+			Retransmits: 11, NACKMisses: 12, UDPSendCalls: 13, UDPBatched: 14}
 	})
 	r.SetRecordingStats(func() (int, int) { return 1, 2 })
 	r.SetTURNStats(func() TURNStats { return TURNStats{Allocations: 3, Refused: 9} })
@@ -122,6 +123,10 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_media_dropped_packets_total{reason=padding}":              0,
 		"yizhan_media_nacks_received_total":                               5,
 		"yizhan_media_plis_sent_total":                                    6,
+		"yizhan_media_retransmits_total":                                  11,
+		"yizhan_media_nack_misses_total":                                  12,
+		"yizhan_media_udp_send_calls_total":                               13,
+		"yizhan_media_udp_datagrams_sent_total":                           14,
 		"yizhan_media_keyframe_requests_total":                            8,
 		"yizhan_recordings_active":                                        1,
 		"yizhan_recordings_failed_total":                                  2,

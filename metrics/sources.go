@@ -22,6 +22,10 @@ var (
 	descPLIs        = desc("media_plis_sent_total", "Picture loss indications sent to publishers, after throttling.")
 	descKeyframeReq = desc("media_keyframe_requests_total", "Keyframe requests (PLI/FIR) received from subscribers, before throttling.")
 	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests swallowed by the throttle.")
+	descRetransmits = desc("media_retransmits_total", "Packets sent again to subscribers for their NACKs, from the up track's packet cache.")
+	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
+	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
+	descUDPBatched  = desc("media_udp_datagrams_sent_total", "Datagrams sent on the ICE UDP socket through those calls; divided by media_udp_send_calls_total, the mean batch.")
 
 	descRecActive = desc("recordings_active", "Recordings running now.")
 	descRecFailed = desc("recordings_failed_total", "Recordings that failed since start.")
@@ -49,6 +53,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
+		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 		descQuality, descLayers, descEstimates,
 	} {
@@ -103,6 +108,10 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPLIs, s.PLIsSent)
 		counter(descKeyframeReq, s.KeyframeRequests)
 		counter(descPLIThrottle, s.PLIsThrottled)
+		counter(descRetransmits, s.Retransmits)
+		counter(descNACKMisses, s.NACKMisses)
+		counter(descUDPCalls, s.UDPSendCalls)
+		counter(descUDPBatched, s.UDPBatched)
 	}
 	if rec != nil {
 		active, failed := rec()

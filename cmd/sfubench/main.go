@@ -46,6 +46,8 @@ type config struct {
 	nice      int
 	joinGap   time.Duration
 	rt        bool
+	livekit   string
+	repeat    int
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -64,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.rt, "rt", false, "run the server and the clients in SCHED_FIFO (root): on a busy shared machine, latency then shows the SFU, not the neighbours")
 	fs.BoolVar(&c.verbose, "v", false, "log progress to stderr")
 	fs.BoolVar(&c.debug, "debug", false, "log per-track counts; keep each server's directory (log, data)")
+	fs.StringVar(&c.livekit, "livekit-server", "", "also run each scenario against this livekit-server binary (built by hand), right after yizhan, with the same pinning, clients and window: a side by side")
+	fs.IntVar(&c.repeat, "repeat", 1, "run each scenario this many times (with --livekit-server: yizhan and LiveKit alternating), to see the noise")
 	fs.StringVar(&c.profile, "perf", "", "directory: record the server with `perf record` during each window and write <scenario>.perf.txt there")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,6 +77,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if c.joinGap < 0 || c.joinGap > 5*time.Second {
 		return errors.New("--join-gap must be between 0 and 5s")
+	}
+	if c.repeat < 1 || c.repeat > 20 {
+		return errors.New("--repeat must be between 1 and 20")
 	}
 	if c.warmup < 0 || c.warmup > time.Minute {
 		return errors.New("--warmup must be between 0 and 1m")
@@ -143,20 +150,29 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	servers := []target{{name: "yizhan", binary: c.server}}
+	if c.livekit != "" {
+		servers = append(servers, target{name: "livekit-server", binary: c.livekit, livekit: true})
+	}
 	var failed []string
 	for _, sc := range scenarios {
-		if ctx.Err() != nil {
-			break
+		for i := 0; i < c.repeat; i++ {
+			for _, srv := range servers {
+				if ctx.Err() != nil {
+					break
+				}
+				res, err := runOne(ctx, c, srv, sc, log)
+				res.Server = srv.name
+				res.Nice, res.Realtime = c.nice, c.rt
+				if err != nil {
+					res.Error = err.Error()
+					failed = append(failed, srv.name+":"+sc.Name)
+					log.Error("scenario failed", "scenario", sc.Name, "server", srv.name, "err", err)
+				}
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(out, string(b))
+			}
 		}
-		res, err := runOne(ctx, c, sc, log)
-		res.Nice, res.Realtime = c.nice, c.rt
-		if err != nil {
-			res.Error = err.Error()
-			failed = append(failed, sc.Name)
-			log.Error("scenario failed", "scenario", sc.Name, "err", err)
-		}
-		b, _ := json.Marshal(res)
-		fmt.Fprintln(out, string(b))
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
@@ -167,9 +183,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// target is a server binary to measure.
+type target struct {
+	name    string // "yizhan" or "livekit-server", in each result's server field
+	binary  string
+	livekit bool
+}
+
 // runOne starts a fresh server for sc, runs it and always stops the server.
-func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) (bench.Result, error) {
+func runOne(ctx context.Context, c config, tg target, sc bench.Scenario, log *slog.Logger) (bench.Result, error) {
 	res := bench.Result{Scenario: sc.Name, Publishers: sc.Publishers, Subscribers: sc.SubscriberCount()}
+	if tg.livekit && (sc.Mediated || sc.Record || sc.Lecture) {
+		return res, errors.New("needs yizhan's mediation or lecture API; livekit-server runs only the plain rooms")
+	}
 	// A scenario is bounded: joins, warm-up, window, teardown.
 	ctx, cancel := context.WithTimeout(ctx, c.duration+c.warmup+2*time.Minute)
 	defer cancel()
@@ -178,7 +204,7 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 		// The SFU is measured, not ffmpeg (which cannot decode synthetic VP8 anyway).
 		extra = append(extra, "--lecture-hls=false")
 	}
-	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: c.server, Dev: sc.Mediated || sc.Record, Args: extra, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
+	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: tg.binary, LiveKit: tg.livekit, Dev: sc.Mediated || sc.Record, Args: extra, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
 	if err != nil {
 		return res, err
 	}
@@ -188,7 +214,11 @@ func runOne(ctx context.Context, c config, sc bench.Scenario, log *slog.Logger) 
 	log.Info("scenario", "name", sc.Name, "server_pid", srv.PID, "url", srv.URL)
 	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, JoinGap: c.joinGap, Logger: log}
 	if c.profile != "" {
-		rc.OnWindow = bench.PerfRecorder(c.profile, sc.Name, log)
+		name := sc.Name
+		if tg.livekit {
+			name += "-livekit"
+		}
+		rc.OnWindow = bench.PerfRecorder(c.profile, name, log)
 	}
 	return bench.Run(ctx, srv, sc, rc)
 }

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 var only = map[string][]string{
 	"github.com/livekit/protocol":       {"yizhan/signaling", "yizhan/internal/lktest"},
 	"github.com/livekit/server-sdk-go/": {"yizhan/internal/lktest"},
-	"github.com/gorilla/websocket":      {"yizhan/signaling"},
+	"github.com/gorilla/websocket":      {"yizhan/signaling", "yizhan/internal/lktest"},
 	"database/sql":                      {"yizhan/store"},
 	"codeberg.org/go-pdf/fpdf":          {"yizhan/docpdf"},
 }

@@ -730,6 +730,23 @@ const dict = {
   lec_speaker: ['主讲人', 'Speaker'],
   lec_copy_link: ['复制链接', 'Copy link'],
 
+  // lecture guest speakers (issue 15)
+  lec_guests: ['嘉宾主讲', 'Guest speakers'],
+  lec_guest_name: ['嘉宾姓名', "Guest's name"],
+  lec_guest_invite: ['邀请嘉宾', 'Invite guest'],
+  lec_guest_hint: ['嘉宾无需账号：把链接发给嘉宾，打开即可上台主讲。链接只显示一次。', 'Guests need no account: send them the link and they join on stage. The link is shown only once.'],
+  lec_guest_none: ['尚未邀请嘉宾。', 'No guest speakers yet.'],
+  lec_guest_joined: ['已进入', 'Joined'],
+  lec_guest_waiting: ['未进入', 'Not joined yet'],
+  lec_guest_revoked: ['已撤销', 'Revoked'],
+  lec_guest_revoke: ['撤销', 'Revoke'],
+  lec_guest_revoke_confirm: ['撤销后嘉宾将离开讲台，链接失效。确定？', 'The guest leaves the stage and the link stops working. Revoke?'],
+  lec_guest_welcome: ['您受邀作为嘉宾主讲：{name}', 'You are invited as a guest speaker: {name}'],
+  lec_guest_enter: ['进入讲台', 'Go on stage'],
+  lec_guest_on_stage: ['您正在讲台上，观众能看到、听到您。', 'You are on stage: the audience sees and hears you.'],
+  lec_guest_bad_link: ['嘉宾链接无效或已被撤销。', 'This guest link is not valid or was revoked.'],
+  lec_mic_off: ['关闭麦克风', 'Microphone off'],
+  lec_cam_off: ['关闭摄像头', 'Camera off'],
   // case page: the loop (issue 11)
   loop_title: ['闭环办理', 'The loop'],
   loop_sup: ['督办事项', 'Supervision items'],
