@@ -229,6 +229,7 @@ func soakMeasure(t *testing.T, metricsURL string) soakFigures {
 		t.Fatalf("free the server's memory: %s", res.Status)
 	}
 	soakKeepProfile(t, metricsURL, "heap-*.pb.gz", "/debug/pprof/heap")
+	soakKeepProfile(t, metricsURL, "goroutine-*.txt", "/debug/pprof/goroutine?debug=2")
 	return soakMeasureNoGC(t, metricsURL)
 }
 
