@@ -20,7 +20,7 @@ func TestLectureLeanViewers(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := StartServer(ctx, ServerConfig{Binary: bin, CPU: -1, Dev: true,
-		Args: []string{"--lecture-hls=false", "--metrics-addr", "127.0.0.1:0"}})
+		Args: []string{"--lecture-hls=false"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -396,7 +396,7 @@ func (lr *lectureRun) closeAll() {
 }
 
 // metricsListener finds the address of the server's /metrics listener in its log
-// ("metrics listening" addr=...): sfubench gives lecture servers --metrics-addr
+// ("metrics listening" addr=...): StartServer gives servers --metrics-addr
 // 127.0.0.1:0. A server that logs none serves /metrics on its HTTP port.
 func metricsListener(logPath string) (string, error) {
 	b, err := os.ReadFile(logPath)

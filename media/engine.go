@@ -56,6 +56,7 @@ type Engine struct {
 	// collected.
 	mu       sync.Mutex
 	sessions map[weak.Pointer[webrtc.PeerConnection]]weak.Pointer[rxSession]
+	downAPI  *webrtc.API // subscriber peer connections: nothing received, no rxSession (NewSubscriberPeerConnection)
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
@@ -132,6 +133,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 
 	e.me, e.reg, e.se = m, reg, se
+	e.downAPI = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	log.Info("media engine ready", "udp", e.UDPAddr().String(), "tcp", fmt.Sprint(e.TCPAddr()), "node_ip", cfg.NodeIP)
 	return e, nil
 }
@@ -261,6 +263,19 @@ func (e *Engine) forgetSession(key weak.Pointer[webrtc.PeerConnection]) {
 	e.mu.Lock()
 	delete(e.sessions, key)
 	e.mu.Unlock()
+}
+
+// NewSubscriberPeerConnection builds a peer connection that only sends (a
+// participant's subscriber side). It needs no receive session: a subscriber
+// connection never gets media (issue 12's soak counted ~40 goroutines per
+// participant; the up-path interceptors were 3 of them, on every connection,
+// before the engine had none).
+func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
+	pc, err := e.downAPI.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	return pc, nil
 }
 
 // NewUpTrack is NewUpTrack with the engine's counters (and logger when cfg

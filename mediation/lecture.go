@@ -86,8 +86,8 @@ func newLectures(svc *Service, cfg LectureConfig) *lectures {
 func isLectureRoom(room string) bool { return strings.HasPrefix(room, lectureRoomPrefix) }
 
 // joining is the signaling hook for lecture rooms: everyone lands in the one space, as
-// long as the lecture has not ended.
-func (l *lectures) joining(room string) (string, error) {
+// long as the lecture has not ended and a guest speaker has not been revoked.
+func (l *lectures) joining(room string, p signaling.Participant) (string, error) {
 	ctx, cancel := bg()
 	defer cancel()
 	lec, err := l.st.LectureByRoom(ctx, room)
@@ -99,6 +99,9 @@ func (l *lectures) joining(room string) (string, error) {
 	}
 	if lec.State == "ended" {
 		return "", errors.New("this lecture has ended")
+	}
+	if p.Attributes["guest"] == "1" && !l.guestValid(ctx, lec.ID, p.Identity) {
+		return "", errors.New("this guest speaker's invitation was revoked")
 	}
 	return lectureSpace, nil
 }

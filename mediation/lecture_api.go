@@ -34,6 +34,7 @@ func (l *lectures) routes(m *http.ServeMux) {
 	m.Handle("GET /api/public/lectures/{id}", s.open(l.publicInfo))
 	m.Handle("POST /api/public/lectures/{id}/join", s.open(l.publicJoin))
 	m.Handle("POST /api/public/lectures/{id}/questions", s.open(l.ask))
+	l.guestRoutes(m) // lecture_guests.go
 }
 
 type lectureJSON struct {

@@ -168,7 +168,7 @@ func (s *Service) Close() {
 // (see liveRooms.joining for why this one hook waits).
 func (s *Service) Joining(room string, p signaling.Participant) (string, error) {
 	if isLectureRoom(room) {
-		return s.lectures.joining(room)
+		return s.lectures.joining(room, p)
 	}
 	return s.rooms.joining(room, p)
 }

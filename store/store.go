@@ -287,8 +287,9 @@ type Store interface {
 	FileOutcome(ctx context.Context, o Outcome) (Case, *Supervision, error)
 	Supervisions(ctx context.Context, caseID int64) ([]Supervision, error)
 
-	Loop       // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
-	Intake     // intake.go: tracking codes, photos, feedback, duty receptions, slots, bookings (issue 11)
-	Statistics // stats.go: the city screen's counts and the paged case list (issue 11)
-	Lectures   // lectures.go (issue 15)
+	Loop          // loop.go: assessment, alerts, transfers, supervision items, close and reopen (issue 11)
+	Intake        // intake.go: tracking codes, photos, feedback, duty receptions, slots, bookings (issue 11)
+	Statistics    // stats.go: the city screen's counts and the paged case list (issue 11)
+	Lectures      // lectures.go (issue 15)
+	LectureGuests // lecture_guests.go (issue 15: guest speakers)
 }

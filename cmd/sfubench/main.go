@@ -202,8 +202,7 @@ func runOne(ctx context.Context, c config, tg target, sc bench.Scenario, log *sl
 	var extra []string
 	if sc.Lecture {
 		// The SFU is measured, not ffmpeg (which cannot decode synthetic VP8 anyway).
-		// /metrics (signal counts) on a port of its own: the default one may be taken.
-		extra = append(extra, "--lecture-hls=false", "--metrics-addr", "127.0.0.1:0")
+		extra = append(extra, "--lecture-hls=false")
 	}
 	srv, err := bench.StartServer(ctx, bench.ServerConfig{Binary: tg.binary, LiveKit: tg.livekit, Dev: sc.Mediated || sc.Record, Args: extra, CPU: c.serverCPU, Keep: c.debug, Nice: c.nice, Realtime: c.rt, Logger: log})
 	if err != nil {

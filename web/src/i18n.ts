@@ -558,6 +558,12 @@ const dict = {
   live_rec_no_reason: ['未说明原因', 'no reason given'],
   // issue 12: a host's mute that sticks (mute with "lock": true)
   mute_locked: ['主持人已将您静音，只有主持人可以取消', 'The host muted you; only the host can unmute you'],
+  // issue 12: the host console's side of the locked mute
+  live_mute_lock: ['静音并锁定', 'Mute and lock'],
+  live_mute_lock_title: ['静音，且对方不能自行取消，直到您解除', 'Mute so that they cannot unmute themselves until you lift it'],
+  live_lock_muted: ['锁定静音', 'Lock muted'],
+  live_mute_unlock: ['解除锁定并取消静音', 'Lift the lock and unmute'],
+  live_locked_chip: ['已锁定静音', 'Locked muted'],
 
   // citizen intake and the loop (issue 11)
   board_dispute: ['矛盾纠纷', 'Disputes'],
@@ -730,6 +736,23 @@ const dict = {
   lec_speaker: ['主讲人', 'Speaker'],
   lec_copy_link: ['复制链接', 'Copy link'],
 
+  // lecture guest speakers (issue 15)
+  lec_guests: ['嘉宾主讲', 'Guest speakers'],
+  lec_guest_name: ['嘉宾姓名', "Guest's name"],
+  lec_guest_invite: ['邀请嘉宾', 'Invite guest'],
+  lec_guest_hint: ['嘉宾无需账号：把链接发给嘉宾，打开即可上台主讲。链接只显示一次。', 'Guests need no account: send them the link and they join on stage. The link is shown only once.'],
+  lec_guest_none: ['尚未邀请嘉宾。', 'No guest speakers yet.'],
+  lec_guest_joined: ['已进入', 'Joined'],
+  lec_guest_waiting: ['未进入', 'Not joined yet'],
+  lec_guest_revoked: ['已撤销', 'Revoked'],
+  lec_guest_revoke: ['撤销', 'Revoke'],
+  lec_guest_revoke_confirm: ['撤销后嘉宾将离开讲台，链接失效。确定？', 'The guest leaves the stage and the link stops working. Revoke?'],
+  lec_guest_welcome: ['您受邀作为嘉宾主讲：{name}', 'You are invited as a guest speaker: {name}'],
+  lec_guest_enter: ['进入讲台', 'Go on stage'],
+  lec_guest_on_stage: ['您正在讲台上，观众能看到、听到您。', 'You are on stage: the audience sees and hears you.'],
+  lec_guest_bad_link: ['嘉宾链接无效或已被撤销。', 'This guest link is not valid or was revoked.'],
+  lec_mic_off: ['关闭麦克风', 'Microphone off'],
+  lec_cam_off: ['关闭摄像头', 'Camera off'],
   // case page: the loop (issue 11)
   loop_title: ['闭环办理', 'The loop'],
   loop_sup: ['督办事项', 'Supervision items'],

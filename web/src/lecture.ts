@@ -43,6 +43,12 @@ export async function lecturePage(root: HTMLElement, id: string): Promise<void> 
     return;
   }
 
+  const guest = new URLSearchParams(location.search).get('guest');
+  if (guest) {
+    guestEntry(main, head, info, guest, viewers);
+    return;
+  }
+
   const name = h('input', { name: 'name', maxlength: '40', tPlaceholder: 'lec_your_name' });
   const village = h('input', { name: 'centre', maxlength: '60', tPlaceholder: 'lec_your_village' });
   const form = h(
@@ -114,6 +120,49 @@ async function watch(main: HTMLElement, head: HTMLElement, info: PublicLecture, 
   setTimeout(() => {
     if (info.state === 'live' && !v.hasPicture()) fallback();
   }, WEBRTC_GRACE_MS);
+}
+
+/** A guest speaker's link (?guest=CODE): no account; joins on stage with camera and microphone. */
+function guestEntry(main: HTMLElement, head: HTMLElement, info: PublicLecture, code: string, viewers: HTMLElement): void {
+  const go = async () => {
+    mount(main, head, spinner());
+    let j: JoinAnswer & { name?: string };
+    try {
+      j = await post<JoinAnswer & { name?: string }>(`/api/public/lectures/${info.id}/guest-join`, { code });
+    } catch (e) {
+      const msg = e instanceof ApiError && e.status === 403 ? t('lec_guest_bad_link') : (e as Error).message;
+      mount(main, head, errorBox(msg, () => void go()));
+      return;
+    }
+    const screen = h('div', { class: 'lecture-screen' });
+    const stageBox = h('div', { class: 'lecture-stage-me' });
+    mount(main, head, stageBox, screen);
+    main.dataset.mode = 'guest';
+    const v = new WebRTCViewer(j.url || '', j.token || '', screen, stageBox, (n) => {
+      setT(viewers, 'lec_viewers', { n });
+      (viewers.parentElement as HTMLElement).dataset.viewers = String(n);
+    });
+    v.onEnded = () => mount(main, head, h('div', { class: 'card' }, h('p', null, T('lec_ended_body'))));
+    v.onFailed = () => mount(main, head, errorBox(t('connect_failed', { msg: '' }), () => void go()));
+    try {
+      await v.start();
+    } catch (e) {
+      mount(main, head, errorBox(t('connect_failed', { msg: (e as Error).message }), () => void go()));
+      return;
+    }
+    await v.guestOnStage(j.name || '');
+  };
+  mount(
+    main,
+    head,
+    h(
+      'div',
+      { class: 'card lecture-join' },
+      h('h2', null, icon('star'), T('lec_guests')),
+      info.state === 'scheduled' ? h('p', { class: 'muted' }, T('lec_not_started')) : null,
+      h('button', { class: 'btn primary block', type: 'button', 'data-action': 'guest-enter', onclick: () => void go() }, icon('cam'), T('lec_guest_enter')),
+    ),
+  );
 }
 
 /** The WebRTC viewer: the speakers' pictures (the speaker large), their sound, the count. */
@@ -213,6 +262,29 @@ class WebRTCViewer {
 
   private refreshSound(): void {
     this.sound.classList.toggle('hidden', this.room.canPlaybackAudio);
+  }
+
+  /** A guest speaker: camera and microphone on at once, with switches. */
+  async guestOnStage(name: string): Promise<void> {
+    const lp = this.room.localParticipant;
+    await lp.setMicrophoneEnabled(true).catch((e) => toast((e as Error).message, 'error'));
+    await lp.setCameraEnabled(true).catch((e) => toast((e as Error).message, 'error'));
+    const draw = () => {
+      const mic = lp.isMicrophoneEnabled;
+      const cam = lp.isCameraEnabled;
+      mount(
+        this.stageBox,
+        h('p', null, icon('star'), T('lec_guest_welcome', { name }), ' ', T('lec_guest_on_stage')),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { class: 'btn' + (mic ? '' : ' danger'), type: 'button', 'data-action': 'guest-mic', onclick: () => void lp.setMicrophoneEnabled(!mic).catch((e) => toast((e as Error).message, 'error')).then(draw) }, icon('mic'), T(mic ? 'lec_mic_off' : 'lec_mic_on')),
+          h('button', { class: 'btn' + (cam ? '' : ' danger'), type: 'button', 'data-action': 'guest-cam', onclick: () => void lp.setCameraEnabled(!cam).catch((e) => toast((e as Error).message, 'error')).then(draw) }, icon('cam'), T(cam ? 'lec_cam_off' : 'lec_cam_on')),
+        ),
+      );
+    };
+    draw();
+    this.stageBox.classList.remove('hidden');
   }
 
   /** Brought on stage: offer microphone and camera; taken off: turn them off. */

@@ -1,13 +1,14 @@
 // Lectures in the console: the list with a form for a new one, and the moderator's page
 // of one lecture: public link and QR code, start and end, going on stage, the viewer
-// count, the question queue (answered, bring on stage, take off), attendance by centre.
-import { get, post } from '../api';
+// count, the question queue (answered, bring on stage, take off), guest speakers (a link
+// each, no account), attendance by centre.
+import { del, get, post } from '../api';
 import { Call } from '../call';
 import { h, T, fmtTime, mount, setT, toast } from '../dom';
 import { t } from '../i18n';
 import { icon } from '../icons';
 import type { Ctx } from './console';
-import { emptyRow, field, localInputValue, qrSVG } from './ui';
+import { copyText, emptyRow, field, localInputValue, qrSVG } from './ui';
 
 export interface Lecture {
   id: number; room: string; public_url: string; title: string; centre: string; state: string; scheduled_at?: string;
@@ -15,6 +16,7 @@ export interface Lecture {
   hls: string; archive: string; moderator: boolean;
 }
 interface Question { id: number; identity: string; name: string; centre: string; text: string; hand: boolean; asked_at: string; answered_at?: string }
+interface Guest { id: number; name: string; identity: string; created_at: string; joined_at?: string; revoked: boolean; url?: string }
 export interface AttendanceRow { centre: string; name: string; viewers: number; people: number; peak: number }
 
 function lecState(s: string): HTMLElement {
@@ -108,6 +110,7 @@ export async function lecturePage(ctx: Ctx): Promise<void> {
   const callBox = h('div', { class: 'lecture-call' });
   const qBox = h('div', { class: 'card questions' });
   const attBox = h('div', { class: 'card' });
+  const guestBox = h('div', { class: 'card guests' });
   const stage = new Set<string>();
 
   const drawHead = () => {
@@ -257,6 +260,81 @@ export async function lecturePage(ctx: Ctx): Promise<void> {
     mount(qBox, h('h2', null, T('lec_questions'), ' ', h('span', { class: 'chip' }, String(open.length))), qs.length ? h('ul', { class: 'question-list' }, ...open.map(row), ...done.map(row)) : h('p', { class: 'muted' }, T('lec_questions_none')));
   };
 
+  // Guest speakers: invited by name, no account; the link is shown once, when made.
+  let fresh: Guest | undefined;
+  const drawGuests = async () => {
+    if (!l.moderator) {
+      guestBox.classList.add('hidden');
+      return;
+    }
+    const gs = await get<Guest[]>(`/api/lectures/${id}/guests`);
+    const name = h('input', { name: 'guest-name', maxlength: '40', tPlaceholder: 'lec_guest_name' });
+    const row = (g: Guest) =>
+      h(
+        'li',
+        { class: 'guest', dataset: { guest: String(g.id), identity: g.identity } },
+        h('strong', null, g.name),
+        ' ',
+        g.revoked
+          ? h('span', { class: 'chip' }, T('lec_guest_revoked'))
+          : h('span', { class: 'chip' + (g.joined_at ? ' ok' : '') }, T(g.joined_at ? 'lec_guest_joined' : 'lec_guest_waiting')),
+        fresh?.id === g.id && fresh.url
+          ? h(
+              'div',
+              { class: 'guest-link' },
+              h('a', { href: fresh.url, target: '_blank', class: 'small', 'data-guest-url': '' }, fresh.url),
+              h('button', { class: 'btn small', 'data-action': 'copy-guest', onclick: () => void copyText(fresh?.url || '') }, icon('copy'), T('lec_copy_link')),
+              qrSVG(fresh.url),
+            )
+          : null,
+        g.revoked || l.state === 'ended'
+          ? null
+          : h(
+              'button',
+              {
+                class: 'btn small danger',
+                'data-action': 'revoke-guest',
+                onclick: async () => {
+                  if (!confirm(t('lec_guest_revoke_confirm'))) return;
+                  try {
+                    await del(`/api/lectures/${id}/guests/${g.id}`);
+                    void drawGuests();
+                  } catch (e) {
+                    toast((e as Error).message, 'error');
+                  }
+                },
+              },
+              icon('x'),
+              T('lec_guest_revoke'),
+            ),
+      );
+    mount(
+      guestBox,
+      h('h2', null, icon('star'), T('lec_guests')),
+      gs.length ? h('ul', { class: 'guest-list' }, ...gs.map(row)) : h('p', { class: 'muted' }, T('lec_guest_none')),
+      l.state === 'ended'
+        ? null
+        : h(
+            'form',
+            {
+              class: 'row',
+              onsubmit: async (ev: Event) => {
+                ev.preventDefault();
+                try {
+                  fresh = await post<Guest>(`/api/lectures/${id}/guests`, { name: name.value.trim() });
+                  void drawGuests();
+                } catch (e) {
+                  toast((e as Error).message, 'error');
+                }
+              },
+            },
+            name,
+            h('button', { class: 'btn', type: 'submit', 'data-action': 'invite-guest' }, icon('plus'), T('lec_guest_invite')),
+          ),
+      h('p', { class: 'small muted' }, T('lec_guest_hint')),
+    );
+  };
+
   const drawAttendance = async () => {
     if (!l.moderator) return;
     const a = await get<{ peak: number; rows: AttendanceRow[] }>(`/api/lectures/${id}/attendance`);
@@ -265,8 +343,8 @@ export async function lecturePage(ctx: Ctx): Promise<void> {
 
   drawHead();
   drawCall();
-  mount(ctx.content, head, h('div', { class: 'live-layout' }, callBox, h('div', { class: 'panels' }, qBox, attBox)));
-  await Promise.all([drawQuestions(), drawAttendance()]);
+  mount(ctx.content, head, h('div', { class: 'live-layout' }, callBox, h('div', { class: 'panels' }, qBox, guestBox, attBox)));
+  await Promise.all([drawQuestions(), drawGuests(), drawAttendance()]);
   ctx.on('lecture_question', (d) => {
     if (String(d.lecture_id) === id) void drawQuestions();
   });
@@ -290,6 +368,7 @@ export async function lecturePage(ctx: Ctx): Promise<void> {
   ctx.onLang(() => {
     drawHead();
     void drawQuestions();
+    void drawGuests();
     void drawAttendance();
   });
   void setT;

@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-74EHDFGU.js";import"./c-PYEJIRKH.js";import"./c-BL2FHRS2.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-UFKPRHME.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
