@@ -55,6 +55,15 @@ type upFeedback struct {
 	lastSR      atomic.Uint32 // middle 32 bits of the newest sender report's NTP time
 	srAt        atomic.Int64  // when it came, UpTrack.now()
 	reportsSent uint64
+	sr          atomic.Pointer[publisherSR] // the newest sender report, for the down tracks' own
+}
+
+// publisherSR is one sender report of the publisher: its clock (NTP) at its
+// RTP time, and when it came (UpTrack.now()).
+type publisherSR struct {
+	ntp uint64
+	rtp uint32
+	at  int64
 }
 
 type missingPacket struct {
@@ -184,9 +193,10 @@ func (f *upFeedback) report(ssrc uint32, now int64) rtcp.Packet {
 }
 
 // senderReport notes a sender report of the layer's SSRC (from its RTCP loop).
-func (f *upFeedback) senderReport(ntp uint64, now int64) {
+func (f *upFeedback) senderReport(ntp uint64, rtpTime uint32, now int64) {
 	f.lastSR.Store(uint32(ntp >> 16))
 	f.srAt.Store(now)
+	f.sr.Store(&publisherSR{ntp: ntp, rtp: rtpTime, at: now})
 }
 
 // twccFeedback records the arrival of every packet that carries a

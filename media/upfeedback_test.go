@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -179,5 +181,50 @@ func TestReceiveAllocs(t *testing.T) {
 	}
 	if w.n.Load() < 8*1000 || up.stats.packetsIn.Load() < 1300 {
 		t.Errorf("forwarded %d writes of %d packets", w.n.Load(), up.stats.packetsIn.Load())
+	}
+}
+
+// TestSenderReportTranslated: a down track's sender reports carry the
+// publisher's clock (its sender reports, translated), not the server's, so
+// that a subscriber lines up one publisher's tracks on that publisher's
+// clock. The publisher's clock here runs an hour behind.
+func TestSenderReportTranslated(t *testing.T) {
+	defer checkGoroutines(t)()
+	const skew = time.Hour
+	m := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo); err != nil {
+		t.Fatal(err)
+	}
+	reg := &interceptor.Registry{}
+	srs, err := report.NewSenderInterceptor(report.SenderNow(func() time.Time { return time.Now().Add(-skew) }),
+		report.SenderInterval(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(srs)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(clientSettings()))
+
+	s := newSessionWith(t, sessionOpts{pubAPI: api}, "")
+	defer s.close()
+	fromNTP := func(ntp uint64) time.Time {
+		return time.Unix(int64(ntp>>32)-2208988800, int64((ntp&0xffffffff)*uint64(time.Second)>>32))
+	}
+	var last rtcp.SenderReport
+	waitFor(t, 10*time.Second, "a sender report on the publisher's clock", func() bool {
+		got := s.sub.senderReports()
+		if len(got) == 0 {
+			return false
+		}
+		last = got[len(got)-1]
+		return time.Since(fromNTP(last.NTPTime)) > skew/2
+	})
+	if d := time.Since(fromNTP(last.NTPTime)) - skew; d < -time.Second || d > time.Second {
+		t.Errorf("sender report at %v, the publisher's clock says %v", fromNTP(last.NTPTime), time.Now().Add(-skew))
+	}
+	got := s.sub.snapshot()
+	if d := int32(got[len(got)-1].ts - last.RTPTime); d < -90000 || d > 2*90000 {
+		t.Errorf("sender report RTP time %d, newest packet's %d", last.RTPTime, got[len(got)-1].ts)
 	}
 }

@@ -504,7 +504,7 @@ func (t *UpTrack) rtcpLoop(l *layer) {
 		}
 		for _, p := range pkts {
 			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == l.ssrc {
-				l.rs.fb.senderReport(sr.NTPTime, t.now()) // for our receiver reports' LSR/DLSR
+				l.rs.fb.senderReport(sr.NTPTime, sr.RTPTime, t.now()) // our receiver reports' LSR/DLSR; the down tracks' sender reports
 				for _, s := range *t.sinks.Load() {
 					s.senderReport(l.idx, sr.NTPTime, sr.RTPTime)
 				}
