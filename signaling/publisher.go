@@ -92,7 +92,7 @@ func (p *participant) handleOffer(sd *livekit.SessionDescription) error {
 	if err := p.pubCands.flush(p.pub); err != nil {
 		p.log.Warn("publisher candidates", "err", err)
 	}
-	media.PreferRED(p.pub) // redundant audio from clients that offer it
+	media.PreferRED(p.pub, p.redDisabledMids(sd.Sdp)) // redundant audio from clients that offer it (redopt.go)
 	answer, err := p.pub.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("create answer: %w", err)
@@ -150,6 +150,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 			Stereo:     req.Stereo,
 			Stream:     req.Stream,
 			Codecs:     primaryCodec(req),
+			DisableRed: req.DisableRed,
 		}
 		p.pending[req.Cid] = info
 	}
