@@ -1,6 +1,7 @@
 package media
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -26,9 +27,12 @@ type Downlink struct {
 	tracks  map[*DownTrack]*linkTrack
 	est     bwe
 	sentAt  time.Time
-	sent    uint64  // bytes all tracks had sent at sentAt
-	sentBps float64 // smoothed
-	desired float64 // bits per second everything wished for would take (last allocation)
+	sent    uint64       // bytes all tracks had sent at sentAt
+	sentBps float64      // smoothed
+	desired float64      // bits per second everything wished for would take (last allocation)
+	log     *slog.Logger // debug trace of the estimator's inputs; set once by NewDownlink
+	tw      *twccSender  // the subscriber connection's transport-wide numbering; set once by NewDownlink
+	acked   float64      // bits per second that got through lately (transport-wide feedback); 0 unknown
 }
 
 // linkTrack is what the downlink remembers of one down track.
@@ -42,8 +46,12 @@ type linkTrack struct {
 }
 
 // NewDownlink makes the link of one subscriber.
-func NewDownlink() *Downlink {
-	return &Downlink{tracks: map[*DownTrack]*linkTrack{}, est: newBWE()}
+// log (nil: none) gets a debug line per tick with what the estimate saw.
+func NewDownlink(log *slog.Logger) *Downlink {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Downlink{tracks: map[*DownTrack]*linkTrack{}, est: newBWE(), log: log, tw: newTWCCSender()}
 }
 
 // Add puts d under the link's allocation, at the layers the last estimate allows.
@@ -53,6 +61,7 @@ func (l *Downlink) Add(d *DownTrack) {
 	if _, ok := l.tracks[d]; !ok {
 		l.tracks[d] = &linkTrack{limit: maxLayers - 1}
 	}
+	d.tw.Store(l.tw)
 }
 
 // Remove takes d out of the allocation.
@@ -114,9 +123,10 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 			}
 		}
 	}
+	tickBps := 0.0 // what we sent since the last tick, unsmoothed
 	if dt := now.Sub(l.sentAt).Seconds(); !l.sentAt.IsZero() && dt > 0 && total >= l.sent {
-		rate := float64(total-l.sent) * 8 / dt
-		l.sentBps = 0.5*l.sentBps + 0.5*rate
+		tickBps = float64(total-l.sent) * 8 / dt
+		l.sentBps = 0.5*l.sentBps + 0.5*tickBps
 	}
 	l.sent, l.sentAt = total, now
 	// NACKs tell of loss within a round trip; a receiver report only once
@@ -126,13 +136,34 @@ func (l *Downlink) Tick(now time.Time) LinkReport {
 	if tickPkts >= 20 {
 		nackLoss = min(float64(tickNacked)/float64(tickPkts), 1)
 	}
+	tw := l.tw.take()
+	if tw.acked > 0 {
+		l.acked = tw.acked
+	}
+	// A growing queue means less arrives than we send now; without that
+	// the detector saw jitter, not congestion (a radio link's delay varies
+	// by tens of ms without any queue of ours behind it), or a queue that a
+	// cut already drains.
+	if tw.overuse && tw.acked > 0 && tw.acked < 0.8*tickBps {
+		l.est.onOveruse(now, l.acked)
+	}
 	switch {
+	case tw.reported >= 20:
+		// The transport-wide feedback counts every packet of the last few
+		// hundred ms, resends included, as it arrived or not: newer and
+		// exact where a receiver report is a second old (and counts loss
+		// from before a cut that already relieved the link) and NACKs miss
+		// what was never asked for again.
+		l.est.onReport(now, tw.loss, l.sentBps, l.desired, l.acked)
 	case nackLoss > lossHigh:
-		l.est.onReport(now, max(nackLoss, reportLoss), l.sentBps, l.desired)
+		l.est.onReport(now, max(nackLoss, reportLoss), l.sentBps, l.desired, l.acked)
 	case newReport:
-		l.est.onReport(now, max(reportLoss, nackLoss), l.sentBps, l.desired)
+		l.est.onReport(now, max(reportLoss, nackLoss), l.sentBps, l.desired, l.acked)
 	}
 	rep.Estimate, rep.SentBps = l.est.estimate, l.sentBps
+	l.log.Debug("bwe tick", "twcc_fb", tw.feedbacks, "twcc_loss", tw.loss, "overuse", tw.overuse, "acked_kbps", int(l.acked/1000),
+		"nack_loss", nackLoss, "pkts", tickPkts, "report", newReport, "report_loss", reportLoss,
+		"sent_kbps", int(l.sentBps/1000), "estimate_kbps", int(l.est.estimate/1000), "desired_kbps", int(l.desired/1000))
 	rep.Changes, rep.Layers = l.allocateLocked()
 	return rep
 }

@@ -33,6 +33,11 @@ const (
 	probeBackoffMax = 5 * time.Second
 	// A retry that holds past the old ceiling this long means the link recovered.
 	probeHold = 3 * time.Second
+	// After the delay-based detector said overuse, no growth for this long.
+	delayHold = time.Second
+	// A delay-based cut goes to this share of what got through: under the
+	// link's rate, so that the queue built before drains.
+	delayBackoff = 0.85
 )
 
 // bwe estimates one subscriber's downlink. Pure logic; its owner guards it.
@@ -48,16 +53,56 @@ type bwe struct {
 	climbed  bool      // the estimate rose since the last cut
 	passedAt time.Time // when a retry first went past failed; zero if not
 	loss     float64   // smoothed over reports
+	overAt   time.Time // the delay-based detector last said overuse: no growth for delayHold
 }
 
 func newBWE() bwe { return bwe{estimate: bweInitial, backoff: probeBackoffMin} }
+
+// onOveruse takes the delay-based detector's word that the bottleneck's
+// queue grows while ackedBps got through (0: unknown): the estimate goes just
+// under what got through, the first cut landing where the link is. No hold
+// after an earlier cut: while the queue grows, what arrives is the link's
+// rate whatever we send, so a second cut corrects a first one measured over
+// a window that began before the link narrowed.
+func (e *bwe) onOveruse(now time.Time, ackedBps float64) {
+	e.overAt = now
+	if ackedBps <= 0 {
+		return
+	}
+	next := max(delayBackoff*ackedBps, bweMin)
+	if next >= 0.95*e.estimate {
+		return // we already allow less than gets through: not our overshoot
+	}
+	e.cut(now, next, ackedBps)
+}
+
+// cut lowers the estimate to next after congestion with deliveredBps getting
+// through, and remembers where the climb failed.
+func (e *bwe) cut(now time.Time, next, deliveredBps float64) {
+	if e.climbed {
+		// The climb overshot: remember where, and wait before trying it again.
+		e.failed = e.estimate
+		e.retryAt = now.Add(e.backoff)
+		e.backoff = min(2*e.backoff, probeBackoffMax)
+	} else if deliveredBps > 0 {
+		// The link's capacity is about what got through: climb past it
+		// only after a while.
+		e.failed = max(deliveredBps*1.15, bweMin)
+		e.retryAt = now.Add(e.backoff)
+	}
+	e.estimate = next
+	e.heldAt = now
+	e.climbed = false
+	e.passedAt = time.Time{}
+}
 
 // onReport takes the loss of a new receiver report and the rate we sent at
 // over the time it covers.
 // desiredBps is what everything the subscriber wishes for would take: the
 // estimate need not climb far past it, and sending close to it (or to the
-// estimate) is what makes a loss our overshoot.
-func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps float64) {
+// estimate) is what makes a loss our overshoot. ackedBps is what the
+// transport-wide feedback says got through lately (0: unknown).
+func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps, ackedBps float64) {
 	if loss < 0.3 {
 		loss = 0.5*e.loss + 0.5*loss // one noisy report is not a trend
 	}
@@ -68,34 +113,24 @@ func (e *bwe) onReport(now time.Time, loss, sentBps, desiredBps float64) {
 			return
 		}
 		next := e.estimate * (1 - 0.5*loss) // GCC's loss-based decrease
+		delivered := 0.0
 		if sentBps > 0.7*min(e.estimate, max(desiredBps, bweMin)) {
 			// We filled the estimate and the link lost: what got through is
 			// what fits; a little under it lets the bottleneck's queue drain.
-			delivered := sentBps * (1 - loss)
-			next = min(next, delivered*0.95)
-			if !e.climbed {
-				// The link's capacity is about what got through: climb past
-				// it only after a while.
-				e.failed = max(delivered*1.15, bweMin)
-				e.retryAt = now.Add(e.backoff)
+			// The feedback's count is exact; without it, what we sent less
+			// the loss (which counts resends too: it overshoots).
+			delivered = sentBps * (1 - loss)
+			if ackedBps > 0 {
+				delivered = ackedBps
 			}
+			next = min(next, delivered*0.95)
 		}
 		// Sending well under the estimate, the loss is not our overshoot: a
 		// report still counting packets from before the last cut, or radio
 		// loss that no rate cures. GCC's decrease alone, then.
-		next = max(next, bweMin)
-		if e.climbed {
-			// The climb overshot: remember where, and wait before trying it again.
-			e.failed = e.estimate
-			e.retryAt = now.Add(e.backoff)
-			e.backoff = min(2*e.backoff, probeBackoffMax)
-		}
-		e.estimate = next
-		e.heldAt = now
-		e.climbed = false
-		e.passedAt = time.Time{}
+		e.cut(now, max(next, bweMin), delivered)
 	case loss < lossLow:
-		if now.Sub(e.heldAt) < bweHold {
+		if now.Sub(e.heldAt) < bweHold || now.Sub(e.overAt) < delayHold {
 			return
 		}
 		e.grow(now, max(1.5*desiredBps, 1.5*sentBps, bweMin))

@@ -30,7 +30,7 @@ func TestBWEDescendsAndRecovers(t *testing.T) {
 		if i >= 8 && l > 0.1 {
 			lossy++
 		}
-		e.onReport(now, l, s, desired)
+		e.onReport(now, l, s, desired, 0)
 		if i == 6 && e.estimate > capacity {
 			t.Fatalf("after 3 s on a %0.f bit/s link the estimate is still %.0f", capacity, e.estimate)
 		}
@@ -43,7 +43,7 @@ func TestBWEDescendsAndRecovers(t *testing.T) {
 	for i := 0; i < 40 && back == 0; i++ {
 		now = now.Add(500 * time.Millisecond)
 		s := send()
-		e.onReport(now, lossAt(s, capacity), s, desired)
+		e.onReport(now, lossAt(s, capacity), s, desired, 0)
 		if e.estimate >= desired {
 			back = time.Duration(i+1) * 500 * time.Millisecond
 		}

@@ -38,10 +38,14 @@ type DownTrack struct {
 	ssrc   uint32
 	pt     uint8
 	alID   uint8   // audio-level extension id in the subscriber's session, 0 if none
+	twID   uint8   // transport-wide-cc extension id in the subscriber's session, 0 if none
 	sr     srState // what the next sender report says; sent by the forwarding goroutine
 	// redStrip: the publisher sends RED and this subscriber did not negotiate
 	// it; it gets the primary Opus blocks (red.go).
 	redStrip bool
+	// redPT is the payload type this RED subscriber expects inside RED
+	// blocks (its Opus); 0 when it does not get RED (red.go).
+	redPT uint8
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -52,7 +56,10 @@ type DownTrack struct {
 	maxLayer atomic.Int32 // effective cap: min(wish, limit), see downlimit.go
 
 	lim downLimits // the subscriber's wishes and the allocator's cap (downlimit.go)
-	rx  rxReports  // what the subscriber's receiver reports say (downlimit.go)
+	// tw numbers what the subscriber's connection sends (twcc.go); set once
+	// by Downlink.Add, nil before (nothing stamped then).
+	tw atomic.Pointer[twccSender]
+	rx rxReports // what the subscriber's receiver reports say (downlimit.go)
 
 	sender atomic.Pointer[webrtc.RTPSender]
 	dtls   atomic.Pointer[webrtc.DTLSTransport] // the sender's, taken in Attach
@@ -122,10 +129,13 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind down track %s (%s): %w", d.id, up.MimeType, webrtc.ErrUnsupportedCodec)
 	}
-	var alID uint8
+	var alID, twID uint8
 	for _, x := range ctx.HeaderExtensions() {
-		if x.URI == sdp.AudioLevelURI {
+		switch x.URI {
+		case sdp.AudioLevelURI:
 			alID = uint8(x.ID)
+		case sdp.TransportCCURI:
+			twID = uint8(x.ID)
 		}
 	}
 
@@ -135,7 +145,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.ssrc = uint32(ctx.SSRC())
 	d.pt = uint8(chosen.PayloadType)
 	d.alID = alID
+	d.twID = twID
 	d.redStrip = strip
+	d.redPT = redInnerPT(up, *chosen)
 	if d.fwd.clockRate != chosen.ClockRate && chosen.ClockRate != 0 {
 		d.fwd.clockRate = chosen.ClockRate
 	}
@@ -255,6 +267,12 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 				d.retransmit(p, &rs)
 			case *rtcp.ReceiverReport:
 				d.observeReceiverReport(p)
+			case *rtcp.TransportLayerCC:
+				// Addressed to one of the connection's SSRCs (the receiver's
+				// choice) but about all of them: the shared sender takes it.
+				if tw := d.tw.Load(); tw != nil {
+					tw.onFeedback(time.Now(), p)
+				}
 			}
 		}
 	}
@@ -324,7 +342,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		d.curLayer.Store(int32(d.fwd.target))
 	}
 	waiting := p.layer == d.fwd.target || d.fwd.cur < 0
-	ssrc, pt, alID, strip := d.ssrc, d.pt, d.alID, d.redStrip
+	ssrc, pt, alID, twID, strip, redPT := d.ssrc, d.pt, d.alID, d.twID, d.redStrip, d.redPT
 	var sr srReport
 	if v.ok {
 		newest := uint16(d.fwd.lastOut) == v.seq && d.fwd.lastTs == v.ts
@@ -352,6 +370,13 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 		if payload, ok = redPrimary(payload); !ok {
 			h.Extensions = nil
 			return fwdSkipped, 0
+		}
+	} else if redPT != 0 {
+		payload = redRemap(s.red[:0], payload, redPT)
+	}
+	if twID != 0 {
+		if tw := d.tw.Load(); tw != nil {
+			tw.stampHeader(h, twID, &s.tw, len(payload))
 		}
 	}
 	n, err := w.WriteRTP(h, payload)

@@ -43,8 +43,9 @@ const (
 // Engine builds peer connections that share one UDP port (and optionally one
 // TCP port) and counts what flows through the tracks built on it.
 type Engine struct {
-	log *slog.Logger
-	api *webrtc.API
+	log     *slog.Logger
+	api     *webrtc.API // publisher peer connections: the up-path interceptors
+	downAPI *webrtc.API // subscriber peer connections: no interceptors (see NewSubscriberPeerConnection)
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
@@ -123,6 +124,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e.api = webrtc.NewAPI(
 		webrtc.WithMediaEngine(m),
 		webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se),
+	)
+	e.downAPI = webrtc.NewAPI(
+		webrtc.WithMediaEngine(m),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}),
 		webrtc.WithSettingEngine(se),
 	)
 	log.Info("media engine ready", "udp", e.UDPAddr().String(), "tcp", fmt.Sprint(e.TCPAddr()), "node_ip", cfg.NodeIP)
@@ -237,6 +243,19 @@ func (e *Engine) PublishCodecs() []webrtc.RTPCodecCapability {
 // and interceptors.
 func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
 	pc, err := e.api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	return pc, nil
+}
+
+// NewSubscriberPeerConnection builds a peer connection that only sends (a
+// participant's subscriber side). It gets no interceptors: the three of the up
+// path act on media received, which a subscriber connection never gets, and each
+// runs a goroutine per connection for its whole life (issue 12's soak counted
+// ~40 goroutines per participant; these were 3 of them).
+func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
+	pc, err := e.downAPI.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}

@@ -91,7 +91,9 @@ func (t *UpTrack) removeDown(d *DownTrack) {
 // every packet. Each goroutine owns one.
 type scratchHeader struct {
 	h   rtp.Header
-	ext [4]rtp.Extension // room for audio level plus what interceptors add (TWCC)
+	ext [4]rtp.Extension // room for audio level and the transport-wide sequence number
+	tw  [2]byte          // the transport-wide sequence number's bytes (twcc.go)
+	red [1500]byte       // a RED payload with its inner payload types rewritten (red.go)
 }
 
 // tally counts one packet's fan-out locally, flushed to the shared counters

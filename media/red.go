@@ -1,6 +1,7 @@
 package media
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pion/webrtc/v4"
@@ -42,16 +43,21 @@ func ContentMimeType(c webrtc.RTPCodecParameters) string {
 // PreferRED makes an audio transceiver of a publisher's connection answer
 // with audio/red first, so that a client offering it (Chrome, with
 // livekit-client's red: true) sends redundant audio. Call it between the
-// remote offer and the answer. Transceivers whose offer lacks RED keep Opus.
-func PreferRED(pc *webrtc.PeerConnection) {
+// remote offer and the answer. Transceivers whose offer lacks RED keep Opus;
+// those whose mid is in noRED (the track asked for none) answer Opus alone.
+func PreferRED(pc *webrtc.PeerConnection, noRED map[string]bool) {
 	for _, tr := range pc.GetTransceivers() {
 		if tr.Kind() != webrtc.RTPCodecTypeAudio || tr.Receiver() == nil {
 			continue
 		}
-		_ = tr.SetCodecPreferences([]webrtc.RTPCodecParameters{
-			{PayloadType: ptRED, RTPCodecCapability: redCap()},
-			{PayloadType: ptOpus, RTPCodecCapability: opusCap()},
-		})
+		prefs := []webrtc.RTPCodecParameters{
+			{RTPCodecCapability: redCap()},
+			{RTPCodecCapability: opusCap()},
+		}
+		if noRED[tr.Mid()] {
+			prefs = prefs[1:]
+		}
+		_ = tr.SetCodecPreferences(prefs)
 	}
 }
 
@@ -90,4 +96,46 @@ func opusFallback(cs []webrtc.RTPCodecParameters) *webrtc.RTPCodecParameters {
 		}
 	}
 	return nil
+}
+
+// redInnerPT is the payload type a RED subscriber expects inside RED
+// (RFC 2198 §3 names each block's type): its Opus, as the RED fmtp line of
+// its session says ("111/111"). 0 when the track is not RED to it.
+//
+// The publisher numbers the blocks with its own Opus payload type (Chrome
+// 111, others 109 or anything dynamic), and what its session's fmtp says
+// about RED need not tell: Pion answers with our fmtp. So the forwarding
+// path reads the blocks' type from each packet and renames it when it
+// differs (redRemap).
+func redInnerPT(up, sub webrtc.RTPCodecParameters) uint8 {
+	if !isRED(up.MimeType) || !isRED(sub.MimeType) {
+		return 0
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(sub.SDPFmtpLine), "/")
+	if n, err := strconv.Atoi(first); err == nil && n > 0 && n < 128 {
+		return uint8(n)
+	}
+	return ptOpus
+}
+
+// redRemap returns payload with every block header's payload type set to
+// pt: as it is when they all are already (no copy: the common case), else a
+// copy in dst (a scratch buffer: the shared packet is never written). A
+// malformed payload goes out as it came.
+func redRemap(dst, payload []byte, pt uint8) []byte {
+	same, off := true, 0
+	for ; off < len(payload); off += 4 {
+		same = same && payload[off]&0x7f == pt
+		if payload[off]&0x80 == 0 {
+			break
+		}
+	}
+	if same || off >= len(payload) || len(payload) > cap(dst) {
+		return payload
+	}
+	out := append(dst, payload...)
+	for i := 0; i <= off; i += 4 {
+		out[i] = out[i]&0x80 | pt
+	}
+	return out
 }

@@ -37,7 +37,7 @@ func (d *DownTrack) retransmit(n *rtcp.TransportLayerNack, rs *resendScratch) {
 func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 	st := d.up.stats
 	d.mu.Lock()
-	w, ssrc, pt, alID, strip := d.w, d.ssrc, d.pt, d.alID, d.redStrip
+	w, ssrc, pt, alID, twID, strip, redPT := d.w, d.ssrc, d.pt, d.alID, d.twID, d.redStrip, d.redPT
 	layer, ext, tsAdd, ok := d.fwd.reverse(seq)
 	d.mu.Unlock()
 	if w == nil {
@@ -61,8 +61,15 @@ func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 			st.nackMisses.Add(1)
 			return
 		}
+	} else if redPT != 0 {
+		payload = redRemap(rs.hdr.red[:0], payload, redPT)
 	}
 	h := rs.hdr.rewrite(&rs.pkt, srcAlID, ssrc, pt, alID, seq, rs.pkt.Timestamp+tsAdd)
+	if twID != 0 {
+		if tw := d.tw.Load(); tw != nil {
+			tw.stampHeader(h, twID, &rs.hdr.tw, len(payload)) // a resend takes the link's room too
+		}
+	}
 	sent, err := w.WriteRTP(h, payload)
 	h.Extensions = nil
 	if err != nil {

@@ -146,10 +146,11 @@ func (q *sinkQueue) offer(p *inPacket) {
 		Version: 2, Marker: p.pkt.Marker,
 		PayloadType: q.pt, SequenceNumber: v.seq, Timestamp: v.ts, SSRC: q.ssrc,
 	}, Payload: append([]byte(nil), payload...)}
+	size := uint64(len(pkt.Payload) + pkt.Header.MarshalSize()) // pkt is the sink's once sent (it may rewrite it)
 	select {
 	case q.ch <- sinkItem{pkt: pkt}:
 		q.stats.packetsForwarded.Add(1)
-		q.stats.bytesForwarded.Add(uint64(len(pkt.Payload) + pkt.Header.MarshalSize()))
+		q.stats.bytesForwarded.Add(size)
 	default:
 		q.dropped.Add(1)
 		q.pending.Add(1)

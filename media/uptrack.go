@@ -56,6 +56,7 @@ type UpTrack struct {
 	ended   bool      // done is closed
 	closing bool      // Close was called
 	workers []*fanWorker
+	onDone  []func() // run once done is closed (OnDone)
 
 	layers  [maxLayers]atomic.Pointer[layer] // set once by AddLayer
 	downs   atomic.Pointer[fanout]           // copy-on-write; read loops load it without a lock
@@ -188,6 +189,20 @@ func (t *UpTrack) Codec() webrtc.RTPCodecParameters {
 // Done is closed when every layer's read loop has ended (unpublish, peer
 // gone, or Close).
 func (t *UpTrack) Done() <-chan struct{} { return t.done }
+
+// OnDone runs f in a goroutine of its own once the track has ended (at once if it has):
+// a caller that only needs to act at the end spends no goroutine waiting on Done for
+// the track's whole life.
+func (t *UpTrack) OnDone(f func()) {
+	t.mu.Lock()
+	if !t.ended {
+		t.onDone = append(t.onDone, f)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	go f() // ends with f
+}
 
 // Close stops the read loops, closes every sink and forgets every down
 // track. It does not wait for the loops; Done tells when they ended.
@@ -374,6 +389,8 @@ func (t *UpTrack) finish() {
 	t.downs.Store(&fanout{})
 	workers := t.workers
 	t.workers = nil
+	onDone := t.onDone
+	t.onDone = nil
 	t.mu.Unlock()
 
 	for _, w := range workers {
@@ -383,6 +400,9 @@ func (t *UpTrack) finish() {
 		s.close()
 	}
 	close(t.done)
+	for _, f := range onDone {
+		go f() // ends with f; never run here: finish may be called with a caller's lock held
+	}
 }
 
 // rtcpLoop reads the RTCP of one layer. Reading is what drives the

@@ -13,8 +13,9 @@ type buckets struct {
 	burst float64
 	every time.Duration
 
-	mu sync.Mutex // guards m
-	m  map[string]*bucket
+	mu    sync.Mutex // guards m and swept
+	m     map[string]*bucket
+	swept time.Time // the last sweep of full buckets
 }
 
 type bucket struct {
@@ -30,7 +31,10 @@ func newBuckets(burst int, every time.Duration) *buckets {
 func (b *buckets) refillLocked(key string, now time.Time) *bucket {
 	k := b.m[key]
 	if k == nil {
-		if len(b.m) > 100000 { // bounded: forget full buckets
+		// A full bucket is the same as none: forget them once per refill time (memory
+		// follows the traffic), and at once past 100,000 keys (bounded).
+		if len(b.m) > 100000 || now.Sub(b.swept) >= time.Duration(b.burst)*b.every {
+			b.swept = now
 			for key, old := range b.m {
 				if old.tokens+float64(now.Sub(old.at))/float64(b.every) >= b.burst {
 					delete(b.m, key)
@@ -46,6 +50,13 @@ func (b *buckets) refillLocked(key string, now time.Time) *bucket {
 	}
 	k.at = now
 	return k
+}
+
+// size is how many keys are remembered (tests).
+func (b *buckets) size() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.m)
 }
 
 // has reports whether key has a token, taking none.

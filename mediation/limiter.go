@@ -8,14 +8,16 @@ import (
 // limiter counts events per key in a fixed window: allow is false once a key reached max
 // within the window. It suits counting what a caller asks the server to do (one-time
 // codes sent by SMS); failures of a password or code are slowed by throttle.go instead,
-// which never refuses the right one. Memory is bounded: expired keys are swept as it
-// grows.
+// which never refuses the right one. Memory follows the traffic: keys whose window has
+// ended are swept once per window (and at once past 100,000 keys), so a quiet server
+// holds none.
 type limiter struct {
 	max    int
 	window time.Duration
 
-	mu   sync.Mutex // guards keys
-	keys map[string]*window
+	mu    sync.Mutex // guards keys and swept
+	keys  map[string]*window
+	swept time.Time // the last sweep of ended windows
 }
 
 type window struct {
@@ -25,6 +27,13 @@ type window struct {
 
 func newLimiter(max int, w time.Duration) *limiter {
 	return &limiter{max: max, window: w, keys: map[string]*window{}}
+}
+
+// size is how many keys are remembered (tests).
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.keys)
 }
 
 func (l *limiter) allow(key string, now time.Time) bool {
@@ -47,7 +56,8 @@ func (l *limiter) retryAfter(key string, now time.Time) time.Duration {
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.keys) > 100000 {
+	if len(l.keys) > 100000 || now.Sub(l.swept) >= l.window {
+		l.swept = now
 		for k, w := range l.keys {
 			if now.Sub(w.start) >= l.window {
 				delete(l.keys, k)

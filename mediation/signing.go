@@ -93,6 +93,8 @@ func (d *docSigning) staffSign(w http.ResponseWriter, r *http.Request, a *actor)
 	if err := decodeMax(w, r, &req, false, maxSignBody); err != nil {
 		return err
 	}
+	r, done := signingOwnsItsOutcome(r)
+	defer done()
 	if err := checkCurrent(doc, req.Version, req.SHA256); err != nil {
 		return err
 	}
@@ -109,6 +111,22 @@ func (d *docSigning) staffSign(w http.ResponseWriter, r *http.Request, a *actor)
 		return err
 	}
 	return d.sign(w, r, doc, sg, a.Username, req, store.Signer{Evidence: "login", Image: img})
+}
+
+// signCommitTimeout bounds a signing request once the client is no longer waiting.
+const signCommitTimeout = 30 * time.Second
+
+// signingOwnsItsOutcome detaches a signing request from its client once the whole body
+// has been read. From then on net/http cancels the request's context as soon as the
+// connection ends, and a phone that vanishes right after pressing "sign" (issue 12)
+// would cut the work in half: the signature refused by a cancelled store call, or
+// committed without its timeline and case-file lines, or the last signature sealing the
+// document without writing its sealed copy. The request has all it needs, so it is
+// decided and recorded whole, whether or not anyone reads the answer; a body cut short
+// never gets here (decodeMax refuses it) and signs nothing.
+func signingOwnsItsOutcome(r *http.Request) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), signCommitTimeout)
+	return r.WithContext(ctx), cancel
 }
 
 // sign records the signature and, when it was the last one missing, seals the document.
@@ -143,6 +161,8 @@ func (d *docSigning) inviteeSign(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeMax(w, r, &req, false, maxSignBody); err != nil {
 		return err
 	}
+	r, done := signingOwnsItsOutcome(r)
+	defer done()
 	inv, se, _, doc, err := d.invitee(r)
 	if err != nil {
 		return err

@@ -27,8 +27,9 @@ type throttle struct {
 	maxHeld int           // answers held at once per source
 	maxKeys int           // sources remembered at once; beyond, new ones are not slowed
 
-	mu   sync.Mutex // guards keys
-	keys map[string]*failSource
+	mu    sync.Mutex // guards keys and swept
+	keys  map[string]*failSource
+	swept time.Time // the last sweep of quiet sources
 
 	full atomic.Uint64 // failures answered 429 because maxHeld answers were waiting
 	over atomic.Uint64 // sources not remembered because maxKeys were
@@ -64,7 +65,9 @@ func (t *throttle) fail(key string, now time.Time) (hold time.Duration, full boo
 	defer t.mu.Unlock()
 	f := t.keys[key]
 	if f == nil {
-		if len(t.keys) >= t.maxKeys {
+		// quiet sources are forgotten once per forget period (memory follows the
+		// traffic) and at once when the table is full
+		if len(t.keys) >= t.maxKeys || now.Sub(t.swept) >= t.forget {
 			t.sweepLocked(now)
 		}
 		if len(t.keys) >= t.maxKeys {
@@ -102,6 +105,7 @@ func (t *throttle) release(key string) {
 
 // sweepLocked forgets the sources that have been quiet for t.forget.
 func (t *throttle) sweepLocked(now time.Time) {
+	t.swept = now
 	for k, f := range t.keys {
 		if f.held == 0 && now.Sub(f.last) >= t.forget {
 			delete(t.keys, k)

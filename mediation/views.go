@@ -216,6 +216,9 @@ type participantJSON struct {
 	// Link is the connection quality and link figures (issue 13): the console
 	// shows each person's quality and what they receive.
 	Link signaling.LinkInfo `json:"link"`
+	// MuteLocked: the sources a host's locked mute holds (issue 12); only a host's
+	// unmute lifts it.
+	MuteLocked []string `json:"mute_locked"`
 }
 
 func participantView(p signaling.Participant, knockedAt time.Time, now time.Time) participantJSON {
@@ -223,7 +226,7 @@ func participantView(p signaling.Participant, knockedAt time.Time, now time.Time
 	party, _ := strconv.ParseInt(w.Party, 10, 64)
 	v := participantJSON{Identity: p.Identity, Name: p.Name, Role: string(w.Role), Side: w.Side, Party: party, Space: p.Space,
 		Lobby: p.Space == "", Connected: p.State != "disconnected", JoinedAt: jsonTime(p.JoinedAt),
-		Consent: w.Consent, Host: w.Host, Tracks: []trackJSON{}, Link: p.Link}
+		Consent: w.Consent, Host: w.Host, Tracks: []trackJSON{}, Link: p.Link, MuteLocked: append([]string{}, p.MuteLocked...)}
 	if v.Lobby {
 		since := knockedAt
 		if since.IsZero() {

@@ -189,7 +189,7 @@ func (p *participant) setupPeers(eng *media.Engine) error {
 	if err != nil {
 		return err
 	}
-	sub, err := eng.NewPeerConnection(nil)
+	sub, err := eng.NewSubscriberPeerConnection(nil)
 	if err != nil {
 		_ = pub.Close()
 		return err

@@ -92,7 +92,7 @@ func (p *participant) handleOffer(sd *livekit.SessionDescription) error {
 	if err := p.pubCands.flush(p.pub); err != nil {
 		p.log.Warn("publisher candidates", "err", err)
 	}
-	media.PreferRED(p.pub) // redundant audio from clients that offer it
+	media.PreferRED(p.pub, p.redDisabledMids(sd.Sdp)) // redundant audio from clients that offer it (redopt.go)
 	answer, err := p.pub.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("create answer: %w", err)
@@ -150,6 +150,7 @@ func (p *participant) handleAddTrack(req *livekit.AddTrackRequest) {
 			Stereo:     req.Stereo,
 			Stream:     req.Stream,
 			Codecs:     primaryCodec(req),
+			DisableRed: req.DisableRed,
 		}
 		p.pending[req.Cid] = info
 	}
@@ -213,7 +214,9 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.log.Info("track published", "track", info.Sid, "mime", info.MimeType, "rid", remote.RID())
 	r.srv.emit(Event{Kind: EventTrackPublished, Room: r.name, Identity: p.identity, SID: p.sid, TrackSID: info.Sid, Participant: snap})
 	r.reconcileSpace(snap.Space)
-	go p.watchTrack(t) // ends when the up track ends
+	// Unpublished when its media ends: the client renegotiated the sender away (there
+	// is no unpublish message) or the connection closed.
+	t.up.OnDone(func() { p.unpublish(t.info.Sid, false) })
 }
 
 // matchPendingByKindLocked covers clients whose msid track id differs from the cid they
@@ -238,13 +241,6 @@ func transceiverMid(pc *webrtc.PeerConnection, recv *webrtc.RTPReceiver) string 
 		}
 	}
 	return ""
-}
-
-// watchTrack unpublishes t when its media ends: the client renegotiated the sender away
-// (there is no unpublish message) or the connection closed.
-func (p *participant) watchTrack(t *pubTrack) {
-	<-t.up.Done()
-	p.unpublish(t.info.Sid, false)
 }
 
 // unpublish drops a track from p's info and tells everyone. server says whether the

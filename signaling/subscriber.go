@@ -39,7 +39,7 @@ type downEntry struct {
 
 func newSubscriber(p *participant, pc *webrtc.PeerConnection) *subscriber {
 	return &subscriber{p: p, pc: pc, cands: &candidateBuffer{}, down: map[string]*downEntry{},
-		settings: map[string]downSettings{}, link: media.NewDownlink(), maxLayer: defaultMaxLayer(p)}
+		settings: map[string]downSettings{}, link: media.NewDownlink(p.log), maxLayer: defaultMaxLayer(p)}
 }
 
 // apply makes the down tracks match want, then offers if anything changed.

@@ -55,7 +55,7 @@ func (a *app) listen() (net.Listener, error) {
 		}
 	}
 	a.caps = newCapListener(a.httpLn, a.limits.MaxConnsPerAddr, a.trusted, &a.guard)
-	ln := net.Listener(a.caps)
+	ln := net.Listener(newHeaderListener(a.caps, a.limits.MaxHeaderBytes, &a.guard))
 	if err := a.startTURN(tlsConf); err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -235,7 +235,8 @@ func (a *app) mountMetrics() {
 	a.deploy().metrics = m
 	m.AddLimitSource(a.sig.LimitHits)
 	m.AddLimitSource(func() map[string]uint64 {
-		return map[string]uint64{"http_conns_per_addr": a.guard.connsRefused.Load(), "http_body_min_rate": a.guard.slowBodies.Load()}
+		return map[string]uint64{"http_conns_per_addr": a.guard.connsRefused.Load(), "http_body_min_rate": a.guard.slowBodies.Load(),
+			"http_header_seconds": a.guard.headersSlow.Load(), "http_header_bytes": a.guard.headersLarge.Load()}
 	})
 	if a.cfg.MetricsAddr == "" {
 		a.mux.Handle("/metrics", bearer(a.cfg.MetricsToken, m.Handler()))

@@ -55,6 +55,8 @@ func (l httpLimits) withDefaults() httpLimits {
 type guardCounters struct {
 	connsRefused atomic.Uint64 // connections over MaxConnsPerAddr, closed at once
 	slowBodies   atomic.Uint64 // request bodies cut for arriving too slowly
+	headersSlow  atomic.Uint64 // connections cut by ReadHeaderTimeout (headerwatch.go)
+	headersLarge atomic.Uint64 // requests refused (431) for more than MaxHeaderBytes (headerwatch.go)
 }
 
 // trustedProxies is the set of --trusted-proxy addresses and networks.

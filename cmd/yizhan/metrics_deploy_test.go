@@ -170,6 +170,17 @@ func TestMetricsPrivate(t *testing.T) {
 	if body := get(t, "http://"+a.addr+"/metrics", ""); strings.Contains(body, "yizhan_build_info") {
 		t.Error("metrics served on the HTTP port")
 	}
+	// make soak's reading aid: a collection and the free pages back, on the metrics listener only
+	for addr, want := range map[string]bool{a.deploy().metln.Addr().String(): true, a.addr: false} {
+		res, err := http.Post("http://"+addr+"/debug/freeosmemory", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if (res.StatusCode == http.StatusNoContent) != want {
+			t.Errorf("POST /debug/freeosmemory on %s: %s (served: want %v)", addr, res.Status, want)
+		}
+	}
 	if body := get(t, "http://"+a.addr+"/debug/pprof/", ""); strings.Contains(body, "goroutine") {
 		t.Error("pprof served on the HTTP port")
 	}

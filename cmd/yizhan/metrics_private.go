@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -29,6 +31,19 @@ func mountPprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("POST /debug/freeosmemory", freeOSMemory)
+}
+
+// freeOSMemory runs full collections and returns freed pages to the system
+// (runtime/debug.FreeOSMemory), so that a reading taken right after (heap, RSS in
+// /metrics) is the live memory, not what the scavenger has not got to yet. Two
+// collections first: a sync.Pool keeps what it holds until the second one. `make soak`
+// calls it before each reading; on the loopback metrics listener only, like pprof.
+func freeOSMemory(w http.ResponseWriter, r *http.Request) {
+	runtime.GC()
+	runtime.GC()
+	debug.FreeOSMemory()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func isLoopbackListener(ln net.Listener) bool {

@@ -156,6 +156,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stdout io.Writer) erro
 		MaxHeaderBytes:    a.limits.MaxHeaderBytes,
 		ErrorLog:          log.New(httpErrorLog{a.log.With("part", "http")}, "", 0),
 	}
+	watchHeaders(srv) // counts what net/http refuses itself
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }() // ends on Shutdown
 	a.ready.Store(true)

@@ -67,8 +67,16 @@ type Data struct {
 }
 
 func init() {
-	// The SDK logs every state change; tests read our own logs instead.
-	lksdk.SetLogger(protoLogger.GetDiscardLogger())
+	// The SDK logs every state change; tests read our own logs instead. A leveled logger
+	// that is off, not the discard one: with a logger that is not a zap logger, the SDK's
+	// Pion adapter formats every debug line before dropping it, and formatting Pion's
+	// structs while Pion writes them is a data race (in the client, not the server) that
+	// failed mediation's tests under -race.
+	if l, err := protoLogger.NewZapLogger(&protoLogger.Config{Level: "fatal"}); err == nil {
+		lksdk.SetLogger(l)
+	} else {
+		lksdk.SetLogger(protoLogger.GetDiscardLogger())
+	}
 }
 
 // Connect joins url (ws://host:port) with token and starts counting.

@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"yizhan/internal/netlab"
 	"yizhan/media"
 	"yizhan/signaling"
+	"yizhan/web"
 )
 
 func TestMain(m *testing.M) {
@@ -62,9 +65,13 @@ var cases = []linkCase{
 }
 
 func TestWeakLinks(t *testing.T) {
-	all := os.Getenv("YIZHAN_WEAKLINKS") == "all"
+	// YIZHAN_WEAKLINKS=all runs every case; a comma-separated list of case
+	// names runs those (for measuring one case again and again).
+	want := os.Getenv("YIZHAN_WEAKLINKS")
+	all := want == "all"
 	for _, c := range cases {
-		if !c.quick && !all {
+		picked := all || (want == "" && c.quick) || slices.Contains(strings.Split(want, ","), c.name)
+		if !picked {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
@@ -82,6 +89,8 @@ type rig struct {
 	tcp  *netlab.TCPRelay
 	url  string // for clients on the host
 	urlB string // for the subscriber in B
+	// the web app, for browsers: on the host, and from B
+	httpURL, httpURLB string
 }
 
 func newRig(t *testing.T) *rig {
@@ -91,7 +100,11 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(lab.Close)
 	log := slog.New(slog.DiscardHandler)
-	if os.Getenv("YIZHAN_TEST_LOG") != "" {
+	switch os.Getenv("YIZHAN_TEST_LOG") {
+	case "":
+	case "debug": // the estimator's trace too
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	default:
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	eng, err := media.NewEngine(media.Config{BindIP: "127.0.0.1", NodeIP: lab.AddrA, Logger: log})
@@ -100,11 +113,29 @@ func newRig(t *testing.T) *rig {
 	}
 	sig := signaling.NewServer(signaling.Config{APIKey: apiKey, APISecret: apiSecret, Logger: log,
 		RoomEmptyTimeout: time.Second, TokenRefresh: time.Minute}, eng)
-	hs := httptest.NewServer(sig.Handler())
+	// The signal and, for the browser cases, the web app with a token
+	// endpoint (as the dev server has) on one port.
+	mux := http.NewServeMux()
+	mux.Handle("/rtc", sig.Handler())
+	mux.Handle("/rtc/", sig.Handler())
+	mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, req *http.Request) {
+		q := req.URL.Query()
+		tok, err := sig.MintToken(signaling.TokenSpec{Room: q.Get("room"), Identity: q.Get("identity"), Name: q.Get("name"),
+			TTL: time.Hour, CanPublish: true, CanSubscribe: true, CanPublishData: true})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"url": "ws://" + req.Host + "/", "token": tok})
+	})
+	mux.Handle("/", web.Handler())
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() { sig.Close(); hs.Close(); _ = eng.Close() })
 	udpPort := eng.UDPAddr().Port
 	_, httpPort, _ := net.SplitHostPort(strings.TrimPrefix(hs.URL, "http://"))
-	r := &rig{lab: lab, sig: sig, url: "ws://" + strings.TrimPrefix(hs.URL, "http://"), urlB: "ws://" + net.JoinHostPort(lab.AddrA, httpPort)}
+	r := &rig{lab: lab, sig: sig, url: "ws://" + strings.TrimPrefix(hs.URL, "http://"), urlB: "ws://" + net.JoinHostPort(lab.AddrA, httpPort),
+		httpURL: hs.URL, httpURLB: "http://" + net.JoinHostPort(lab.AddrA, httpPort)}
 	if r.udp, err = netlab.NewUDPRelay(lab.A, net.JoinHostPort(lab.AddrA, strconv.Itoa(udpPort)), eng.UDPAddr().String()); err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,7 @@ export interface LiveParticipant {
   identity: string; name: string; role: string; side?: string; party?: number; space: string; lobby: boolean; connected: boolean;
   joined_at?: string; waiting_seconds?: number; consent?: boolean | null; host?: boolean; tracks?: LiveTrack[]; note?: string;
   link?: LiveLink;
+  mute_locked?: string[]; // sources a host's locked mute holds (issue 12); only a host lifts it
 }
 /** A participant's link as the server sees it (issue 13). */
 export interface LiveLink {

@@ -558,6 +558,12 @@ const dict = {
   live_rec_no_reason: ['未说明原因', 'no reason given'],
   // issue 12: a host's mute that sticks (mute with "lock": true)
   mute_locked: ['主持人已将您静音，只有主持人可以取消', 'The host muted you; only the host can unmute you'],
+  // issue 12: the host console's side of the locked mute
+  live_mute_lock: ['静音并锁定', 'Mute and lock'],
+  live_mute_lock_title: ['静音，且对方不能自行取消，直到您解除', 'Mute so that they cannot unmute themselves until you lift it'],
+  live_lock_muted: ['锁定静音', 'Lock muted'],
+  live_mute_unlock: ['解除锁定并取消静音', 'Lift the lock and unmute'],
+  live_locked_chip: ['已锁定静音', 'Locked muted'],
 
   // citizen intake and the loop (issue 11)
   board_dispute: ['矛盾纠纷', 'Disputes'],

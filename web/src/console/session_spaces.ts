@@ -36,6 +36,8 @@ export function spacesPanel(pg: SessionPage, L: Live, reception: boolean): HTMLE
       ? spaceIds.filter((x) => x !== sp).map((x) => h('button', { class: 'btn small', dataset: { action: 'move', space: x }, onclick: () => void act(pg, 'move', { identity: p.identity, space: x }) }, t('live_move_to', { space: spaceName(x, L.spaces[x] ?? []) })))
       : [];
     const micOn = (p.tracks ?? []).some((tr) => tr.kind === 'audio' && !tr.muted);
+    // a host's locked mute (issue 12): the party cannot unmute itself until a host lifts it
+    const locked = (p.mute_locked ?? []).includes('microphone');
     // hosts can also drag a person onto another room's box
     const canDrag = isHost && p.identity !== myIdentity;
     return h(
@@ -50,6 +52,7 @@ export function spacesPanel(pg: SessionPage, L: Live, reception: boolean): HTMLE
       h('span', { class: 'pname' }, p.name, p.identity === myIdentity ? t('you_suffix') : ''),
       h('span', { class: 'chip' }, roleText(p.role, p.side)),
       linkChip(p),
+      locked ? h('span', { class: 'chip red', dataset: { locked: 'microphone' } }, icon('lock'), T('live_locked_chip')) : null,
       p.host ? null : consentChip(p),
       isHost && p.identity !== myIdentity
         ? h(
@@ -58,6 +61,14 @@ export function spacesPanel(pg: SessionPage, L: Live, reception: boolean): HTMLE
             ...moves,
             h('button', { class: 'btn small', dataset: { action: 'lobby' }, onclick: () => void act(pg, 'lobby', { identity: p.identity }) }, T('live_send_back')),
             micOn ? h('button', { class: 'btn small', dataset: { action: 'mute' }, onclick: () => void act(pg, 'mute', { identity: p.identity }) }, T('live_mute')) : null,
+            locked
+              ? h('button', { class: 'btn small', dataset: { action: 'unlock-mute' }, onclick: () => void act(pg, 'mute', { identity: p.identity, muted: false }) }, icon('mic'), T('live_mute_unlock'))
+              : h(
+                  'button',
+                  { class: 'btn small', dataset: { action: 'lock-mute' }, title: t('live_mute_lock_title'), onclick: () => void act(pg, 'mute', { identity: p.identity, lock: true }) },
+                  icon('lock'),
+                  T(micOn ? 'live_mute_lock' : 'live_lock_muted'),
+                ),
             h(
               'button',
               {

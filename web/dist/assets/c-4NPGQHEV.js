@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-EF736OCH.js";import"./c-7T7A4S23.js";import"./c-GWM4OSKO.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-RBXXW3XO.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
