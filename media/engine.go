@@ -188,9 +188,9 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 	// Only the up path has Pion interceptors. NACK (RFC 4585 §6.2.1): the
 	// generator asks publishers to resend what we lost. Receiver reports (RFC
 	// 3550 §6.4): publishers need them for their loss-based rate control.
-	// TWCC feedback drives the publisher's uplink bandwidth estimate. We do not
-	// stamp transport-wide sequence numbers on what we send: nothing here reads
-	// subscribers' feedback yet, and the stamp costs every write.
+	// TWCC feedback drives the publisher's uplink bandwidth estimate. On the
+	// down path the forwarding path stamps transport-wide sequence numbers
+	// itself and the down tracks read subscribers' feedback (twcc.go).
 	//
 	// The down path has none: a NACK responder and a sender-report interceptor
 	// would see every packet written once per subscriber (the responder copying
