@@ -290,9 +290,13 @@ func (d *DownTrack) Close() {
 	d.w = nil
 	d.mu.Unlock()
 	if s := d.sender.Load(); s != nil {
-		// Wakes the RTCP loop. Fails harmlessly before the sender started;
-		// the loop then ends when the sender stops.
-		_ = s.SetReadDeadline(time.Unix(1, 0))
+		// Wakes the RTCP loop, from a goroutine of its own: once the session is
+		// negotiated, Pion's SetReadDeadline waits for SRTP (or for the sender to
+		// stop). A subscriber that leaves before its connection is up never gets
+		// SRTP, and its leave closes the connection (stopping the sender) only after
+		// Close returns: waiting here held both peer connections for good (issue 12's
+		// soak). The goroutine ends at once, or when the caller removes the sender.
+		go func() { _ = s.SetReadDeadline(time.Unix(1, 0)) }()
 	}
 }
 
@@ -347,6 +351,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	if v.ok {
 		newest := uint16(d.fwd.lastOut) == v.seq && d.fwd.lastTs == v.ts
 		sr = d.sr.sent(p, v.ts, newest, d.dtls.Load() != nil, ssrc, d.fwd.clockRate)
+		sr.layer, sr.tsAdd = d.fwd.cur, d.fwd.tsAdd
 	}
 	d.mu.Unlock()
 

@@ -19,8 +19,8 @@ import (
 
 // The lecture program: what is on stage, as one HLS stream (recording/hls) that any
 // HTTP cache serves to audiences past one machine, and that stays as the lecture's
-// archive. The picture is the speaker's camera (a speaker before a moderator before a
-// viewer on stage); the sound is every microphone on stage, mixed.
+// archive. The picture is everyone on stage side by side (the speaker first); the sound
+// is every microphone on stage, mixed.
 
 // ProgramRooms is what the program needs of signaling: who publishes what, and a way to
 // subscribe a writer to a track like the recorder does.
@@ -50,9 +50,9 @@ type LectureProgram struct {
 }
 
 type programRun struct {
-	key    string // the tracks it takes, see programTracks
-	prog   *hls.Program
-	detach []func()
+	key    string       // the tracks on air, see programTracks
+	prog   *hls.Program // shared by the runs of one lecture's program
+	detach []func()     // the sinks of the tracks on air
 }
 
 var _ Program = (*LectureProgram)(nil)
@@ -84,16 +84,20 @@ type programTrack struct {
 	video         bool
 }
 
-// programTracks picks what goes on air from a room's participants.
+// programTracks picks what goes on air from a room's participants: the camera of
+// everyone on stage (staff speakers, then guest speakers, moderators, viewers brought
+// on stage; at most hls.MaxPictures, side by side) and every microphone among them.
 func programTracks(ps []signaling.Participant, stage []string) []programTrack {
 	rank := func(p signaling.Participant) int {
 		switch {
-		case p.Attributes["role"] == "speaker":
+		case p.Attributes["role"] == "speaker" && p.Attributes["guest"] != "1":
 			return 0
-		case p.Attributes["role"] == "moderator":
+		case p.Attributes["role"] == "speaker":
 			return 1
-		case slices.Contains(stage, p.Identity) && !p.Hidden:
+		case p.Attributes["role"] == "moderator":
 			return 2
+		case slices.Contains(stage, p.Identity) && !p.Hidden:
+			return 3
 		}
 		return -1
 	}
@@ -110,12 +114,14 @@ func programTracks(ps []signaling.Participant, stage []string) []programTrack {
 		return strings.Compare(a.Identity, b.Identity)
 	})
 	var out []programTrack
-	picture := false
+	pictures := 0
 	for _, p := range on {
+		camera := false
 		for _, t := range p.Tracks {
 			switch {
-			case t.Kind == "video" && t.Source == "camera" && !picture && !t.Muted:
-				picture = true
+			case t.Kind == "video" && t.Source == "camera" && !camera && !t.Muted && pictures < hls.MaxPictures:
+				camera = true
+				pictures++
 				out = append(out, programTrack{identity: p.Identity, sid: t.SID, video: true})
 			case t.Kind == "audio":
 				out = append(out, programTrack{identity: p.Identity, sid: t.SID})
@@ -133,8 +139,10 @@ func programKey(ts []programTrack) string {
 	return b.String()
 }
 
-// Start puts what is on stage in room on air for lecture id; it restarts ffmpeg only
-// when the tracks changed. Called by the lecture's owner alone.
+// Start puts what is on stage in room on air for lecture id. A change of who is on
+// stage switches the running program to the new tracks without a gap (hls.Switch: the
+// old ffmpeg run goes on until the new one has a segment); nothing on stage stops it.
+// Called by the lecture's owner alone.
 func (lp *LectureProgram) Start(ctx context.Context, id int64, room string, stage []string) error {
 	tracks := programTracks(lp.cfg.Rooms.Participants(room), stage)
 	key := programKey(tracks)
@@ -144,25 +152,44 @@ func (lp *LectureProgram) Start(ctx context.Context, id int64, room string, stag
 		lp.mu.Unlock()
 		return nil
 	}
-	delete(lp.running, id)
-	lp.mu.Unlock()
-	if old != nil {
-		old.stop()
-	}
 	if len(tracks) == 0 {
+		delete(lp.running, id)
+	}
+	lp.mu.Unlock()
+	if len(tracks) == 0 {
+		if old != nil {
+			old.stop()
+		}
 		return nil
 	}
 	var inputs []hls.Input
 	for _, t := range tracks {
 		inputs = append(inputs, hls.Input{Video: t.video})
 	}
-	prog, err := hls.Start(ctx, hls.Config{Dir: lp.dir(id), FFmpeg: lp.cfg.FFmpeg, Logger: lp.cfg.Logger.With("lecture", id)}, inputs)
-	if err != nil {
-		return err
+	var writers []*hls.Writer
+	run := &programRun{key: key}
+	if old != nil {
+		w, retired, err := old.prog.Switch(inputs)
+		if err != nil {
+			return err
+		}
+		writers, run.prog = w, old.prog
+		oldDetach := old.detach
+		go func() { // ends when the old run is off air
+			<-retired
+			for _, d := range oldDetach {
+				d()
+			}
+		}()
+	} else {
+		prog, err := hls.Start(ctx, hls.Config{Dir: lp.dir(id), FFmpeg: lp.cfg.FFmpeg, Logger: lp.cfg.Logger.With("lecture", id)}, inputs)
+		if err != nil {
+			return err
+		}
+		writers, run.prog = prog.Writers(), prog
 	}
-	run := &programRun{key: key, prog: prog}
 	for i, t := range tracks {
-		detach, err := lp.cfg.Rooms.AttachSink(room, t.identity, t.sid, prog.Writers()[i])
+		detach, err := lp.cfg.Rooms.AttachSink(room, t.identity, t.sid, writers[i])
 		if err != nil {
 			lp.cfg.Logger.Warn("lecture program: attach", "lecture", id, "track", t.sid, "err", err)
 			continue

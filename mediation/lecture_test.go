@@ -1,6 +1,7 @@
 package mediation
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -351,7 +352,9 @@ func TestLectureHLS(t *testing.T) {
 		t.Fatalf("archive after the end:\n%s", arch)
 	}
 	// The archive plays from start to end.
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", filepath.Join(liveDir, strconv.FormatInt(lec.ID, 10), "program.m3u8"), "-f", "null", "-").CombinedOutput()
+	dctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	out, err := exec.CommandContext(dctx, "ffmpeg", "-v", "error", "-i", filepath.Join(liveDir, strconv.FormatInt(lec.ID, 10), "program.m3u8"), "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		t.Errorf("decoding the archive: %v\n%s", err, out)
 	}

@@ -73,6 +73,13 @@ func decodePNG(field, s string) ([]byte, error) {
 	return b, nil
 }
 
+// alreadySigned answers a signer who signed this version already: a phone that lost the
+// answer to its signature and sends it again learns that it went through. Before the
+// identity check, whose one-time code that signature used up.
+func alreadySigned(sg store.Signer) error {
+	return errf(http.StatusConflict, "already_signed", "already signed: version %d was signed at %s", sg.Version, sg.SignedAt.UTC().Format(time.RFC3339))
+}
+
 // checkCurrent answers 409 unless doc is out for signature at exactly version and sha.
 func checkCurrent(doc store.Document, version int, sha string) error {
 	if doc.State != "signing" {
@@ -105,6 +112,9 @@ func (d *docSigning) staffSign(w http.ResponseWriter, r *http.Request, a *actor)
 	}
 	if !ok {
 		return errf(http.StatusForbidden, "not_a_signer", "version %d was not sent to you for signature", doc.Version)
+	}
+	if !sg.SignedAt.IsZero() {
+		return alreadySigned(sg)
 	}
 	img, err := decodePNG("signature_png", req.SignaturePNG)
 	if err != nil {
@@ -190,6 +200,9 @@ func (d *docSigning) inviteeSign(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !ok {
 		return errf(http.StatusForbidden, "not_a_signer", "version %d was not sent to you for signature", doc.Version)
+	}
+	if !sg.SignedAt.IsZero() {
+		return alreadySigned(sg)
 	}
 	img, err := decodePNG("signature_png", req.SignaturePNG)
 	if err != nil {

@@ -2,13 +2,16 @@ package mediation
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,14 +36,25 @@ func TestVanishMidSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the applicant proves who it is with a one-time code by SMS (the webhook keeps the texts)
+	var smsMu sync.Mutex
+	var texts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		smsMu.Lock()
+		texts = append(texts, m["text"])
+		smsMu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
 	ls := newLiveServerWith(t, func(sig *signaling.Server) Config {
 		cfg, _ := withRecorder(t, data, key, sig)
-		cfg.Documents = DocumentsConfig{DataDir: data, Key: key}
+		cfg.Documents = DocumentsConfig{DataDir: data, Key: key, SMSWebhook: hook.URL}
 		return cfg
 	})
 	var c caseJSON
 	ls.call("mediator", "POST", "/api/cases", `{"title":"签字断线","category":"contracts","risk":"blue","mediator":"med",
-		"parties":[{"name":"张三","side":"applicant"},{"name":"李四","side":"respondent"}]}`, 201, &c)
+		"parties":[{"name":"张三","side":"applicant","phone":"13800001234"},{"name":"李四","side":"respondent"}]}`, 201, &c)
 	var se sessionJSON
 	ls.call("mediator", "POST", fmt.Sprintf("/api/cases/%d/sessions", c.ID), `{"kind":"mediation","title":"调解"}`, 201, &se)
 	appInv := ls.invite(se.ID, fmt.Sprintf(`{"role":"party","party":%d}`, c.Parties[0].ID))
@@ -83,6 +97,19 @@ func TestVanishMidSignature(t *testing.T) {
 		fmt.Sprintf(`{"signers":[{"invitation":%q,"attest":true},{"invitation":%q,"attest":true},{"username":"med"}]}`, appInv.Code, resInv.Code), 200, &doc)
 	signPath := fmt.Sprintf("/api/join/%s/documents/%d/sign", appInv.Code, doc.ID)
 	body := signBody(doc.Version, doc.SHA256)
+	otpCode := func() string { // the newest code texted to the applicant
+		smsMu.Lock()
+		defer smsMu.Unlock()
+		code := ""
+		if len(texts) > 0 {
+			for _, f := range strings.FieldsFunc(texts[len(texts)-1], func(r rune) bool { return r < '0' || r > '9' }) {
+				if len(f) == 6 {
+					code = f
+				}
+			}
+		}
+		return code
+	}
 
 	signed := func(name string) (at time.Time, events int) { // the signer's row and its timeline lines
 		t.Helper()
@@ -107,12 +134,16 @@ func TestVanishMidSignature(t *testing.T) {
 		return at, events
 	}
 
-	// 1. The applicant opens the document to sign, starts sending its signature and
-	// vanishes halfway: the request's connection and the room connection just end.
-	if d := ls.joinDocs(appInv.Code).find(doc.ID); d == nil || !d.Signer || d.Signed {
+	// 1. The applicant opens the document to sign, asks for its one-time code, starts
+	// sending its signature and vanishes halfway: the request's connection and the room
+	// connection just end.
+	if d := ls.joinDocs(appInv.Code).find(doc.ID); d == nil || !d.Signer || d.Signed || d.Identity != "otp" {
 		t.Fatalf("the applicant's view of the document to sign: %+v", d)
 	}
-	rawPost(t, ls.srv.URL, signPath, body, len(body)/2)
+	ls.call("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/otp", appInv.Code, doc.ID), "", 200, nil)
+	waitFor(t, "the one-time code texted", func() bool { return otpCode() != "" })
+	appBody := strings.TrimSuffix(body, "}") + fmt.Sprintf(`,"otp":%q}`, otpCode())
+	rawPost(t, ls.srv.URL, signPath, appBody, len(appBody)/2)
 	appVanish()
 	carryOn("after the applicant vanished mid-signature")
 	if at, n := signed("张三"); !at.IsZero() || n != 0 {
@@ -122,11 +153,12 @@ func TestVanishMidSignature(t *testing.T) {
 		t.Fatalf("the document after half a signature: %q %v", d.State, err)
 	}
 
-	// 2. The others carry on: the respondent signs.
+	// 2. The others carry on: the respondent signs (attested by the mediator).
 	ls.call("party", "POST", fmt.Sprintf("/api/join/%s/documents/%d/sign", resInv.Code, doc.ID), body, 200, nil)
 
-	// 3. The applicant's phone comes back, is admitted, sends its whole signature and
-	// vanishes again before the answer: committed whole.
+	// 3. The applicant's phone comes back, is admitted, sends its whole signature with
+	// the code it was texted before it vanished, and vanishes again before the answer:
+	// committed whole.
 	appJ, appVanish = appEnters()
 	var back signaling.Participant
 	waitFor(t, "the applicant is back", func() bool {
@@ -138,7 +170,7 @@ func TestVanishMidSignature(t *testing.T) {
 	if back.Space == lobbySpace {
 		ls.call("mediator", "POST", fmt.Sprintf("/api/sessions/%d/admit", se.ID), `{"identity":"`+appJ.Identity+`"}`, 200, nil)
 	}
-	rawPost(t, ls.srv.URL, signPath, body, len(body))
+	rawPost(t, ls.srv.URL, signPath, appBody, len(appBody))
 	appVanish()
 	waitFor(t, "the applicant's whole signature is committed", func() bool { at, _ := signed("张三"); return !at.IsZero() })
 	time.Sleep(300 * time.Millisecond) // what the handler does after the commit
@@ -146,7 +178,7 @@ func TestVanishMidSignature(t *testing.T) {
 		t.Fatalf("the applicant's signature is committed with %d timeline lines, want 1", n)
 	}
 	// the phone, back again, retries what it never heard the answer to
-	if st, b := ls.do("party", "POST", signPath, body); st != http.StatusConflict || !strings.Contains(b, "already signed") {
+	if st, b := ls.do("party", "POST", signPath, appBody); st != http.StatusConflict || !strings.Contains(b, "already signed") {
 		t.Errorf("a retry of a committed signature: %d %s", st, b)
 	}
 	if d := ls.joinDocs(appInv.Code).find(doc.ID); d == nil || !d.Signed {
@@ -181,6 +213,9 @@ func TestVanishMidSignature(t *testing.T) {
 	for _, sg := range sgs {
 		if sg.SignedAt.IsZero() || len(sg.Image) == 0 {
 			t.Errorf("signer %s: signed at %v, %d bytes of image", sg.Name, sg.SignedAt, len(sg.Image))
+		}
+		if sg.Name == "张三" && sg.Evidence != "otp:138****1234" {
+			t.Errorf("the applicant's evidence: %q", sg.Evidence)
 		}
 	}
 }

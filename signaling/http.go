@@ -97,7 +97,11 @@ func (s *Server) handleRTC(w http.ResponseWriter, r *http.Request) {
 	c.sent = &s.signals
 	p.conn = c
 	p.protocol, _ = strconv.Atoi(q.Get("protocol"))
-	s.wg.Add(1)
+	if !s.enter() {
+		p.send(leaveMsg(livekit.DisconnectReason_SERVER_SHUTDOWN))
+		c.close(errServerClosing)
+		return
+	}
 	defer s.wg.Done()
 	if err := rm.join(p); err != nil {
 		p.log.Warn("rtc: join failed", "err", err)
@@ -137,7 +141,10 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request, roomName, 
 		log.Info("rtc: resume not possible, asked client to rejoin", "sid", sid)
 		return
 	}
-	s.wg.Add(1)
+	if !s.enter() {
+		c.close(errServerClosing)
+		return
+	}
 	defer s.wg.Done()
 	if p.resume(c) {
 		p.readLoop(c)

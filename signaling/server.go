@@ -137,12 +137,28 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+var errServerClosing = errors.New("server is shutting down")
+
+// enter counts a signal connection's handler in wg, unless the server is closing. Under
+// s.mu, like Close's closed: an Add that ran while Close waits with the count at zero
+// would let the handler outlive Close (and is a data race on the WaitGroup, which the
+// race detector found when a test's client connected during Close).
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
 // getOrCreateRoom returns the live room, creating it on first join.
 func (s *Server) getOrCreateRoom(name string) (*room, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("server is shutting down")
+		return nil, errServerClosing
 	}
 	r := s.rooms[name]
 	if r == nil {

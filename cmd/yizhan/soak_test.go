@@ -185,14 +185,15 @@ func TestSoak(t *testing.T) {
 	time.Sleep(d / 2)
 	mid := soakMeasureNoGC(t, metricsURL)
 	soakKeepProfile(t, metricsURL, "goroutine-mid-*.txt", "/debug/pprof/goroutine?debug=1")
-	t.Logf("soak middle (%d rooms live): %s", rooms, mid)
+	t.Logf("soak middle (%d rooms live): %s, %.0f participants connected: %.1f goroutines each", rooms, mid, mid.participants,
+		(mid.goroutines-start.goroutines)/max(mid.participants, 1))
 	time.Sleep(d - d/2)
 	close(stop)
 	wg.Wait()
 	end := settle("after the soak")
 	t.Logf("soak end: %s, %d joins in %s", end, joins, d)
-	fmt.Printf("SOAK %d rooms x %d participants, %s, %d party joins\n  cold start:   %s\n  start (warm): %s\n  middle:       %s\n  end:          %s\n",
-		rooms, parties+1, d, joins, cold, start, mid, end)
+	fmt.Printf("SOAK %d rooms x %d participants, %s, %d party joins\n  cold start:   %s\n  start (warm): %s\n  middle:       %s (%.0f participants: %.1f goroutines each)\n  end:          %s\n",
+		rooms, parties+1, d, joins, cold, start, mid, mid.participants, (mid.goroutines-start.goroutines)/max(mid.participants, 1), end)
 	for _, c := range []struct {
 		what             string
 		cold, start, end float64
@@ -208,7 +209,7 @@ func TestSoak(t *testing.T) {
 	}
 }
 
-type soakFigures struct{ goroutines, heap, rss float64 }
+type soakFigures struct{ goroutines, heap, rss, participants float64 }
 
 func (f soakFigures) String() string {
 	return fmt.Sprintf("goroutines %.0f, heap %.1f MB, RSS %.1f MB", f.goroutines, f.heap/1e6, f.rss/1e6)
@@ -254,7 +255,8 @@ func soakKeepProfile(t *testing.T, metricsURL, pattern, path string) {
 
 func soakMeasureNoGC(t *testing.T, metricsURL string) soakFigures {
 	m := scrapeMetrics(t, metricsURL)
-	return soakFigures{goroutines: m["go_goroutines"], heap: m["go_memstats_heap_alloc_bytes"], rss: m["process_resident_memory_bytes"]}
+	return soakFigures{goroutines: m["go_goroutines"], heap: m["go_memstats_heap_alloc_bytes"], rss: m["process_resident_memory_bytes"],
+		participants: m["yizhan_participants"]}
 }
 
 var soakReMetrics = regexp.MustCompile(`msg="metrics listening" addr=(\S+)`)

@@ -3,12 +3,14 @@ package hls
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // LiveSegments is how many segments the live playlist lists: enough for a player to
@@ -62,11 +64,10 @@ func servePlaylist(w http.ResponseWriter, r *http.Request, dir string, archive b
 		return
 	}
 	pl := parsePlaylist(b)
-	// ffmpeg ends the playlist whenever it stops, also for a restart with other inputs;
-	// the stream has ended only when its owner said so.
-	if _, err := os.Stat(filepath.Join(dir, EndedName)); err != nil {
-		pl.ended = false
-	}
+	// The stream has ended when its owner said so (ffmpeg ends its playlists whenever
+	// it stops, also for a switch to other inputs).
+	_, err = os.Stat(filepath.Join(dir, EndedName))
+	pl.ended = err == nil
 	if len(pl.entries) == 0 {
 		w.Header().Set("Cache-Control", "public, max-age=1")
 		http.Error(w, "the stream has not started yet", http.StatusNotFound)
@@ -181,4 +182,40 @@ func (pl playlist) render(first int, archive bool) []byte {
 		b.WriteString("#EXT-X-ENDLIST\n")
 	}
 	return b.Bytes()
+}
+
+// dateTime is the entry's #EXT-X-PROGRAM-DATE-TIME (ffmpeg writes it with
+// program_date_time), ok false without one.
+func (e entry) dateTime() (time.Time, bool) {
+	for _, l := range e.lines {
+		if v, ok := strings.CutPrefix(l, "#EXT-X-PROGRAM-DATE-TIME:"); ok {
+			for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
+				if t, err := time.Parse(layout, v); err == nil {
+					return t, true
+				}
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+func (e entry) discontinuity() bool {
+	for _, l := range e.lines {
+		if l == "#EXT-X-DISCONTINUITY" {
+			return true
+		}
+	}
+	return false
+}
+
+// duration is the entry's #EXTINF rounded up to whole seconds (for TARGETDURATION).
+func (e entry) duration() int {
+	for _, l := range e.lines {
+		if v, ok := strings.CutPrefix(l, "#EXTINF:"); ok {
+			v, _, _ = strings.Cut(v, ",")
+			f, _ := strconv.ParseFloat(v, 64)
+			return int(math.Ceil(f))
+		}
+	}
+	return 0
 }
