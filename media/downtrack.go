@@ -351,6 +351,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	if v.ok {
 		newest := uint16(d.fwd.lastOut) == v.seq && d.fwd.lastTs == v.ts
 		sr = d.sr.sent(p, v.ts, newest, d.dtls.Load() != nil, ssrc, d.fwd.clockRate)
+		sr.layer, sr.tsAdd = d.fwd.cur, d.fwd.tsAdd
 	}
 	d.mu.Unlock()
 
@@ -380,7 +381,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	}
 	if twID != 0 {
 		if tw := d.tw.Load(); tw != nil {
-			tw.stampHeader(h, twID, &s.tw, len(payload))
+			tw.stampHeader(h, twID, &s.tw, len(payload), tw.since(d.up.epoch, p.arrival))
 		}
 	}
 	n, err := w.WriteRTP(h, payload)

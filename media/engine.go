@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
+	"sync"
+	"weak"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -43,9 +43,20 @@ const (
 // Engine builds peer connections that share one UDP port (and optionally one
 // TCP port) and counts what flows through the tracks built on it.
 type Engine struct {
-	log     *slog.Logger
-	api     *webrtc.API // publisher peer connections: the up-path interceptors
-	downAPI *webrtc.API // subscriber peer connections: no interceptors (see NewSubscriberPeerConnection)
+	log *slog.Logger
+	// What every peer connection's API is built from: each connection gets an
+	// API of its own, whose BufferFactory is that connection's rxSession.
+	me  *webrtc.MediaEngine
+	reg *interceptor.Registry
+	se  webrtc.SettingEngine
+
+	// sessions finds a peer connection's rxSession again (UpTrack.AddLayer).
+	// Weak both ways: the connection keeps its session alive (through its
+	// API), the engine keeps neither; an entry goes when its connection is
+	// collected.
+	mu       sync.Mutex
+	sessions map[weak.Pointer[webrtc.PeerConnection]]weak.Pointer[rxSession]
+	downAPI  *webrtc.API // subscriber peer connections: nothing received, no rxSession (NewSubscriberPeerConnection)
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
@@ -67,7 +78,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "media")
-	e := &Engine{log: log}
+	e := &Engine{log: log, sessions: map[weak.Pointer[webrtc.PeerConnection]]weak.Pointer[rxSession]{}}
 	pl := pionLogs{log: log}
 
 	udpAddr := net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.UDPPort))
@@ -121,16 +132,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		se.SetNAT1To1IPs([]string{cfg.NodeIP}, webrtc.ICECandidateTypeHost) //nolint:staticcheck // the rewrite-rule API is newer than our clients need
 	}
 
-	e.api = webrtc.NewAPI(
-		webrtc.WithMediaEngine(m),
-		webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se),
-	)
-	e.downAPI = webrtc.NewAPI(
-		webrtc.WithMediaEngine(m),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{}),
-		webrtc.WithSettingEngine(se),
-	)
+	e.me, e.reg, e.se = m, reg, se
+	e.downAPI = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	log.Info("media engine ready", "udp", e.UDPAddr().String(), "tcp", fmt.Sprint(e.TCPAddr()), "node_ip", cfg.NodeIP)
 	return e, nil
 }
@@ -184,34 +187,21 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 		}
 	}
 
-	reg := &interceptor.Registry{}
-	// Only the up path has Pion interceptors. NACK (RFC 4585 §6.2.1): the
-	// generator asks publishers to resend what we lost. Receiver reports (RFC
-	// 3550 §6.4): publishers need them for their loss-based rate control.
-	// TWCC feedback drives the publisher's uplink bandwidth estimate. We do not
-	// stamp transport-wide sequence numbers on what we send: nothing here reads
-	// subscribers' feedback yet, and the stamp costs every write.
+	// No Pion interceptor, on either path; the registry is empty (not nil,
+	// which would give Pion's defaults). The up path: an up track's layers
+	// NACK holes, send receiver reports (RFC 3550 §6.4: publishers' loss-based
+	// rate control needs them) and TWCC feedback (the publisher's bandwidth
+	// estimate) themselves, as packets come (upfeedback.go); the interceptors
+	// parsed each packet again, allocated, and TWCC's handed it to a goroutine
+	// of its own. On the down path the forwarding path stamps transport-wide
+	// sequence numbers itself and the down tracks read subscribers' feedback
+	// (twcc.go).
 	//
-	// The down path has none: a NACK responder and a sender-report interceptor
-	// would see every packet written once per subscriber (the responder copying
-	// it into a history per subscriber). A DownTrack answers NACKs from its up
+	// The down path: a NACK responder and a sender-report interceptor would
+	// see every packet written once per subscriber (the responder copying it
+	// into a history per subscriber). A DownTrack answers NACKs from its up
 	// track's packet cache and sends its own sender reports (retransmit.go).
-	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(pl))
-	if err != nil {
-		return nil, nil, fmt.Errorf("nack generator: %w", err)
-	}
-	rr, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(pl))
-	if err != nil {
-		return nil, nil, fmt.Errorf("receiver reports: %w", err)
-	}
-	twccFB, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(pl))
-	if err != nil {
-		return nil, nil, fmt.Errorf("twcc feedback: %w", err)
-	}
-	for _, f := range []interceptor.Factory{gen, rr, twccFB} {
-		reg.Add(f)
-	}
-	return m, reg, nil
+	return m, &interceptor.Registry{}, nil
 }
 
 func opusCap() webrtc.RTPCodecCapability {
@@ -239,21 +229,48 @@ func (e *Engine) PublishCodecs() []webrtc.RTPCodecCapability {
 	return []webrtc.RTPCodecCapability{vp8Cap(), h264Cap(), opusCap()}
 }
 
-// NewPeerConnection builds a peer connection on the engine's sockets, codecs
-// and interceptors.
+// NewPeerConnection builds a peer connection on the engine's sockets and
+// codecs. Its SRTP streams write into rxBuffers of its own rxSession, which
+// its up tracks' layers attach to (rxbuffer.go).
 func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
-	pc, err := e.api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	sess := newRxSession()
+	se := e.se
+	se.BufferFactory = sess.newBuffer
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(e.me), webrtc.WithInterceptorRegistry(e.reg), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
+	key := weak.Make(pc)
+	e.mu.Lock()
+	e.sessions[key] = weak.Make(sess)
+	e.mu.Unlock()
+	runtime.AddCleanup(pc, e.forgetSession, key)
 	return pc, nil
 }
 
+// session returns the rxSession of a peer connection the engine built, nil
+// for any other.
+func (e *Engine) session(pc *webrtc.PeerConnection) *rxSession {
+	if e == nil || pc == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sessions[weak.Make(pc)].Value()
+}
+
+func (e *Engine) forgetSession(key weak.Pointer[webrtc.PeerConnection]) {
+	e.mu.Lock()
+	delete(e.sessions, key)
+	e.mu.Unlock()
+}
+
 // NewSubscriberPeerConnection builds a peer connection that only sends (a
-// participant's subscriber side). It gets no interceptors: the three of the up
-// path act on media received, which a subscriber connection never gets, and each
-// runs a goroutine per connection for its whole life (issue 12's soak counted
-// ~40 goroutines per participant; these were 3 of them).
+// participant's subscriber side). It needs no receive session: a subscriber
+// connection never gets media (issue 12's soak counted ~40 goroutines per
+// participant; the up-path interceptors were 3 of them, on every connection,
+// before the engine had none).
 func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
 	pc, err := e.downAPI.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
 	if err != nil {

@@ -31,10 +31,23 @@ type fanout struct {
 	workers []*fanWorker
 }
 
-func (t *UpTrack) layoutLocked(all []*DownTrack) *fanout {
+// fanPool owns the fan-out workers of one up track: it starts them as
+// layouts need them and stops them all when the track ends. A worker, once
+// started, lives until stop, so that a layout recut while packets are queued
+// under the old one still finds every worker of that one. Guarded by
+// UpTrack.mu.
+type fanPool struct {
+	t       *UpTrack // whose counters and batched socket the workers use
+	workers []*fanWorker
+	stopped bool
+}
+
+// layout cuts all into the part the read loop writes and the shards the
+// workers write, starting the workers it lacks.
+func (p *fanPool) layout(all []*DownTrack) *fanout {
 	f := &fanout{all: all}
 	nw := min(runtime.GOMAXPROCS(0), maxFanWorkers)
-	if len(all) <= inlineMax || nw < 1 {
+	if len(all) <= inlineMax || nw < 1 || p.stopped {
 		f.inline = all
 		return f
 	}
@@ -45,13 +58,23 @@ func (t *UpTrack) layoutLocked(all []*DownTrack) *fanout {
 		f.shards = append(f.shards, rest[:k])
 		rest = rest[k:]
 	}
-	for len(t.workers) < len(f.shards) {
-		w := &fanWorker{t: t, idx: len(t.workers), ch: make(chan *sharedPacket, workerQueueLen)}
-		t.workers = append(t.workers, w)
-		go w.loop() // ends when the up track finishes and closes ch
+	for len(p.workers) < len(f.shards) {
+		w := &fanWorker{t: p.t, idx: len(p.workers), ch: make(chan *sharedPacket, workerQueueLen)}
+		p.workers = append(p.workers, w)
+		go w.loop() // ends when stop closes ch
 	}
-	f.workers = t.workers[:len(f.shards)]
+	f.workers = p.workers[:len(f.shards)]
 	return f
+}
+
+// stop ends every worker, once nothing fans out any more (every layer of the
+// track has ended). The caller holds UpTrack.mu; closing a channel does not block.
+func (p *fanPool) stop() {
+	p.stopped = true
+	for _, w := range p.workers {
+		w.stop()
+	}
+	p.workers = nil
 }
 
 // addDown puts d in the fan-out; false if the track has ended.
@@ -67,7 +90,7 @@ func (t *UpTrack) addDown(d *DownTrack) bool {
 	}
 	next := make([]*DownTrack, len(cur), len(cur)+1)
 	copy(next, cur)
-	t.downs.Store(t.layoutLocked(append(next, d)))
+	t.downs.Store(t.pool.layout(append(next, d)))
 	return true
 }
 
@@ -82,7 +105,7 @@ func (t *UpTrack) removeDown(d *DownTrack) {
 	next := make([]*DownTrack, 0, len(cur)-1)
 	next = append(next, cur[:i]...)
 	next = append(next, cur[i+1:]...)
-	t.downs.Store(t.layoutLocked(next))
+	t.downs.Store(t.pool.layout(next))
 }
 
 // scratchHeader is the header a fan-out goroutine rewrites for each down

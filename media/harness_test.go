@@ -68,16 +68,22 @@ func clientAPI(t testing.TB, opts ...func(*webrtc.SettingEngine)) *webrtc.API {
 			t.Fatal(err)
 		}
 	}
+	se := clientSettings()
+	for _, o := range opts {
+		o(&se)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+}
+
+// clientSettings: test clients use loopback UDP only.
+func clientSettings() webrtc.SettingEngine {
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.LoggerFactory = pionLogs{log: testLogger()}
-	for _, o := range opts {
-		o(&se)
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return se
 }
 
 // signal runs a non-trickle offer/answer between offerer and answerer.
@@ -262,6 +268,10 @@ type publisher struct {
 	ridID  uint8
 
 	plis    [maxLayers]atomic.Int64 // PLIs received per layer
+	rrs     atomic.Int64            // receiver reports about one of our SSRCs
+	nacks   atomic.Int64            // NACK packets received
+	twccFB  atomic.Int64            // transport-wide congestion control feedback packets
+	lastRR  atomic.Pointer[rtcp.ReceptionReport]
 	forceKF [maxLayers]atomic.Bool
 	paused  [maxLayers]atomic.Bool
 	stop    chan struct{}
@@ -330,9 +340,21 @@ func (p *publisher) rtcpLoop(i int, rid string) {
 			return
 		}
 		for _, x := range pkts {
-			if _, ok := x.(*rtcp.PictureLossIndication); ok {
+			switch x := x.(type) {
+			case *rtcp.PictureLossIndication:
 				p.plis[i].Add(1)
 				p.forceKF[i].Store(true)
+			case *rtcp.ReceiverReport:
+				for _, r := range x.Reports {
+					if r.SSRC == uint32(p.sender.GetParameters().Encodings[i].SSRC) {
+						p.rrs.Add(1)
+						p.lastRR.Store(&r)
+					}
+				}
+			case *rtcp.TransportLayerNack:
+				p.nacks.Add(1)
+			case *rtcp.TransportLayerCC:
+				p.twccFB.Add(1)
 			}
 		}
 	}

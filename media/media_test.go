@@ -32,8 +32,9 @@ type sessionOpts struct {
 	// subDelay: the subscriber starts its side of ICE (and so DTLS) only this
 	// long after the engine bound the down track.
 	subDelay time.Duration
-	// subAPI, when set, builds the subscriber (e.g. one that loses packets).
-	subAPI *webrtc.API
+	// subAPI, when set, builds the subscriber (e.g. one that loses packets);
+	// pubAPI the publisher.
+	subAPI, pubAPI *webrtc.API
 }
 
 func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
@@ -50,7 +51,11 @@ func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 		s.up.AddLayer(r, recv, s.srvPub)
 		s.layers <- r.RID()
 	})
-	s.pub = newPublisher(t, api, rids...)
+	if o.pubAPI != nil {
+		s.pub = newPublisher(t, o.pubAPI, rids...)
+	} else {
+		s.pub = newPublisher(t, api, rids...)
+	}
 	signal(t, s.pub.pc, s.srvPub)
 	s.pub.start()
 	for range rids {

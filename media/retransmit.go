@@ -67,7 +67,7 @@ func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 	h := rs.hdr.rewrite(&rs.pkt, srcAlID, ssrc, pt, alID, seq, rs.pkt.Timestamp+tsAdd)
 	if twID != 0 {
 		if tw := d.tw.Load(); tw != nil {
-			tw.stampHeader(h, twID, &rs.hdr.tw, len(payload)) // a resend takes the link's room too
+			tw.stampHeader(h, twID, &rs.hdr.tw, len(payload), int64(time.Since(tw.epoch))) // a resend takes the link's room too
 		}
 	}
 	sent, err := w.WriteRTP(h, payload)
@@ -103,6 +103,8 @@ type srReport struct {
 	at              int64
 	clockRate       uint32
 	packets, octets uint32
+	layer           int8   // the up layer forwarded, -1 none
+	tsAdd           uint32 // its timestamp offset: out = in + tsAdd
 }
 
 // sent counts one forwarded packet (newest: it has the highest sequence number
@@ -120,24 +122,48 @@ func (s *srState) sent(p *inPacket, ts uint32, newest, canSend bool, ssrc, clock
 	return srReport{due: true, ssrc: ssrc, ts: s.ts, at: s.at, clockRate: clockRate, packets: s.packets, octets: s.octets}
 }
 
-// sendSenderReport sends r, its RTP time advanced from the newest frame to now
-// as Pion's report interceptor does.
+// srMaxAge: a publisher's sender report older than this (a publisher that
+// sends none any more) is not translated; the report then uses our clock.
+const srMaxAge = int64(10 * time.Second)
+
+// sendSenderReport sends r. When the publisher's layer has sent a sender
+// report, ours is that one translated (RFC 3550 §7.2: an RTP translator
+// passes the sender's NTP/RTP pairing on): its NTP time and its RTP time
+// through the forwarder's offset, both advanced to now. A subscriber then
+// lines up this publisher's audio and video on the publisher's own clock.
+// Otherwise, as Pion's report interceptor did: our wall clock, and the
+// newest frame's timestamp advanced to now.
 func (d *DownTrack) sendSenderReport(r srReport) {
 	tr := d.dtls.Load()
 	if tr == nil {
 		return
 	}
-	elapsed := max(d.up.now()-r.at, 0)
-	sr := &rtcp.SenderReport{
-		SSRC:        r.ssrc,
-		NTPTime:     toNTP(time.Now()),
-		RTPTime:     r.ts + uint32(uint64(elapsed)*uint64(r.clockRate)/uint64(time.Second)),
-		PacketCount: r.packets,
-		OctetCount:  r.octets,
+	now := d.up.now()
+	sr := &rtcp.SenderReport{SSRC: r.ssrc, PacketCount: r.packets, OctetCount: r.octets}
+	if psr := d.up.publisherSR(r.layer); psr != nil && now-psr.at < srMaxAge {
+		elapsed := max(now-psr.at, 0)
+		sr.NTPTime = psr.ntp + uint64(elapsed)<<32/uint64(time.Second)
+		sr.RTPTime = psr.rtp + r.tsAdd + uint32(uint64(elapsed)*uint64(r.clockRate)/uint64(time.Second))
+	} else {
+		elapsed := max(now-r.at, 0)
+		sr.NTPTime = toNTP(time.Now())
+		sr.RTPTime = r.ts + uint32(uint64(elapsed)*uint64(r.clockRate)/uint64(time.Second))
 	}
 	if _, err := tr.WriteRTCP([]rtcp.Packet{sr}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 		d.log.Debug("send sender report", "err", err)
 	}
+}
+
+// publisherSR is the newest sender report of up layer idx, nil if none.
+func (t *UpTrack) publisherSR(idx int8) *publisherSR {
+	if idx < 0 || int(idx) >= maxLayers {
+		return nil
+	}
+	l := t.layers[idx].Load()
+	if l == nil {
+		return nil
+	}
+	return l.rs.fb.sr.Load()
 }
 
 // toNTP is t as a 64-bit NTP timestamp (RFC 5905 §6): seconds since 1900 in

@@ -46,17 +46,18 @@ type UpTrack struct {
 	kind         webrtc.RTPCodecType
 	log          *slog.Logger
 	stats        *counters
+	eng          *Engine    // nil in unit tests
 	out          *batchConn // the engine's UDP socket, batched per fan-out pass; nil without an engine
 	epoch        time.Time  // arrival times are monotonic nanoseconds since epoch
 
-	mu      sync.Mutex // guards codec, active, ended, closing and the writers of downs, sinks, workers
+	mu      sync.Mutex // guards codec, active, ended, closing, pool and the writers of downs and sinks
 	codec   webrtc.RTPCodecParameters
 	ck      codecKind // set with codec, before the first read loop starts
 	active  int       // read loops running
 	ended   bool      // done is closed
 	closing bool      // Close was called
-	workers []*fanWorker
-	onDone  []func() // run once done is closed (OnDone)
+	pool    fanPool   // the fan-out workers (fanout.go)
+	onDone  []func()  // run once done is closed (OnDone)
 
 	layers  [maxLayers]atomic.Pointer[layer] // set once by AddLayer
 	downs   atomic.Pointer[fanout]           // copy-on-write; read loops load it without a lock
@@ -80,7 +81,12 @@ type layer struct {
 	pc     *webrtc.PeerConnection
 	ssrc   uint32
 	alID   uint8        // audio-level extension id in the publisher's session
-	cache  *packetCache // answers subscribers' NACKs; written by readLoop
+	twccID uint8        // transport-wide sequence number extension id, 0 if not negotiated
+	cache  *packetCache // answers subscribers' NACKs; written by the receive path
+	rxs    *rxSession   // the publisher connection's receive state; nil if the engine did not build it
+	buf    *rxBuffer    // set when attached: SRTP hands packets to receive, there is no read loop
+	rs     rxState      // owned by the receive path (one goroutine at a time)
+	ended  sync.Once    // layerEnded runs once: read loop end, stream close or Close
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
@@ -109,10 +115,12 @@ func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 		id: cfg.ID, streamID: cfg.StreamID, kind: cfg.Kind,
 		log:   log.With("track", cfg.ID),
 		stats: st,
+		eng:   cfg.Engine,
 		out:   out,
 		epoch: time.Now(),
 		done:  make(chan struct{}),
 	}
+	t.pool.t = t
 	t.downs.Store(&fanout{})
 	t.sinks.Store(&[]*sinkQueue{})
 	return t
@@ -139,10 +147,16 @@ func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver,
 		l.cache = newPacketCache(audioCacheLen)
 	}
 	for _, x := range recv.GetParameters().HeaderExtensions {
-		if x.URI == sdp.AudioLevelURI {
+		switch x.URI {
+		case sdp.AudioLevelURI:
 			l.alID = uint8(x.ID)
+		case sdp.TransportCCURI:
+			l.twccID = uint8(x.ID)
 		}
 	}
+	codec := remote.Codec()
+	l.rs.fb.init(hasFeedback(codec.RTCPFeedback, "nack", ""), codec.ClockRate)
+	l.rxs = t.eng.session(pc)
 
 	t.mu.Lock()
 	if t.ended || t.closing {
@@ -175,8 +189,29 @@ func (t *UpTrack) AddLayer(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver,
 	t.mu.Unlock()
 
 	t.log.Debug("layer added", "rid", l.rid, "layer", idx, "ssrc", l.ssrc, "codec", t.codec.MimeType)
-	go t.readLoop(l) // ends on io.EOF, read error or Close; the last one closes done
 	go t.rtcpLoop(l) // ends when the receiver stops or on Close
+	if l.rxs != nil {
+		if b := l.rxs.buffer(l.ssrc); b != nil {
+			l.buf = b
+			onClose := func() { l.rxs.forget(l.ssrc, b); t.endLayer(l) }
+			if b.attach(remote, func(p []byte) { t.receive(l, p) }, onClose) {
+				return // SRTP's read loop forwards; the stream's end ends the layer
+			}
+			l.buf = nil
+		}
+		t.log.Warn("no receive buffer for a layer; reading it", "rid", l.rid, "ssrc", l.ssrc)
+	}
+	go t.readLoop(l) // ends on io.EOF, read error or Close; the last one closes done
+}
+
+// hasFeedback tells whether fb lists the RTCP feedback typ (with param).
+func hasFeedback(fb []webrtc.RTCPFeedback, typ, param string) bool {
+	for _, f := range fb {
+		if f.Type == typ && f.Parameter == param {
+			return true
+		}
+	}
+	return false
 }
 
 // Codec is the codec of the track's first layer.
@@ -216,10 +251,17 @@ func (t *UpTrack) Close() {
 	noLayers := t.active == 0 && !t.ended
 	t.mu.Unlock()
 
-	// A deadline in the past wakes blocked reads; the loops see closing and leave.
+	// An attached layer stops taking packets and ends at once. For a read
+	// loop, a deadline in the past wakes the blocked read; the loop sees
+	// closing and leaves.
 	past := time.Unix(1, 0)
 	for i := range t.layers {
 		if l := t.layers[i].Load(); l != nil {
+			if l.buf != nil {
+				l.buf.detach()
+				t.endLayer(l)
+				continue
+			}
 			_ = l.remote.SetReadDeadline(past)
 			if l.rid != "" {
 				_ = l.recv.SetReadDeadlineSimulcast(past, l.rid)
@@ -279,17 +321,20 @@ func (t *UpTrack) requestLayerKeyframe(idx int8) {
 	}
 }
 
-// readLoop reads one layer's RTP and fans each packet out. It allocates
-// nothing per packet: Read fills one buffer, Unmarshal reuses one packet.
+// rxState is what the receive path of one layer keeps from packet to packet.
+type rxState struct {
+	pkt     rtp.Packet
+	seq     seqUnwrapper
+	scratch scratchHeader
+	fb      upFeedback // NACKs and receiver reports to the publisher (upfeedback.go)
+}
+
+// readLoop reads one layer's RTP when it is not attached to an rxBuffer (a
+// peer connection the engine did not build) and hands each packet to
+// receive. It allocates nothing per packet.
 func (t *UpTrack) readLoop(l *layer) {
-	defer t.layerEnded(l)
-	var (
-		buf     = make([]byte, readBufSize)
-		pkt     rtp.Packet
-		seq     seqUnwrapper
-		scratch scratchHeader
-		bit     = uint32(1) << l.idx
-	)
+	defer t.endLayer(l)
+	buf := make([]byte, readBufSize)
 	for {
 		n, _, err := l.remote.Read(buf)
 		if err != nil {
@@ -301,53 +346,84 @@ func (t *UpTrack) readLoop(l *layer) {
 			}
 			return
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			continue // not RTP we can parse; the interceptors already counted it
-		}
-		now := t.now()
-		t.stats.packetsIn.Add(1)
-		t.stats.bytesIn.Add(uint64(n))
-		l.lastPacket.Store(now)
-		flowing := t.flowing.Load()
-		ext := seq.unwrap(pkt.SequenceNumber)
-		l.rx.observe(n, ext)
-		if flowing&bit == 0 {
-			flowing = t.flowing.Or(bit) | bit
-		}
-		if last := t.flowAt.Load(); now-last > flowCheckEvery && t.flowAt.CompareAndSwap(last, now) {
-			flowing = t.checkFlowing(now)
-		}
+		t.receive(l, buf[:n])
+	}
+}
 
-		if l.cache != nil {
-			l.cache.put(ext, buf[:n])
+// receive takes one decrypted RTP packet of layer l and fans it out. It runs
+// in SRTP's read loop (attached layers) or in readLoop, one packet at a time
+// per layer; raw is only valid during the call. Nothing here allocates per
+// packet.
+func (t *UpTrack) receive(l *layer, raw []byte) {
+	rs := &l.rs
+	pkt := &rs.pkt
+	if err := pkt.Unmarshal(raw); err != nil {
+		return // not RTP we can parse
+	}
+	n := len(raw)
+	now := t.now()
+	t.stats.packetsIn.Add(1)
+	t.stats.bytesIn.Add(uint64(n))
+	l.lastPacket.Store(now)
+	bit := uint32(1) << l.idx
+	flowing := t.flowing.Load()
+	ext := rs.seq.unwrap(pkt.SequenceNumber)
+	l.rx.observe(n, ext)
+	if flowing&bit == 0 {
+		flowing = t.flowing.Or(bit) | bit
+	}
+	if last := t.flowAt.Load(); now-last > flowCheckEvery && t.flowAt.CompareAndSwap(last, now) {
+		flowing = t.checkFlowing(now)
+	}
+
+	if l.cache != nil {
+		l.cache.put(ext, raw)
+	}
+	p := inPacket{
+		pkt:      pkt,
+		ext:      ext,
+		arrival:  now,
+		flowing:  flowing,
+		gen:      t.gen.Load(),
+		layer:    l.idx,
+		keyframe: isKeyframeStart(t.ck, pkt.Payload),
+		alID:     l.alID,
+	}
+	if l.pliPending.Load() {
+		if p.keyframe {
+			l.pliPending.Store(false) // the keyframe asked for has come
+		} else if now-l.lastPLI.Load() >= pliInterval {
+			t.requestLayerKeyframe(l.idx)
 		}
-		p := inPacket{
-			pkt:      &pkt,
-			ext:      ext,
-			arrival:  now,
-			flowing:  flowing,
-			gen:      t.gen.Load(),
-			layer:    l.idx,
-			keyframe: isKeyframeStart(t.ck, pkt.Payload),
-			alID:     l.alID,
+	}
+	// What the publisher is owed, read before the fan-out, sent after it.
+	fb := rs.fb.observe(l.ssrc, ext, pkt.Timestamp, now)
+	var twccSeq uint16
+	hasTWCC := false
+	if l.twccID != 0 && l.rxs != nil {
+		if x := pkt.GetExtension(l.twccID); len(x) >= 2 {
+			twccSeq, hasTWCC = uint16(x[0])<<8|uint16(x[1]), true
 		}
-		if l.pliPending.Load() {
-			if p.keyframe {
-				l.pliPending.Store(false) // the keyframe asked for has come
-			} else if now-l.lastPLI.Load() >= pliInterval {
-				t.requestLayerKeyframe(l.idx)
-			}
-		}
-		if t.muted.Load() {
-			t.stats.dropsMuted.Add(1)
-			continue
-		}
+	}
+	if t.muted.Load() {
+		t.stats.dropsMuted.Add(1)
+	} else {
 		if l.alID != 0 {
 			if ext := pkt.GetExtension(l.alID); len(ext) > 0 {
 				t.level.observe(ext[0])
 			}
 		}
-		t.fanOut(&p, buf[:n], &scratch)
+		t.fanOut(&p, raw, &rs.scratch)
+	}
+	if hasTWCC {
+		if cc := l.rxs.twcc.record(l.ssrc, twccSeq, time.Now()); cc != nil {
+			fb = append(fb, cc...)
+		}
+	}
+	if fb != nil {
+		if err := l.pc.WriteRTCP(fb); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			t.log.Debug("send feedback to publisher", "rid", l.rid, "err", err)
+		}
 	}
 }
 
@@ -365,7 +441,11 @@ func (t *UpTrack) checkFlowing(now int64) uint32 {
 	return t.flowing.Load()
 }
 
-// layerEnded runs when a layer's read loop returns; the last one ends the track.
+// endLayer ends a layer once: its read loop returned, its stream closed, or
+// the track was closed.
+func (t *UpTrack) endLayer(l *layer) { l.ended.Do(func() { t.layerEnded(l) }) }
+
+// layerEnded runs when a layer's packets stop for good; the last one ends the track.
 func (t *UpTrack) layerEnded(l *layer) {
 	t.mu.Lock()
 	t.active--
@@ -387,15 +467,11 @@ func (t *UpTrack) finish() {
 	t.ended = true
 	sinks := *t.sinks.Swap(&[]*sinkQueue{})
 	t.downs.Store(&fanout{})
-	workers := t.workers
-	t.workers = nil
+	t.pool.stop()
 	onDone := t.onDone
 	t.onDone = nil
 	t.mu.Unlock()
 
-	for _, w := range workers {
-		w.stop()
-	}
 	for _, s := range sinks {
 		s.close()
 	}
@@ -405,9 +481,8 @@ func (t *UpTrack) finish() {
 	}
 }
 
-// rtcpLoop reads the RTCP of one layer. Reading is what drives the
-// interceptors (receiver reports, NACK generator bookkeeping); sender reports
-// go on to sinks that want them for lip sync.
+// rtcpLoop reads the RTCP of one layer. Sender reports time our receiver
+// reports (upfeedback.go) and go on to sinks that want them for lip sync.
 func (t *UpTrack) rtcpLoop(l *layer) {
 	buf := make([]byte, readBufSize)
 	for {
@@ -423,15 +498,13 @@ func (t *UpTrack) rtcpLoop(l *layer) {
 		if err != nil {
 			return
 		}
-		if len(*t.sinks.Load()) == 0 {
-			continue
-		}
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
 		}
 		for _, p := range pkts {
 			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == l.ssrc {
+				l.rs.fb.senderReport(sr.NTPTime, sr.RTPTime, t.now()) // our receiver reports' LSR/DLSR; the down tracks' sender reports
 				for _, s := range *t.sinks.Load() {
 					s.senderReport(l.idx, sr.NTPTime, sr.RTPTime)
 				}
