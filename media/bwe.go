@@ -2,16 +2,14 @@ package media
 
 import "time"
 
-// Bandwidth estimation from receiver reports: the loss-based half of Google
-// congestion control (draft-ietf-rmcat-gcc-02 §6), with a delivered-rate cut
-// for fast descent and paced probing for recovery.
-//
-// Why loss and not delay: a receiver report is what every client sends
-// (browsers, the Go SDK, anything with an RTP stack), and a village 4G link
-// that is too narrow shows it in loss within a second (the radio's buffer
-// overflows). A transport-wide-cc delay estimator would see it sooner; it
-// needs sequence numbers stamped on every packet we send, a cost the
-// forwarding path does not pay today.
+// Bandwidth estimation per subscriber: Google congestion control
+// (draft-ietf-rmcat-gcc-02) in a compact form. Loss-based (§6): from the
+// transport-wide feedback when the subscriber sends it (Chrome, the Go SDK:
+// twcc.go), else from receiver reports and NACKs (any RTP stack). Delay-based
+// (§5, trendline.go): a growing queue at the bottleneck cuts the estimate to
+// just under the rate the feedback says got through, so the first cut lands
+// on a layer that fits. The estimate is one number, the lower of what both
+// say; recovery is paced probing (the next layer, with backoff).
 const (
 	bweInitial = 4_000_000  // bits per second before the first report: everything fits
 	bweMin     = 60_000     // never below: audio must always fit

@@ -381,7 +381,7 @@ func (d *DownTrack) forward(p *inPacket, s *scratchHeader) (fwdResult, int) {
 	}
 	if twID != 0 {
 		if tw := d.tw.Load(); tw != nil {
-			tw.stampHeader(h, twID, &s.tw, len(payload))
+			tw.stampHeader(h, twID, &s.tw, len(payload), tw.since(d.up.epoch, p.arrival))
 		}
 	}
 	n, err := w.WriteRTP(h, payload)

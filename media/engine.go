@@ -193,8 +193,9 @@ func newMediaEngine(pl pionLogs) (*webrtc.MediaEngine, *interceptor.Registry, er
 	// rate control needs them) and TWCC feedback (the publisher's bandwidth
 	// estimate) themselves, as packets come (upfeedback.go); the interceptors
 	// parsed each packet again, allocated, and TWCC's handed it to a goroutine
-	// of its own. We do not stamp transport-wide sequence numbers on what we
-	// send: nothing here reads subscribers' feedback yet.
+	// of its own. On the down path the forwarding path stamps transport-wide
+	// sequence numbers itself and the down tracks read subscribers' feedback
+	// (twcc.go).
 	//
 	// The down path: a NACK responder and a sender-report interceptor would
 	// see every packet written once per subscriber (the responder copying it

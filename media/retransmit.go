@@ -67,7 +67,7 @@ func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 	h := rs.hdr.rewrite(&rs.pkt, srcAlID, ssrc, pt, alID, seq, rs.pkt.Timestamp+tsAdd)
 	if twID != 0 {
 		if tw := d.tw.Load(); tw != nil {
-			tw.stampHeader(h, twID, &rs.hdr.tw, len(payload)) // a resend takes the link's room too
+			tw.stampHeader(h, twID, &rs.hdr.tw, len(payload), int64(time.Since(tw.epoch))) // a resend takes the link's room too
 		}
 	}
 	sent, err := w.WriteRTP(h, payload)

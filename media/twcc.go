@@ -59,7 +59,9 @@ func (tw *twccSender) stamp(size int) uint16 {
 func (tw *twccSender) stampAt(at int64, size int) uint16 {
 	n := tw.next.Add(1) - 1
 	s := &tw.slots[n%twccHistory]
-	s.seq.Store(0)
+	// No clearing of seq first: a reader racing this write could only
+	// mix it with the packet twccHistory numbers before, which no feedback
+	// asks about any more.
 	s.at.Store(at)
 	s.size.Store(uint32(size))
 	s.seq.Store(uint32(uint16(n)) + 1)
@@ -81,11 +83,23 @@ func (tw *twccSender) lookup(seq uint16) (at int64, size int, ok bool) {
 }
 
 // stampHeader puts the next sequence number on h (extension id) in buf and
-// records the packet; payload is what follows the header.
-func (tw *twccSender) stampHeader(h *rtp.Header, id uint8, buf *[2]byte, payload int) {
-	seq := tw.stamp(h.MarshalSize() + 4 + payload) // +4: the extension's own bytes
+// records the packet as sent at (ns since the sender's epoch); payload is
+// the size of what follows the header.
+func (tw *twccSender) stampHeader(h *rtp.Header, id uint8, buf *[2]byte, payload int, at int64) {
+	// The header's size give or take an extension: a rate does not notice.
+	seq := tw.stampAt(at, rtpHeaderSize+payload)
 	binary.BigEndian.PutUint16(buf[:], seq)
 	_ = h.SetExtension(id, buf[:])
+}
+
+// rtpHeaderSize is a forwarded packet's header: 12 bytes, and the extension
+// block with the audio level and the transport-wide number.
+const rtpHeaderSize = 12 + 4 + 4 + 4
+
+// since is at (ns since epoch, an up track's clock) on tw's clock: the
+// forwarding path has the packet's arrival and need not read the clock again.
+func (tw *twccSender) since(epoch time.Time, at int64) int64 {
+	return int64(epoch.Sub(tw.epoch)) + at
 }
 
 // twccFeedbackState is what the feedback said since the Downlink last looked,

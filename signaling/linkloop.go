@@ -18,7 +18,8 @@ const linkEvery = 500 * time.Millisecond
 type linkState struct {
 	dyn     map[string]*dynacastTrack   // by track SID
 	quality map[string]qualityState     // by participant SID: last computed
-	told    map[string]map[string]int32 // viewer SID -> participant SID -> quality last sent
+	told    map[string]map[string]int32 // viewer SID -> participant SID -> quality last sent (quality_tell.go)
+	public  map[string]int32            // visible participant SID -> quality last sent to everyone (quality_tell.go)
 	links   map[string]media.LinkReport // by participant SID: the last tick's report
 }
 

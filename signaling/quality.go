@@ -161,32 +161,7 @@ func (r *room) updateQuality(now time.Time, views []linkView, st *linkState) {
 			events = append(events, ev)
 		}
 	}
-	for _, w := range r.participants {
-		told := st.told[w.sid]
-		if told == nil {
-			told = map[string]int32{}
-			st.told[w.sid] = told
-		}
-		var ups []*livekit.ConnectionQualityInfo
-		for _, v := range views {
-			if !sees(w, v.p) {
-				continue
-			}
-			q := st.quality[v.sid]
-			if q.q == livekit.ConnectionQuality_LOST && v.p == w {
-				// livekit-client reconnects when told its own link is lost.
-				q.q = livekit.ConnectionQuality_POOR
-			}
-			if last, ok := told[v.sid]; ok && last == int32(q.q) {
-				continue
-			}
-			told[v.sid] = int32(q.q)
-			ups = append(ups, &livekit.ConnectionQualityInfo{ParticipantSid: v.sid, Quality: q.q, Score: q.score})
-		}
-		if len(ups) > 0 {
-			w.send(&livekit.SignalResponse{Message: &livekit.SignalResponse_ConnectionQuality{ConnectionQuality: &livekit.ConnectionQualityUpdate{Updates: ups}}})
-		}
-	}
+	r.tellQualityLocked(views, st) // quality_tell.go
 	r.mu.Unlock()
 	for _, ev := range events {
 		r.srv.emit(ev)

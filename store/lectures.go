@@ -36,8 +36,9 @@ type Lectures interface {
 	AnswerQuestion(ctx context.Context, lectureID, id int64, at time.Time) (Question, error)
 
 	// Attendance is per centre: viewers who connected, people reached (a centre's screen
-	// counts the people in its room), and the peak at once; under limits to lectures of
-	// centres under it, lectureID (0 = all) to one lecture.
+	// counts the people in its room), and the peak at once. lectureID != 0: that lecture;
+	// 0: the lectures of centres under under, and the viewers from centres under under
+	// of any lecture.
 	Attendance(ctx context.Context, under string, lectureID int64) ([]AttendanceRow, error)
 }
 
@@ -333,13 +334,20 @@ func (s *SQLite) AnswerQuestion(ctx context.Context, lectureID, id int64, at tim
 }
 
 func (s *SQLite) Attendance(ctx context.Context, under string, lectureID int64) ([]AttendanceRow, error) {
+	// One lecture: every centre that watched it. All lectures: the viewers of the
+	// lectures of centres under under (whoever they are), and the viewers from centres
+	// under under of any lecture (a village watching the city's lecture).
 	rows, err := s.db.QueryContext(ctx, underCTE+`,
-		ls(id) AS (SELECT id FROM lectures WHERE centre IN (SELECT code FROM sub) AND (? = 0 OR id = ?)),
+		keep(lecture_id, centre) AS (SELECT lecture_id, centre FROM lecture_viewers
+			WHERE (? != 0 AND lecture_id = ?) OR (? = 0 AND (centre IN (SELECT code FROM sub)
+				OR lecture_id IN (SELECT id FROM lectures WHERE centre IN (SELECT code FROM sub))))
+			GROUP BY lecture_id, centre),
 		v AS (SELECT centre, COUNT(*) AS viewers, SUM(people) AS people FROM lecture_viewers
-			WHERE lecture_id IN (SELECT id FROM ls) AND joined_at IS NOT NULL GROUP BY centre),
-		p AS (SELECT centre, SUM(peak) AS peak FROM lecture_centre_peaks WHERE lecture_id IN (SELECT id FROM ls) GROUP BY centre)
+			WHERE (lecture_id, centre) IN (SELECT lecture_id, centre FROM keep) AND joined_at IS NOT NULL GROUP BY centre),
+		p AS (SELECT centre, SUM(peak) AS peak FROM lecture_centre_peaks
+			WHERE (lecture_id, centre) IN (SELECT lecture_id, centre FROM keep) GROUP BY centre)
 		SELECT v.centre, v.viewers, v.people, COALESCE(p.peak, 0) FROM v LEFT JOIN p ON p.centre = v.centre ORDER BY v.people DESC, v.centre`,
-		under, lectureID, lectureID)
+		under, lectureID, lectureID, lectureID)
 	if err != nil {
 		return nil, fmt.Errorf("lecture attendance: %w", err)
 	}

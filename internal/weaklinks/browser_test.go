@@ -104,7 +104,7 @@ func startChromium(t *testing.T, ctx context.Context, ns string) context.Context
 // concealed (inbound-rtp, getStats).
 const subStatsJS = `(async () => {
   const p = window.__yzRoom && window.__yzRoom.remoteParticipants.get('pub');
-  const out = {width: 0, frames: 0, samples: 0, concealed: 0};
+  const out = {width: 0, frames: 0, bytes: 0, samples: 0, concealed: 0};
   if (!p) return out;
   for (const [src, kind] of [['camera', 'video'], ['microphone', 'audio']]) {
     const pub = p.getTrackPublication(src);
@@ -113,7 +113,7 @@ const subStatsJS = `(async () => {
     const rep = await tr.getRTCStatsReport();
     rep && rep.forEach((s) => {
       if (s.type !== 'inbound-rtp' || s.kind !== kind) return;
-      if (kind === 'video') { out.width = s.frameWidth || 0; out.frames = s.framesDecoded || 0; }
+      if (kind === 'video') { out.width = s.frameWidth || 0; out.frames = s.framesDecoded || 0; out.bytes = s.bytesReceived || 0; }
       else { out.samples = s.totalSamplesReceived || 0; out.concealed = s.concealedSamples || 0; }
     });
   }
@@ -123,6 +123,7 @@ const subStatsJS = `(async () => {
 type subStats struct {
 	Width     int   `json:"width"`
 	Frames    int64 `json:"frames"`
+	Bytes     int64 `json:"bytes"` // video received
 	Samples   int64 `json:"samples"`
 	Concealed int64 `json:"concealed"`
 }
@@ -180,19 +181,24 @@ func runBrowserCase(t *testing.T, c browserCase) {
 	impairedAt := time.Now()
 	left := time.Duration(-1)
 	var widths []string
+	prev, prevAt := before, time.Now()
 	for i := 0; time.Since(impairedAt) < c.hold; i++ {
 		s := stats()
 		if left < 0 && s.Width > 0 && s.Width < top {
 			left = time.Since(impairedAt)
 		}
 		if i%4 == 0 {
-			widths = append(widths, fmt.Sprint(s.Width))
+			// decoded width / the server's layer for it / video received (kbit/s)
+			l, _ := r.layer()
+			kbps := float64(s.Bytes-prev.Bytes) * 8 / time.Since(prevAt).Seconds() / 1000
+			widths = append(widths, fmt.Sprintf("%d/%d/%.0f", s.Width, l, kbps))
+			prev, prevAt = s, time.Now()
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	after := stats()
 	conc := concealment(before, after)
-	res := fmt.Sprintf("%s: top layer %d wide; widths each second of the hold: %s; audio concealed %.2f %% of %d samples;",
+	res := fmt.Sprintf("%s: top layer %d wide; width/server layer/video kbit/s each second of the hold: %s; audio concealed %.2f %% of %d samples;",
 		c.name, top, strings.Join(widths, " "), 100*conc, after.Samples-before.Samples)
 	if c.leaveTop {
 		res += fmt.Sprintf(" left the top layer %.1f s after the link narrowed;", left.Seconds())

@@ -33,6 +33,7 @@ func testLogger(t *testing.T) *slog.Logger {
 // an HTTP 401 at /rtc, as an expired token would (the JWT check allows a minute of clock
 // leeway, too long to wait for in a test).
 type tokenGate struct {
+	sig     *signaling.Server // for a test's look at the server's side
 	mu      sync.Mutex
 	issued  map[string][]string // identity -> tokens handed out
 	refused map[string]bool     // tokens answered with 401
@@ -70,7 +71,7 @@ func roomServer(t *testing.T) (*httptest.Server, *tokenGate) {
 		t.Fatalf("media engine: %v", err)
 	}
 	sig := signaling.NewServer(signaling.Config{APIKey: testKey, APISecret: testSecret, Logger: log}, eng)
-	gate := &tokenGate{issued: map[string][]string{}, refused: map[string]bool{}}
+	gate := &tokenGate{sig: sig, issued: map[string][]string{}, refused: map[string]bool{}}
 	mux := http.NewServeMux()
 	rtc := gate.wrap(sig.Handler())
 	mux.Handle("/rtc", rtc)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -37,7 +38,7 @@ func TestAdaptiveStreamTile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	b := newBrowser(t, ctx)
-	srv, _ := roomServer(t)
+	srv, gate := roomServer(t)
 
 	alice := b.newPage("alice", 1280, 800)
 	bob := b.newPage("bob", 1280, 800)
@@ -96,7 +97,28 @@ func TestAdaptiveStreamTile(t *testing.T) {
   rep.forEach((s) => { if (s.type === 'outbound-rtp') out.push(s.rid + ':' + (s.frameWidth || 0) + 'px,' + s.bytesSent + 'B,' + s.qualityLimitationReason); });
   return out.join(' ');
 })()`, &enc)
-		t.Logf("large tile again: still frameWidth %d after 15 s; alice's encodings: %s", w, enc)
+		var dims string
+		_ = bob.eval(`(() => { const p = window.__yzRoom.remoteParticipants.get('alice').getTrackPublication('camera');
+  return 'dims=' + JSON.stringify(p.dimensions) + ' quality=' + p.videoQuality + ' state=' + (p.track && p.track.streamState); })()`, &dims)
+		server := ""
+		for _, p := range gate.sig.Participants("adapt") {
+			server += fmt.Sprintf(" %s: layers %v estimate %d kbit/s sent %d kbit/s;", p.Identity, p.Link.Layers, p.Link.EstimateKbps, p.Link.SentKbps)
+		}
+		// what bob's receiver does over one second: is the top layer's data
+		// arriving (kbit/s), decoded (frames), asked for again (PLIs)?
+		inbound := `(async () => {
+  const pub = window.__yzRoom.remoteParticipants.get('alice').getTrackPublication('camera');
+  const rep = await pub.track.getRTCStatsReport();
+  let o = {};
+  rep.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {b: s.bytesReceived, f: s.framesDecoded, k: s.keyFramesDecoded, d: s.framesDropped || 0, p: s.pliCount, n: s.nackCount, w: s.frameWidth}; });
+  return JSON.stringify(o);
+})()`
+		var in0, in1 string
+		_ = bob.eval(inbound, &in0)
+		time.Sleep(time.Second)
+		_ = bob.eval(inbound, &in1)
+		t.Logf("large tile again: still frameWidth %d after 15 s; alice's encodings: %s; bob's publication: %s; server:%s; bob's inbound video a second apart: %s %s",
+			w, enc, dims, server, in0, in1)
 	}
 
 	// Hidden: nobody watches alice's camera, so alice stops sending it (dynacast).
