@@ -229,9 +229,12 @@ func soakMeasure(t *testing.T, metricsURL string) soakFigures {
 	if res.StatusCode != http.StatusNoContent {
 		t.Fatalf("free the server's memory: %s", res.Status)
 	}
+	// read first: writing a profile allocates (the more stacks the server has seen, the
+	// more), and that garbage would count in the heap figure
+	f := soakMeasureNoGC(t, metricsURL)
 	soakKeepProfile(t, metricsURL, "heap-*.pb.gz", "/debug/pprof/heap")
 	soakKeepProfile(t, metricsURL, "goroutine-*.txt", "/debug/pprof/goroutine?debug=2")
-	return soakMeasureNoGC(t, metricsURL)
+	return f
 }
 
 // soakKeepProfile saves a pprof profile of the server into YIZHAN_SOAK_PROFILES, if set.
