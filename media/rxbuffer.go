@@ -210,6 +210,11 @@ func (s *rxSession) newBuffer(kind packetio.BufferPacketType, ssrc uint32) io.Re
 	}
 	b := newRxBuffer()
 	s.mu.Lock()
+	for k, old := range s.bufs {
+		if old.isClosed() { // streams that ended without a layer (forget never ran)
+			delete(s.bufs, k)
+		}
+	}
 	s.bufs[ssrc] = b // a stream opened again for the same SSRC: the newest is the live one
 	s.mu.Unlock()
 	return b
