@@ -351,7 +351,7 @@ func (r *run) args() []string {
 		graph = append(graph, fmt.Sprintf("%samix=inputs=%d:duration=longest:normalize=0,aresample=async=1000[a]", ins, r.audio))
 	}
 	a = append(a, "-filter_complex", strings.Join(graph, ";"))
-	if r.videos > 0 {
+	{ // always a picture (black without a camera): players cannot add a track later
 		gop := strconv.Itoa(c.FPS)
 		a = append(a, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "main",
 			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-maxrate", fmt.Sprintf("%dk", c.VideoKbps*3/2), "-bufsize", fmt.Sprintf("%dk", c.VideoKbps),
@@ -495,8 +495,8 @@ func (p *Program) writePlaylist() {
 // input is scaled to a fixed size (a simulcast layer switch or a phone turned on its
 // side keeps the stream's size).
 func pictureGraph(n, w, h, fps int) []string {
-	if n == 0 {
-		return nil
+	if n == 0 { // nobody's camera on: a black picture, so that every segment has video
+		return []string{fmt.Sprintf("color=c=black:s=%dx%d:r=%d,format=yuv420p[v]", w, h, fps)}
 	}
 	tw, th := w, h
 	switch {

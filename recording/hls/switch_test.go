@@ -152,3 +152,35 @@ func TestProgramSwitchBeforeFirstSegment(t *testing.T) {
 		t.Errorf("the first segment: %q %v", out, err)
 	}
 }
+
+// TestProgramAudioOnlyHasPicture: with nobody's camera on, the program still has a
+// (black) picture, at the pace of the sound: every segment has video and audio, so a
+// player can go on when a camera comes.
+func TestProgramAudioOnlyHasPicture(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L5")
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300}, []Input{{}})
+	must(t, err)
+	defer p.Stop()
+	feed(t, ctx, src, nil, p.Writers()[0])
+	waitSegment(t, srv.URL+"/L5", dir, 0)
+	t0 := time.Now()
+	_, _, b0 := get(t, srv.URL+"/L5/archive.m3u8")
+	time.Sleep(5 * time.Second)
+	_, _, b1 := get(t, srv.URL+"/L5/archive.m3u8")
+	n := len(segmentsOf(b1)) - len(segmentsOf(b0))
+	t.Logf("%d segments in %v", n, time.Since(t0).Round(100*time.Millisecond))
+	if n < 3 || n > 7 {
+		t.Errorf("%d one-second segments in 5 s: the picture does not follow the sound's pace", n)
+	}
+	segs := segmentsOf(b1)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segs[len(segs)-1])).Output()
+	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("an audio-only program's segment: %q %v", out, err)
+	}
+}
