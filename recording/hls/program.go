@@ -341,6 +341,8 @@ func (r *run) args() []string {
 		"-i", r.path("sdp")}
 	graph := pictureGraph(r.videos, c.Width, c.Height, c.FPS)
 	switch {
+	case r.audio == 0: // silence, so that every segment has sound too
+		graph = append(graph, "anullsrc=r=48000:cl=stereo[a]")
 	case r.audio == 1:
 		graph = append(graph, "[0:a]aresample=async=1000[a]")
 	case r.audio > 1:
@@ -351,15 +353,13 @@ func (r *run) args() []string {
 		graph = append(graph, fmt.Sprintf("%samix=inputs=%d:duration=longest:normalize=0,aresample=async=1000[a]", ins, r.audio))
 	}
 	a = append(a, "-filter_complex", strings.Join(graph, ";"))
-	{ // always a picture (black without a camera): players cannot add a track later
-		gop := strconv.Itoa(c.FPS)
-		a = append(a, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "main",
-			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-maxrate", fmt.Sprintf("%dk", c.VideoKbps*3/2), "-bufsize", fmt.Sprintf("%dk", c.VideoKbps),
-			"-g", gop, "-keyint_min", gop, "-sc_threshold", "0")
-	}
-	if r.audio > 0 {
-		a = append(a, "-map", "[a]", "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2")
-	}
+	// Always a picture (black without a camera) and sound (silence without a microphone):
+	// players cannot add a track to a stream that began without it.
+	gop := strconv.Itoa(c.FPS)
+	a = append(a, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "main",
+		"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-maxrate", fmt.Sprintf("%dk", c.VideoKbps*3/2), "-bufsize", fmt.Sprintf("%dk", c.VideoKbps),
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0")
+	a = append(a, "-map", "[a]", "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2")
 	flags := "program_date_time+independent_segments"
 	if _, err := os.Stat(r.path("m3u8")); err == nil {
 		flags += "+append_list+discont_start" // ffmpeg restarted within the run

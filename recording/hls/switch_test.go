@@ -184,3 +184,31 @@ func TestProgramAudioOnlyHasPicture(t *testing.T) {
 		t.Errorf("an audio-only program's segment: %q %v", out, err)
 	}
 }
+
+// TestProgramVideoOnlyHasSound: a camera without a microphone still gives segments with
+// sound (silence), at the picture's pace.
+func TestProgramVideoOnlyHasSound(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L6")
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300}, []Input{{Video: true}})
+	must(t, err)
+	defer p.Stop()
+	feed(t, ctx, src, p.Writers()[0], nil)
+	waitSegment(t, srv.URL+"/L6", dir, 0)
+	_, _, b0 := get(t, srv.URL+"/L6/archive.m3u8")
+	time.Sleep(5 * time.Second)
+	_, _, b1 := get(t, srv.URL+"/L6/archive.m3u8")
+	if n := len(segmentsOf(b1)) - len(segmentsOf(b0)); n < 3 || n > 7 {
+		t.Errorf("%d one-second segments in 5 s: the sound does not follow the picture's pace", n)
+	}
+	segs := segmentsOf(b1)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segs[len(segs)-1])).Output()
+	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("a video-only program's segment: %q %v", out, err)
+	}
+}
