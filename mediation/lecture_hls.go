@@ -53,6 +53,23 @@ type programRun struct {
 	key    string       // the tracks on air, see programTracks
 	prog   *hls.Program // shared by the runs of one lecture's program
 	detach []func()     // the sinks of the tracks on air
+	tracks []programTrack
+}
+
+// requestKeyframes asks the publishers of the pictures on air in lecture id for a
+// keyframe (its ffmpeg was started again).
+func (lp *LectureProgram) requestKeyframes(id int64, room string) {
+	lp.mu.Lock()
+	run := lp.running[id]
+	lp.mu.Unlock()
+	if run == nil {
+		return
+	}
+	for _, t := range run.tracks {
+		if t.video {
+			_ = lp.cfg.Rooms.RequestKeyframe(room, t.identity, t.sid)
+		}
+	}
 }
 
 var _ Program = (*LectureProgram)(nil)
@@ -167,7 +184,7 @@ func (lp *LectureProgram) Start(ctx context.Context, id int64, room string, stag
 		inputs = append(inputs, hls.Input{Video: t.video})
 	}
 	var writers []*hls.Writer
-	run := &programRun{key: key}
+	run := &programRun{key: key, tracks: tracks}
 	if old != nil {
 		w, retired, err := old.prog.Switch(inputs)
 		if err != nil {
@@ -182,7 +199,8 @@ func (lp *LectureProgram) Start(ctx context.Context, id int64, room string, stag
 			}
 		}()
 	} else {
-		prog, err := hls.Start(ctx, hls.Config{Dir: lp.dir(id), FFmpeg: lp.cfg.FFmpeg, Logger: lp.cfg.Logger.With("lecture", id)}, inputs)
+		prog, err := hls.Start(ctx, hls.Config{Dir: lp.dir(id), FFmpeg: lp.cfg.FFmpeg, Logger: lp.cfg.Logger.With("lecture", id),
+			Restarted: func() { lp.requestKeyframes(id, room) }}, inputs)
 		if err != nil {
 			return err
 		}

@@ -35,7 +35,11 @@ type Config struct {
 	// picture is scaled and padded to it, so simulcast layer switches keep one stream.
 	Width, Height, FPS int
 	VideoKbps          int // default 1200
-	Logger             *slog.Logger
+	// Restarted, if set, is called when a run's ffmpeg was started again (it died or
+	// heard nothing for listenTimeout), twice: at once and a second later. A new ffmpeg
+	// can show nothing before a keyframe: ask the publishers for one.
+	Restarted func()
+	Logger    *slog.Logger
 }
 
 // Input is one RTP stream to feed.
@@ -178,6 +182,15 @@ func (p *Program) Switch(inputs []Input) (writers []*Writer, retired <-chan stru
 		return nil, nil, err
 	}
 	prev := p.runs[len(p.runs)-1]
+	if len(readRun(prev)) == 0 {
+		// Nothing of it on air yet (the camera came just after the microphone): drop it
+		// rather than open the stream with a few seconds of another shape (players
+		// such as hls.js cannot add a video track after an audio-only start).
+		p.runs[len(p.runs)-1] = r
+		prev.end()
+		go prev.wait() // reaps ffmpeg
+		return r.writers, prev.retired, nil
+	}
 	p.runs = append(p.runs, r)
 	p.retiring = append(p.retiring, prev)
 	return r.writers, prev.retired, nil
@@ -278,6 +291,9 @@ func (r *run) supervise() {
 		}
 		if err := r.startFFmpeg(); err != nil {
 			r.p.cfg.Logger.Error("hls: restart ffmpeg", "err", err)
+		} else if f := r.p.cfg.Restarted; f != nil {
+			f()
+			time.AfterFunc(time.Second, f)
 		}
 	}
 }

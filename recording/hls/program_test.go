@@ -139,7 +139,8 @@ func TestProgramThroughNginx(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := filepath.Join(root, "L1")
-	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 600}, []Input{{Video: true}, {}})
+	var restarted atomic.Int64
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 600, Restarted: func() { restarted.Add(1) }}, []Input{{Video: true}, {}})
 	must(t, err)
 	feed, stopFeed := context.WithCancel(ctx)
 	var fed sync.WaitGroup
@@ -262,6 +263,9 @@ func TestProgramThroughNginx(t *testing.T) {
 			t.Fatalf("after ffmpeg died: %d runs, %d segments (was %d)\n%s", p.Runs(), len(segmentsOf(b)), n, b)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	if restarted.Load() == 0 {
+		t.Error("ffmpeg started again without asking for a keyframe")
 	}
 	if _, _, b := get(t, origin.URL+"/live/L1/index.m3u8"); strings.Contains(string(b), "#EXT-X-ENDLIST") {
 		t.Error("the live playlist ended although the program goes on")

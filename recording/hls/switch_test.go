@@ -123,3 +123,32 @@ func mustRead(t *testing.T, path string) []byte {
 	must(t, err)
 	return b
 }
+
+// TestProgramSwitchBeforeFirstSegment: the microphone comes a moment before the camera.
+// The audio-only run that made nothing yet is dropped, not kept: the stream starts with
+// picture and sound (hls.js cannot add a video track to a stream that began without).
+func TestProgramSwitchBeforeFirstSegment(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L4")
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 600}, []Input{{}})
+	must(t, err)
+	defer p.Stop()
+	feed(t, ctx, src, nil, p.Writers()[0])
+	w, _, err := p.Switch([]Input{{Video: true}, {}})
+	must(t, err)
+	feed(t, ctx, src, w[0], w[1])
+	waitSegment(t, srv.URL+"/L4", dir, 2)
+	_, _, arch := get(t, srv.URL+"/L4/archive.m3u8")
+	if strings.Contains(string(arch), "#EXT-X-DISCONTINUITY") || strings.Contains(string(arch), "seg001") {
+		t.Fatalf("the dropped audio-only run is in the playlist:\n%s", arch)
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segmentsOf(arch)[0])).Output()
+	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("the first segment: %q %v", out, err)
+	}
+}
