@@ -398,11 +398,14 @@ func (t *UpTrack) receive(l *layer, raw []byte) {
 	}
 	// What the publisher is owed, read before the fan-out, sent after it.
 	fb := rs.fb.observe(l.ssrc, ext, pkt.Timestamp, now)
-	var twccSeq uint16
-	hasTWCC := false
+	var (
+		twccSeq uint16
+		twccAt  time.Time // arrival, before the fan-out: its time is not the network's delay
+		hasTWCC bool
+	)
 	if l.twccID != 0 && l.rxs != nil {
 		if x := pkt.GetExtension(l.twccID); len(x) >= 2 {
-			twccSeq, hasTWCC = uint16(x[0])<<8|uint16(x[1]), true
+			twccSeq, twccAt, hasTWCC = uint16(x[0])<<8|uint16(x[1]), time.Now(), true
 		}
 	}
 	if t.muted.Load() {
@@ -416,7 +419,7 @@ func (t *UpTrack) receive(l *layer, raw []byte) {
 		t.fanOut(&p, raw, &rs.scratch)
 	}
 	if hasTWCC {
-		if cc := l.rxs.twcc.record(l.ssrc, twccSeq, time.Now()); cc != nil {
+		if cc := l.rxs.twcc.record(l.ssrc, twccSeq, twccAt); cc != nil {
 			fb = append(fb, cc...)
 		}
 	}

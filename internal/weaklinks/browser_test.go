@@ -171,7 +171,7 @@ func runBrowserCase(t *testing.T, c browserCase) {
 		t.Fatalf("the subscriber decodes no full-size video after %s (width %d)", d, stats().Width)
 	}
 	time.Sleep(3 * time.Second)
-	before := stats()
+	before, beforeAt := stats(), time.Now()
 	top = max(top, before.Width)
 
 	r.udp.SetDelay(c.delay, 0)
@@ -181,7 +181,7 @@ func runBrowserCase(t *testing.T, c browserCase) {
 	impairedAt := time.Now()
 	left := time.Duration(-1)
 	var widths []string
-	prev, prevAt := before, time.Now()
+	prev, prevAt := before, beforeAt
 	for i := 0; time.Since(impairedAt) < c.hold; i++ {
 		s := stats()
 		if left < 0 && s.Width > 0 && s.Width < top {

@@ -53,42 +53,9 @@ func TestAdaptiveStreamTile(t *testing.T) {
 		}
 		return w
 	}
-	waitWidth := func(what string, ok func(int) bool, within time.Duration) time.Duration {
-		t.Helper()
-		start := time.Now()
-		for time.Since(start) < within {
-			if w := width(); ok(w) {
-				t.Logf("%s: frameWidth %d after %.1f s", what, w, time.Since(start).Seconds())
-				return time.Since(start)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		t.Fatalf("%s: frameWidth %d after %s", what, width(), within)
-		return 0
-	}
-	big := 0
-	waitWidth("large tile", func(w int) bool { big = w; return w >= 600 }, 20*time.Second)
-
-	// The tile shrinks to a thumbnail: the small layer (a quarter of the width or less).
-	shrink := `document.querySelector('.tile[data-identity="alice"]').style.cssText = 'width:160px;height:90px;flex:none;aspect-ratio:auto'; true`
-	if err := bob.eval(shrink, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitWidth("160x90 tile", func(w int) bool { return w > 0 && w <= big/2 }, 10*time.Second)
-	if err := bob.eval(`document.querySelector('.tile[data-identity="alice"]').style.cssText = ''; true`, nil); err != nil {
-		t.Fatal(err)
-	}
-	// Back to the full layer: the server switches as soon as the publisher sends it again
-	// (TestAdaptiveStream and TestDynacast in package signaling hold that); Chrome's
-	// encoder, its layers stopped by dynacast a moment ago, sometimes ramps them up slowly
-	// (its own send-side estimate), so here it is measured, not asserted.
-	upStart := time.Now()
-	for width() < big && time.Since(upStart) < 15*time.Second {
-		time.Sleep(200 * time.Millisecond)
-	}
-	if w := width(); w >= big {
-		t.Logf("large tile again: frameWidth %d after %.1f s", w, time.Since(upStart).Seconds())
-	} else {
+	// why says, when bob does not get the layer he should, what each side
+	// does: alice's encodings, bob's wish, the server's allocation, bob's receiver.
+	why := func() string {
 		var enc string
 		_ = alice.eval(`(async () => {
   const tr = window.__yzRoom.localParticipant.getTrackPublication('camera').track;
@@ -117,8 +84,46 @@ func TestAdaptiveStreamTile(t *testing.T) {
 		_ = bob.eval(inbound, &in0)
 		time.Sleep(time.Second)
 		_ = bob.eval(inbound, &in1)
-		t.Logf("large tile again: still frameWidth %d after 15 s; alice's encodings: %s; bob's publication: %s; server:%s; bob's inbound video a second apart: %s %s",
-			w, enc, dims, server, in0, in1)
+		return fmt.Sprintf("alice's encodings: %s; bob's publication: %s; server:%s; bob's inbound video a second apart: %s %s",
+			enc, dims, server, in0, in1)
+	}
+	waitWidth := func(what string, ok func(int) bool, within time.Duration) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for time.Since(start) < within {
+			if w := width(); ok(w) {
+				t.Logf("%s: frameWidth %d after %.1f s", what, w, time.Since(start).Seconds())
+				return time.Since(start)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("%s: frameWidth %d after %s; %s", what, width(), within, why())
+		return 0
+	}
+	big := 0
+	waitWidth("large tile", func(w int) bool { big = w; return w >= 600 }, 20*time.Second)
+
+	// The tile shrinks to a thumbnail: the small layer (a quarter of the width or less).
+	shrink := `document.querySelector('.tile[data-identity="alice"]').style.cssText = 'width:160px;height:90px;flex:none;aspect-ratio:auto'; true`
+	if err := bob.eval(shrink, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitWidth("160x90 tile", func(w int) bool { return w > 0 && w <= big/2 }, 10*time.Second)
+	if err := bob.eval(`document.querySelector('.tile[data-identity="alice"]').style.cssText = ''; true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the full layer: the server switches as soon as the publisher sends it again
+	// (TestAdaptiveStream and TestDynacast in package signaling hold that); Chrome's
+	// encoder, its layers stopped by dynacast a moment ago, sometimes ramps them up slowly
+	// (its own send-side estimate), so here it is measured, not asserted.
+	upStart := time.Now()
+	for width() < big && time.Since(upStart) < 15*time.Second {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if w := width(); w >= big {
+		t.Logf("large tile again: frameWidth %d after %.1f s", w, time.Since(upStart).Seconds())
+	} else {
+		t.Logf("large tile again: still frameWidth %d after 15 s; %s", w, why())
 	}
 
 	// Hidden: nobody watches alice's camera, so alice stops sending it (dynacast).
