@@ -35,11 +35,12 @@ type Config struct {
 	// picture is scaled and padded to it, so simulcast layer switches keep one stream.
 	Width, Height, FPS int
 	VideoKbps          int // default 1200
-	// Restarted, if set, is called when a run's ffmpeg was started again (it died or
-	// heard nothing for listenTimeout), twice: at once and a second later. A new ffmpeg
-	// can show nothing before a keyframe: ask the publishers for one.
-	Restarted func()
-	Logger    *slog.Logger
+	// KeyframeNeeded, if set, is called when a new ffmpeg can show nothing before a
+	// keyframe: a run's ffmpeg started again (it died or heard nothing for
+	// listenTimeout), at once and a second later; and every 2 s while a new run (Switch)
+	// has no segment yet. Ask the publishers of the pictures for one.
+	KeyframeNeeded func()
+	Logger         *slog.Logger
 }
 
 // Input is one RTP stream to feed.
@@ -291,7 +292,7 @@ func (r *run) supervise() {
 		}
 		if err := r.startFFmpeg(); err != nil {
 			r.p.cfg.Logger.Error("hls: restart ffmpeg", "err", err)
-		} else if f := r.p.cfg.Restarted; f != nil {
+		} else if f := r.p.cfg.KeyframeNeeded; f != nil {
 			f()
 			time.AfterFunc(time.Second, f)
 		}
@@ -397,7 +398,12 @@ func (p *Program) retire() {
 	}
 	newest := p.runs[len(p.runs)-1]
 	p.mu.Unlock()
-	if len(readRun(newest)) == 0 && time.Since(newest.since) < retireAfter {
+	if waited := time.Since(newest.since); len(readRun(newest)) == 0 && waited < retireAfter {
+		// Still waiting for its first pictures: ask again every 2 s (the request made at
+		// the switch may have come before its ffmpeg listened).
+		if f := p.cfg.KeyframeNeeded; f != nil && waited > time.Second && waited%(2*time.Second) < composeEvery {
+			f()
+		}
 		return
 	}
 	p.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -210,5 +211,42 @@ func TestProgramVideoOnlyHasSound(t *testing.T) {
 	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segs[len(segs)-1])).Output()
 	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
 		t.Errorf("a video-only program's segment: %q %v", out, err)
+	}
+}
+
+// TestProgramSwitchAsksForKeyframes: while the new run has no pictures yet (its sound
+// comes, its camera sends nothing: ffmpeg waits, it does not time out), the program keeps
+// asking for a keyframe, and the old run stays on air.
+func TestProgramSwitchAsksForKeyframes(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L7")
+	var asked atomic.Int64
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300, KeyframeNeeded: func() { asked.Add(1) }}, []Input{{Video: true}, {}})
+	must(t, err)
+	defer p.Stop()
+	w := p.Writers()
+	feed(t, ctx, src, w[0], w[1])
+	waitSegment(t, srv.URL+"/L7", dir, 0)
+	nw, retired, err := p.Switch([]Input{{Video: true}, {}})
+	must(t, err)
+	feed(t, ctx, src, nil, nw[1]) // its sound comes, its camera sends nothing
+	_, _, b0 := get(t, srv.URL+"/L7/archive.m3u8")
+	time.Sleep(6 * time.Second)
+	select {
+	case <-retired:
+		t.Fatal("the old run was retired although the new one has nothing on air")
+	default:
+	}
+	_, _, b1 := get(t, srv.URL+"/L7/archive.m3u8")
+	if n := len(segmentsOf(b1)) - len(segmentsOf(b0)); n < 3 {
+		t.Errorf("the old run made %d segments in 6 s while the new one waited", n)
+	}
+	if n := asked.Load(); n < 2 {
+		t.Errorf("asked for a keyframe %d times in 6 s of waiting, want every 2 s", n)
 	}
 }
