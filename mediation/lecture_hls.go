@@ -57,7 +57,7 @@ type programRun struct {
 }
 
 // requestKeyframes asks the publishers of the pictures on air in lecture id for a
-// keyframe (its ffmpeg was started again).
+// keyframe (its ffmpeg was started again, or a new run waits for its first pictures).
 func (lp *LectureProgram) requestKeyframes(id int64, room string) {
 	lp.mu.Lock()
 	run := lp.running[id]
@@ -200,7 +200,7 @@ func (lp *LectureProgram) Start(ctx context.Context, id int64, room string, stag
 		}()
 	} else {
 		prog, err := hls.Start(ctx, hls.Config{Dir: lp.dir(id), FFmpeg: lp.cfg.FFmpeg, Logger: lp.cfg.Logger.With("lecture", id),
-			Restarted: func() { lp.requestKeyframes(id, room) }}, inputs)
+			KeyframeNeeded: func() { lp.requestKeyframes(id, room) }}, inputs)
 		if err != nil {
 			return err
 		}

@@ -35,11 +35,12 @@ type Config struct {
 	// picture is scaled and padded to it, so simulcast layer switches keep one stream.
 	Width, Height, FPS int
 	VideoKbps          int // default 1200
-	// Restarted, if set, is called when a run's ffmpeg was started again (it died or
-	// heard nothing for listenTimeout), twice: at once and a second later. A new ffmpeg
-	// can show nothing before a keyframe: ask the publishers for one.
-	Restarted func()
-	Logger    *slog.Logger
+	// KeyframeNeeded, if set, is called when a new ffmpeg can show nothing before a
+	// keyframe: a run's ffmpeg started again (it died or heard nothing for
+	// listenTimeout), at once and a second later; and every 2 s while a new run (Switch)
+	// has no segment yet. Ask the publishers of the pictures for one.
+	KeyframeNeeded func()
+	Logger         *slog.Logger
 }
 
 // Input is one RTP stream to feed.
@@ -291,7 +292,7 @@ func (r *run) supervise() {
 		}
 		if err := r.startFFmpeg(); err != nil {
 			r.p.cfg.Logger.Error("hls: restart ffmpeg", "err", err)
-		} else if f := r.p.cfg.Restarted; f != nil {
+		} else if f := r.p.cfg.KeyframeNeeded; f != nil {
 			f()
 			time.AfterFunc(time.Second, f)
 		}
@@ -341,6 +342,8 @@ func (r *run) args() []string {
 		"-i", r.path("sdp")}
 	graph := pictureGraph(r.videos, c.Width, c.Height, c.FPS)
 	switch {
+	case r.audio == 0: // silence, so that every segment has sound too
+		graph = append(graph, "anullsrc=r=48000:cl=stereo[a]")
 	case r.audio == 1:
 		graph = append(graph, "[0:a]aresample=async=1000[a]")
 	case r.audio > 1:
@@ -351,15 +354,13 @@ func (r *run) args() []string {
 		graph = append(graph, fmt.Sprintf("%samix=inputs=%d:duration=longest:normalize=0,aresample=async=1000[a]", ins, r.audio))
 	}
 	a = append(a, "-filter_complex", strings.Join(graph, ";"))
-	if r.videos > 0 {
-		gop := strconv.Itoa(c.FPS)
-		a = append(a, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "main",
-			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-maxrate", fmt.Sprintf("%dk", c.VideoKbps*3/2), "-bufsize", fmt.Sprintf("%dk", c.VideoKbps),
-			"-g", gop, "-keyint_min", gop, "-sc_threshold", "0")
-	}
-	if r.audio > 0 {
-		a = append(a, "-map", "[a]", "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2")
-	}
+	// Always a picture (black without a camera) and sound (silence without a microphone):
+	// players cannot add a track to a stream that began without it.
+	gop := strconv.Itoa(c.FPS)
+	a = append(a, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "main",
+		"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-maxrate", fmt.Sprintf("%dk", c.VideoKbps*3/2), "-bufsize", fmt.Sprintf("%dk", c.VideoKbps),
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0")
+	a = append(a, "-map", "[a]", "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2")
 	flags := "program_date_time+independent_segments"
 	if _, err := os.Stat(r.path("m3u8")); err == nil {
 		flags += "+append_list+discont_start" // ffmpeg restarted within the run
@@ -397,7 +398,12 @@ func (p *Program) retire() {
 	}
 	newest := p.runs[len(p.runs)-1]
 	p.mu.Unlock()
-	if len(readRun(newest)) == 0 && time.Since(newest.since) < retireAfter {
+	if waited := time.Since(newest.since); len(readRun(newest)) == 0 && waited < retireAfter {
+		// Still waiting for its first pictures: ask again every 2 s (the request made at
+		// the switch may have come before its ffmpeg listened).
+		if f := p.cfg.KeyframeNeeded; f != nil && waited > time.Second && waited%(2*time.Second) < composeEvery {
+			f()
+		}
 		return
 	}
 	p.mu.Lock()
@@ -495,8 +501,8 @@ func (p *Program) writePlaylist() {
 // input is scaled to a fixed size (a simulcast layer switch or a phone turned on its
 // side keeps the stream's size).
 func pictureGraph(n, w, h, fps int) []string {
-	if n == 0 {
-		return nil
+	if n == 0 { // nobody's camera on: a black picture, so that every segment has video
+		return []string{fmt.Sprintf("color=c=black:s=%dx%d:r=%d,format=yuv420p[v]", w, h, fps)}
 	}
 	tw, th := w, h
 	switch {

@@ -140,7 +140,7 @@ func TestProgramThroughNginx(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(root, "L1")
 	var restarted atomic.Int64
-	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 600, Restarted: func() { restarted.Add(1) }}, []Input{{Video: true}, {}})
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 600, KeyframeNeeded: func() { restarted.Add(1) }}, []Input{{Video: true}, {}})
 	must(t, err)
 	feed, stopFeed := context.WithCancel(ctx)
 	var fed sync.WaitGroup

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -150,5 +151,102 @@ func TestProgramSwitchBeforeFirstSegment(t *testing.T) {
 	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segmentsOf(arch)[0])).Output()
 	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
 		t.Errorf("the first segment: %q %v", out, err)
+	}
+}
+
+// TestProgramAudioOnlyHasPicture: with nobody's camera on, the program still has a
+// (black) picture, at the pace of the sound: every segment has video and audio, so a
+// player can go on when a camera comes.
+func TestProgramAudioOnlyHasPicture(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L5")
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300}, []Input{{}})
+	must(t, err)
+	defer p.Stop()
+	feed(t, ctx, src, nil, p.Writers()[0])
+	waitSegment(t, srv.URL+"/L5", dir, 0)
+	t0 := time.Now()
+	_, _, b0 := get(t, srv.URL+"/L5/archive.m3u8")
+	time.Sleep(5 * time.Second)
+	_, _, b1 := get(t, srv.URL+"/L5/archive.m3u8")
+	n := len(segmentsOf(b1)) - len(segmentsOf(b0))
+	t.Logf("%d segments in %v", n, time.Since(t0).Round(100*time.Millisecond))
+	if n < 3 || n > 7 {
+		t.Errorf("%d one-second segments in 5 s: the picture does not follow the sound's pace", n)
+	}
+	segs := segmentsOf(b1)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segs[len(segs)-1])).Output()
+	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("an audio-only program's segment: %q %v", out, err)
+	}
+}
+
+// TestProgramVideoOnlyHasSound: a camera without a microphone still gives segments with
+// sound (silence), at the picture's pace.
+func TestProgramVideoOnlyHasSound(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L6")
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300}, []Input{{Video: true}})
+	must(t, err)
+	defer p.Stop()
+	feed(t, ctx, src, p.Writers()[0], nil)
+	waitSegment(t, srv.URL+"/L6", dir, 0)
+	_, _, b0 := get(t, srv.URL+"/L6/archive.m3u8")
+	time.Sleep(5 * time.Second)
+	_, _, b1 := get(t, srv.URL+"/L6/archive.m3u8")
+	if n := len(segmentsOf(b1)) - len(segmentsOf(b0)); n < 3 || n > 7 {
+		t.Errorf("%d one-second segments in 5 s: the sound does not follow the picture's pace", n)
+	}
+	segs := segmentsOf(b1)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(dir, segs[len(segs)-1])).Output()
+	if err != nil || !strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
+		t.Errorf("a video-only program's segment: %q %v", out, err)
+	}
+}
+
+// TestProgramSwitchAsksForKeyframes: while the new run has no pictures yet (its sound
+// comes, its camera sends nothing: ffmpeg waits, it does not time out), the program keeps
+// asking for a keyframe, and the old run stays on air.
+func TestProgramSwitchAsksForKeyframes(t *testing.T) {
+	src := newSource(t)
+	root := t.TempDir()
+	srv := httptest.NewServer(Handler(root))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(root, "L7")
+	var asked atomic.Int64
+	p, err := Start(ctx, Config{Dir: dir, Width: 640, Height: 360, VideoKbps: 300, KeyframeNeeded: func() { asked.Add(1) }}, []Input{{Video: true}, {}})
+	must(t, err)
+	defer p.Stop()
+	w := p.Writers()
+	feed(t, ctx, src, w[0], w[1])
+	waitSegment(t, srv.URL+"/L7", dir, 0)
+	nw, retired, err := p.Switch([]Input{{Video: true}, {}})
+	must(t, err)
+	feed(t, ctx, src, nil, nw[1]) // its sound comes, its camera sends nothing
+	_, _, b0 := get(t, srv.URL+"/L7/archive.m3u8")
+	time.Sleep(6 * time.Second)
+	select {
+	case <-retired:
+		t.Fatal("the old run was retired although the new one has nothing on air")
+	default:
+	}
+	_, _, b1 := get(t, srv.URL+"/L7/archive.m3u8")
+	if n := len(segmentsOf(b1)) - len(segmentsOf(b0)); n < 3 {
+		t.Errorf("the old run made %d segments in 6 s while the new one waited", n)
+	}
+	if n := asked.Load(); n < 2 {
+		t.Errorf("asked for a keyframe %d times in 6 s of waiting, want every 2 s", n)
 	}
 }

@@ -34,6 +34,7 @@ func TestLectureGuestSpeaker(t *testing.T) {
 	mod.click(`[data-action=go-on-stage]`)
 	mod.waitJS("on stage with the camera", `!!document.querySelector('.call .tile.local video') && document.querySelector('.call .tile.local video').videoWidth > 0`, 30*time.Second)
 
+	mod.waitJS("the stage named as the lecture's, heard by the audience", `document.querySelector('.call').textContent.includes('法治大讲堂讲台') && document.querySelector('.call').textContent.includes('讲座观众都能看到')`, 10*time.Second)
 	mod.setValue(`input[name=guest-name]`, "王律师")
 	mod.click(`[data-action=invite-guest]`)
 	mod.waitJS("the guest's link", `!!document.querySelector('[data-guest-url]')`, 20*time.Second)

@@ -464,6 +464,10 @@ export class Call {
     if (lobby) {
       setT(this.where, 'where_lobby');
       setT(this.hears, 'hears_nobody');
+    } else if (mySpace === 'lecture') {
+      // a lecture's stage (issue 15): the hidden audience sees and hears whoever is on it
+      setT(this.where, 'where_caucus', { space: t('space_lecture') });
+      setT(this.hears, 'lec_hears_audience');
     } else if (joint) {
       setT(this.where, 'where_joint');
       if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
@@ -474,7 +478,7 @@ export class Call {
       if (here.length) setT(this.hears, 'hears_you', { names: joinNames(here.map(displayName)) });
       else setT(this.hears, 'hears_nobody');
     }
-    this.el.classList.toggle('in-caucus', !lobby && !joint);
+    this.el.classList.toggle('in-caucus', !lobby && !joint && mySpace !== 'lecture');
 
     // others in a private meeting elsewhere
     const groups = new Map<string, Participant[]>();

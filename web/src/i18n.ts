@@ -753,6 +753,11 @@ const dict = {
   lec_guest_bad_link: ['嘉宾链接无效或已被撤销。', 'This guest link is not valid or was revoked.'],
   lec_mic_off: ['关闭麦克风', 'Microphone off'],
   lec_cam_off: ['关闭摄像头', 'Camera off'],
+  space_lecture: ['法治大讲堂讲台', 'the lecture stage'],
+  lec_hears_audience: ['讲座观众都能看到、听到您', 'The audience sees and hears you'],
+  role_speaker: ['主讲人', 'Speaker'],
+  role_moderator: ['主持人', 'Moderator'],
+  role_viewer: ['观众', 'Viewer'],
   // case page: the loop (issue 11)
   loop_title: ['闭环办理', 'The loop'],
   loop_sup: ['督办事项', 'Supervision items'],

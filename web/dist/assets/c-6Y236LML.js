@@ -1,1 +1,0 @@
-import{a,b,c}from"./c-FKHEESQD.js";import"./c-AEZSGI27.js";import"./c-7NZGJRQH.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-USUKOZ6E.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};

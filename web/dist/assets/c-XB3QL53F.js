@@ -1,0 +1,1 @@
+import{a,b,c}from"./c-RVKKRJ4J.js";import"./c-FEB47TXK.js";import"./c-SVYILYGA.js";import"./c-SS7CWCWL.js";import"./c-R44PCZZK.js";import"./c-NJIKGLE2.js";import"./c-Z6SMJ3PX.js";export{b as attendanceTable,c as lecturePage,a as lecturesPage};
