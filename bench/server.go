@@ -118,7 +118,10 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		// /metrics on an ephemeral port (the server logs it, see metricsListener): the
 		// default (6789) would make two servers at once (a test beside a run) collide.
 		args = []string{"serve", "--http", s.HTTP, "--udp-port", strconv.Itoa(udpPort),
-			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", "127.0.0.1:0"}
+			"--tcp-port", "0", "--data", filepath.Join(dir, "data"), "--metrics-addr", "127.0.0.1:0",
+			// Every benchmark client comes from 127.0.0.1: the per-address caps, which
+			// livekit-server does not have, would refuse the 65th subscriber of 1x100.
+			"--max-conns-per-addr", "4096", "--max-websockets-per-addr", "4096"}
 		s.APIKey, s.Secret = DevKey, DevSecret
 		args = append(args, cfg.Args...)
 		if cfg.Dev {

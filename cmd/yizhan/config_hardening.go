@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"yizhan/signaling"
 )
 
 // Flags of issue 12 (hardening): where clients reach us, which proxies may tell us who
@@ -22,6 +24,7 @@ type hardeningConfig struct {
 	DevPublic       bool     // let --dev listen on a non-loopback address
 	MetricsToken    string   // with --metrics-addr "": /metrics on the HTTP port behind this bearer token
 	MaxConnsPerAddr int      // open TCP connections per client address
+	MaxWSPerAddr    int      // open signal websockets per client address
 }
 
 func hardeningFlags(fs *flag.FlagSet, c *serveConfig) {
@@ -33,6 +36,7 @@ func hardeningFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.BoolVar(&c.DevPublic, "dev-public", false, "let --dev listen on a non-loopback address (dev mode mints tokens without login and prints its key)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", envOr("YIZHAN_METRICS_TOKEN", ""), "with --metrics-addr \"\": serve /metrics on the HTTP port to requests with Authorization: Bearer <token> (env YIZHAN_METRICS_TOKEN)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", envIntOr("YIZHAN_MAX_CONNS_PER_ADDR", 128), "open HTTP/websocket connections one client address may hold; trusted proxies exempt (env YIZHAN_MAX_CONNS_PER_ADDR)")
+	fs.IntVar(&c.MaxWSPerAddr, "max-websockets-per-addr", envIntOr("YIZHAN_MAX_WEBSOCKETS_PER_ADDR", signaling.DefaultLimits().WebsocketsPerAddr), "signal websockets one client address may hold open; raise it where many viewers share a carrier-NAT address (env YIZHAN_MAX_WEBSOCKETS_PER_ADDR)")
 }
 
 // metricsAddrDefault settles --metrics-addr when it was not given: loopback port 6789,
@@ -80,6 +84,9 @@ func (c serveConfig) validateHardening() error {
 	}
 	if c.MaxConnsPerAddr < 1 {
 		bad("--max-conns-per-addr must be at least 1")
+	}
+	if c.MaxWSPerAddr < 1 {
+		bad("--max-websockets-per-addr must be at least 1")
 	}
 	return errors.Join(errs...)
 }

@@ -250,6 +250,15 @@ func (a *app) addLimitSource(f func() map[string]uint64) {
 	}
 }
 
+// signalLimits are the bounds signaling keeps per participant and per address.
+func (c serveConfig) signalLimits() signaling.Limits {
+	l := signaling.DefaultLimits()
+	if c.MaxWSPerAddr > 0 {
+		l.WebsocketsPerAddr = c.MaxWSPerAddr
+	}
+	return l
+}
+
 // bounds lists every bound on what clients can make the server hold, for config check.
 func (c serveConfig) bounds() []signaling.Bound {
 	l := httpLimits{MaxConnsPerAddr: c.MaxConnsPerAddr}.withDefaults()
@@ -260,7 +269,7 @@ func (c serveConfig) bounds() []signaling.Bound {
 		{Name: "http_body_min_rate", Value: l.BodyMinRate, What: fmt.Sprintf("bytes/s a request body must keep up after %s", l.BodyGrace)},
 		{Name: "http_idle_seconds", Value: int(l.IdleTimeout.Seconds()), What: "keep-alive connection idle between requests"},
 	}
-	out = append(out, signaling.DefaultLimits().Bounds()...)
+	out = append(out, c.signalLimits().Bounds()...)
 	for _, b := range mediation.Bounds() {
 		out = append(out, signaling.Bound{Name: b.Name, Value: b.Value, What: b.What})
 	}

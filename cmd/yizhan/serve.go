@@ -108,6 +108,7 @@ func newApp(cfg serveConfig, log *slog.Logger) (*app, error) {
 		APISecret:  cfg.APISecret,
 		Logger:     log.With("part", "signaling"),
 		ICEServers: a.iceServers(),
+		Limits:     cfg.signalLimits(),
 	}, eng)
 	a.close = append(a.close, a.sig.Close)
 
