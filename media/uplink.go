@@ -63,6 +63,11 @@ func (t *UpTrack) Stats() UpStats {
 				continue
 			}
 			b, p, h := l.rx.bytes.Load(), l.rx.packets.Load(), l.rx.highest.Load()
+			if p > m.packets[i] {
+				// Also on the first look: a track whose few packets all came
+				// before it would otherwise never have arrived, and never go silent.
+				m.lastRecv = now
+			}
 			if !m.at.IsZero() && p > m.packets[i] {
 				rate := float64(b-m.bytes[i]) * 8 / dt.Seconds()
 				if m.known[i] {
@@ -73,7 +78,6 @@ func (t *UpTrack) Stats() UpStats {
 					expected += h - m.highest[i]
 					received += p - m.packets[i]
 				}
-				m.lastRecv = now
 			}
 			m.bytes[i], m.packets[i], m.highest[i] = b, p, h
 		}
