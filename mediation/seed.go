@@ -15,6 +15,7 @@ import (
 type DemoInfo struct {
 	Users       []DemoUser
 	Invitations []DemoInvitation
+	Lecture     store.Lecture // the city's demo lecture (seed_lecture.go)
 }
 
 type DemoUser struct {
@@ -43,6 +44,11 @@ func (d DemoInfo) Print(w io.Writer, base string) {
 	fmt.Fprintln(w, "demo invitation links:")
 	for _, inv := range d.Invitations {
 		fmt.Fprintf(w, "  %s/j/%s  %s (%s %s) -> %s #%d %q\n", base, inv.Code, inv.Name, inv.Role, inv.Side, inv.SessionKind, inv.SessionID, inv.Session)
+	}
+	fmt.Fprintln(w, "public pages (no account):")
+	fmt.Fprintf(w, "  %s/q/east-taoyuan  a citizen raises a dispute with 桃园村 (百姓解事码)\n", base)
+	if d.Lecture.ID != 0 {
+		fmt.Fprintf(w, "  %s/l/%d  lecture %q (speakers log in as lawyer or judge; the console starts it)\n", base, d.Lecture.ID, d.Lecture.Title)
 	}
 }
 
@@ -104,6 +110,9 @@ func SeedDemo(ctx context.Context, st store.Store) (DemoInfo, error) {
 		}
 	}
 	if err := seedIntake(ctx, st); err != nil { // seed_intake.go (issue 11)
+		return info, err
+	}
+	if info.Lecture, err = seedLecture(ctx, st); err != nil { // seed_lecture.go (issue 15)
 		return info, err
 	}
 	sessions, err := st.ListSessions(ctx, store.SessionFilter{Under: "city"})

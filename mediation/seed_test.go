@@ -3,6 +3,7 @@ package mediation
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,9 +112,25 @@ func TestSeedDemo(t *testing.T) {
 	if st, b := fx.do("party", "GET", "/api/join/"+info.Invitations[0].Code, ""); st != 200 {
 		t.Fatalf("demo link: %d %s", st, b)
 	}
+	lecs, _ := fx.st.ListLectures(ctx, "city", 200)
+	n := 0
+	for _, l := range lecs {
+		if l.Title == demoLectureTitle {
+			n++
+		}
+	}
+	if n != 1 || info.Lecture.ID == 0 {
+		t.Errorf("%d demo lectures after two seeds (want 1), printed %+v", n, info.Lecture)
+	}
+	if st, b := fx.do("", "GET", fmt.Sprintf("/api/public/lectures/%d", info.Lecture.ID), ""); st != 200 {
+		t.Errorf("demo lecture's public page: %d %s", st, b)
+	}
 	var out bytes.Buffer
 	info.Print(&out, "http://127.0.0.1:7880")
-	if !strings.Contains(out.String(), "http://127.0.0.1:7880/j/"+info.Invitations[0].Code) || !strings.Contains(out.String(), info.Users[0].Password) {
-		t.Errorf("print:\n%s", out.String())
+	for _, want := range []string{"http://127.0.0.1:7880/j/" + info.Invitations[0].Code, info.Users[0].Password,
+		fmt.Sprintf("http://127.0.0.1:7880/l/%d ", info.Lecture.ID), "http://127.0.0.1:7880/q/east-taoyuan "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("print has no %q:\n%s", want, out.String())
+		}
 	}
 }
