@@ -19,7 +19,11 @@ import (
 type UpTrackConfig struct {
 	ID, StreamID string
 	Kind         webrtc.RTPCodecType
-	Logger       *slog.Logger
+	// Codec, when known, is the track's codec before its first layer is added:
+	// a subscriber may be given the track in between, and its down track binds
+	// against this codec.
+	Codec  webrtc.RTPCodecParameters
+	Logger *slog.Logger
 	// Engine, when set, counts this track in Engine.Stats (Engine.NewUpTrack sets it).
 	Engine *Engine
 }
@@ -119,6 +123,9 @@ func NewUpTrack(cfg UpTrackConfig) *UpTrack {
 		out:   out,
 		epoch: time.Now(),
 		done:  make(chan struct{}),
+	}
+	if cfg.Codec.MimeType != "" {
+		t.codec, t.ck = cfg.Codec, codecKindOf(cfg.Codec.MimeType)
 	}
 	t.pool.t = t
 	t.downs.Store(&fanout{})

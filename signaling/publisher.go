@@ -199,7 +199,10 @@ func (p *participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	info.MimeType = media.ContentMimeType(remote.Codec()) // Opus for RED: what the track carries
 	info.Mid = transceiverMid(p.pub, recv)
 	t := &pubTrack{info: info, cid: cid, streamID: p.sid + "|" + info.Sid}
-	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Logger: p.log.With("track", info.Sid)})
+	// The codec now: once in p.tracks, the track may be given to a subscriber (another
+	// track's reconcile) before AddLayer below has run, and its down track binds to it.
+	t.up = r.srv.eng.NewUpTrack(media.UpTrackConfig{ID: info.Sid, StreamID: t.streamID, Kind: remote.Kind(), Codec: remote.Codec(),
+		Logger: p.log.With("track", info.Sid)})
 	p.tracks[info.Sid] = t
 	lockedMute := p.muteIfLockedLocked(t)
 	p.version = r.nextVersionLocked()
