@@ -7,7 +7,7 @@ func (s *Server) DropSignalForTest(room, identity string) bool {
 	if err != nil {
 		return false
 	}
-	_ = p.conn.ws.Close()
+	_ = p.signal().ws.Close() // under connMu: a resume may be swapping the connection
 	return true
 }
 
