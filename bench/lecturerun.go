@@ -332,9 +332,7 @@ func (lr *lectureRun) alignToFrame() {
 }
 
 type lectureCounters struct {
-	at                          time.Time
-	serverCPU, selfCPU          time.Duration
-	serverCS                    int64
+	procCounters
 	expected, seqExpected, recv int64 // from the publisher's counts x viewers; from sequence numbers; received
 	plis                        int64
 }
@@ -342,14 +340,7 @@ type lectureCounters struct {
 func (lr *lectureRun) snapshot() (lectureCounters, error) {
 	var c lectureCounters
 	var err error
-	c.at = time.Now()
-	if c.serverCPU, err = lr.srv.CPU(); err != nil {
-		return c, err
-	}
-	if c.selfCPU, err = ProcCPU(0); err != nil {
-		return c, err
-	}
-	if c.serverCS, err = ProcCtxSwitches(lr.srv.PID); err != nil {
+	if c.procCounters, err = readProcCounters(lr.srv); err != nil {
 		return c, err
 	}
 	for _, p := range lr.pubs {

@@ -119,3 +119,25 @@ func parseCtxSwitches(b []byte) int64 {
 	}
 	return n
 }
+
+// procCounters is what a harness reads of the server and of itself at each end of a
+// measurement window.
+type procCounters struct {
+	at        time.Time
+	serverCPU time.Duration
+	selfCPU   time.Duration
+	serverCS  int64 // server context switches
+}
+
+func readProcCounters(srv *Server) (procCounters, error) {
+	c := procCounters{at: time.Now()}
+	var err error
+	if c.serverCPU, err = srv.CPU(); err != nil {
+		return c, err
+	}
+	if c.selfCPU, err = ProcCPU(0); err != nil {
+		return c, err
+	}
+	c.serverCS, err = ProcCtxSwitches(srv.PID)
+	return c, err
+}

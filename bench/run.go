@@ -409,29 +409,19 @@ func (r *run) alignToFrame() {
 
 // counters is a snapshot of everything summed at one instant.
 type counters struct {
-	perTrack  map[string]int64 // receiver/publisher/kind -> packets received
-	perPub    map[string]int64 // publisher/kind -> packets sent
-	at        time.Time
-	serverCPU time.Duration
-	selfCPU   time.Duration
-	serverCS  int64 // server context switches
-	expected  int64 // Σ packets sent x receivers of that track
-	recv      int64 // Σ packets received by subscribers
-	jumps     int64
-	plis      int64
+	perTrack map[string]int64 // receiver/publisher/kind -> packets received
+	perPub   map[string]int64 // publisher/kind -> packets sent
+	procCounters
+	expected int64 // Σ packets sent x receivers of that track
+	recv     int64 // Σ packets received by subscribers
+	jumps    int64
+	plis     int64
 }
 
 func (r *run) snapshot() (counters, error) {
 	var c counters
 	var err error
-	c.at = time.Now()
-	if c.serverCPU, err = r.srv.CPU(); err != nil {
-		return c, err
-	}
-	if c.selfCPU, err = ProcCPU(0); err != nil {
-		return c, err
-	}
-	if c.serverCS, err = ProcCtxSwitches(r.srv.PID); err != nil {
+	if c.procCounters, err = readProcCounters(r.srv); err != nil {
 		return c, err
 	}
 	recvers := int64(r.sc.Receivers())
