@@ -31,6 +31,11 @@ type Result struct {
 	JoinToFirstP50 int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
 	JoinToFirstP99 int64   `json:"join_to_first_frame_ms_p99"`
 	JoinSamples    int     `json:"join_samples"`
+	// Connect start to the first packet of a VP8 keyframe of a publisher (an SFU that
+	// waits for a keyframe sends that first, so it equals the first frame).
+	JoinToKeyframeP50 int64 `json:"join_to_first_keyframe_ms_p50"`
+	JoinToKeyframeP99 int64 `json:"join_to_first_keyframe_ms_p99"`
+	KeyframeEveryMS   int64 `json:"keyframe_every_ms"` // the publishers' keyframe interval (--keyframe-every)
 	JoinGapMS      int64   `json:"join_gap_ms,omitempty"`  // pause between joins (--join-gap)
 	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
 	RSSMB          float64 `json:"rss_mb"`
