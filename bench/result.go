@@ -28,9 +28,18 @@ type Result struct {
 	LatencyUsP99   int64 `json:"latency_us_p99"`
 	LatencyUsMax   int64 `json:"latency_us_max"`
 	LatencySamples int   `json:"latency_samples"`
-	JoinToFirstP50 int64 `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
-	JoinToFirstP99 int64 `json:"join_to_first_frame_ms_p99"`
-	JoinSamples    int   `json:"join_samples"`
+	// What yizhan adds by its own measure (media forward latency histogram, read from
+	// its /metrics for the window): a packet reaching its forwarding path to the end
+	// of the fan-out pass that sent it; one sample per packet per pass. Absent for
+	// livekit-server.
+	ServerAddedP50Us   float64 `json:"server_added_p50_us,omitempty"`
+	ServerAddedP99Us   float64 `json:"server_added_p99_us,omitempty"`
+	ServerAddedP999Us  float64 `json:"server_added_p999_us,omitempty"`
+	ServerAddedMeanUs  float64 `json:"server_added_mean_us,omitempty"`
+	ServerAddedSamples int64   `json:"server_added_samples,omitempty"`
+	JoinToFirstP50     int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
+	JoinToFirstP99     int64   `json:"join_to_first_frame_ms_p99"`
+	JoinSamples        int     `json:"join_samples"`
 	// Connect start to the first packet of a VP8 keyframe of a publisher (an SFU that
 	// waits for a keyframe sends that first, so it equals the first frame).
 	JoinToKeyframeP50 int64   `json:"join_to_first_keyframe_ms_p50"`

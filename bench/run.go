@@ -132,6 +132,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	if err != nil {
 		return res, err
 	}
+	fwdLat := r.forwardLatency(ctx) // yizhan's own view of what it adds (serverlatency.go)
 	dataDir := filepath.Join(srv.Dir, "data")
 	disk0 := dirSize(dataDir)
 	end := func() {}
@@ -145,6 +146,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	err = sleep(ctx, cfg.Duration)
 	r.alignToFrame()
 	b, serr := r.snapshot()
+	fwdLat(&res)
 	var calls Syscalls
 	if stopCount != nil {
 		if calls, cerr = stopCount(); cerr != nil {
@@ -238,6 +240,39 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	}
 	res.PLIs = b.plis - a.plis
 	return res, nil
+}
+
+// forwardLatency scrapes yizhan's forwarding latency histogram as the window opens;
+// the function it returns scrapes it again and puts the window's quantiles in res.
+// Nothing for livekit-server, or when the scrape fails (logged).
+func (r *run) forwardLatency(ctx context.Context) func(res *Result) {
+	if r.srv.LiveKit {
+		return func(*Result) {}
+	}
+	addr, err := metricsListener(r.srv.LogPath)
+	var before latencyBuckets
+	if err == nil {
+		before, err = scrapeForwardLatency(ctx, addr)
+	}
+	if err != nil {
+		r.log.Warn("no server latency histogram", "err", err)
+		return func(*Result) {}
+	}
+	return func(res *Result) {
+		after, err := scrapeForwardLatency(ctx, addr)
+		if err != nil {
+			r.log.Warn("no server latency histogram", "err", err)
+			return
+		}
+		d := after.since(before)
+		res.ServerAddedSamples = int64(d.count)
+		if d.count > 0 {
+			res.ServerAddedP50Us = round(d.quantileUs(0.50), 1)
+			res.ServerAddedP99Us = round(d.quantileUs(0.99), 1)
+			res.ServerAddedP999Us = round(d.quantileUs(0.999), 1)
+			res.ServerAddedMeanUs = round(d.sum/d.count*1e6, 1)
+		}
+	}
 }
 
 // connectAll joins the publishers, then the watchers, one at a time; each joiner's
