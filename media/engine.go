@@ -57,10 +57,10 @@ type Engine struct {
 	mu       sync.Mutex
 	sessions map[weak.Pointer[webrtc.PeerConnection]]weak.Pointer[rxSession]
 
-	// keys finds a peer connection's DTLS capture (srtpkeys.go); weak keys
-	// as in sessions.
+	// keys finds a peer connection's DTLS capture (srtpkeys.go) by its DTLS
+	// transport; weak keys as in sessions.
 	keysMu sync.Mutex
-	keys   map[weak.Pointer[webrtc.PeerConnection]]*dtlsCapture
+	keys   map[weak.Pointer[webrtc.DTLSTransport]]*dtlsCapture
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn

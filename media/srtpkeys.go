@@ -60,6 +60,8 @@ type dtlsCapture struct {
 	profile      srtp.ProtectionProfile
 	clientRandom [32]byte
 	masterSecret []byte // nil until the handshake computed it
+
+	cryptexOff bool // set once by rememberKeys, before the connection is used
 }
 
 // hookSettings makes se report this connection's handshake to c.
@@ -178,37 +180,43 @@ func (e *Engine) captureKeys(se *webrtc.SettingEngine) *dtlsCapture {
 	return c
 }
 
+// rememberKeys files c under pc's DTLS transport (one per connection, for its
+// lifetime), which is what a down track knows of its connection.
 func (e *Engine) rememberKeys(pc *webrtc.PeerConnection, c *dtlsCapture) {
-	key := weak.Make(pc)
+	c.cryptexOff = !cryptexPossible(pc)
+	tr := pc.SCTP().Transport()
+	key := weak.Make(tr)
 	e.keysMu.Lock()
 	if e.keys == nil {
-		e.keys = map[weak.Pointer[webrtc.PeerConnection]]*dtlsCapture{}
+		e.keys = map[weak.Pointer[webrtc.DTLSTransport]]*dtlsCapture{}
 	}
 	e.keys[key] = c
 	e.keysMu.Unlock()
-	runtime.AddCleanup(pc, e.forgetKeys, key)
+	runtime.AddCleanup(tr, e.forgetKeys, key)
 }
 
-func (e *Engine) forgetKeys(key weak.Pointer[webrtc.PeerConnection]) {
+func (e *Engine) forgetKeys(key weak.Pointer[webrtc.DTLSTransport]) {
 	e.keysMu.Lock()
 	delete(e.keys, key)
 	e.keysMu.Unlock()
 }
 
-func (e *Engine) capture(pc *webrtc.PeerConnection) *dtlsCapture {
-	if e == nil || pc == nil {
+// capture is the capture of the connection whose DTLS transport is tr, nil
+// if the engine did not build it.
+func (e *Engine) capture(tr *webrtc.DTLSTransport) *dtlsCapture {
+	if e == nil || tr == nil {
 		return nil
 	}
 	e.keysMu.Lock()
 	defer e.keysMu.Unlock()
-	return e.keys[weak.Make(pc)]
+	return e.keys[weak.Make(tr)]
 }
 
 // dtlsServer reports whether the engine is the DTLS server of pc (the only
 // role in which its keys are known), false for a connection the engine did
 // not build or whose handshake has not sent its hello yet.
 func (e *Engine) dtlsServer(pc *webrtc.PeerConnection) bool {
-	c := e.capture(pc)
+	c := e.capture(pc.SCTP().Transport())
 	if c == nil {
 		return false
 	}
@@ -223,16 +231,22 @@ func (e *Engine) dtlsServer(pc *webrtc.PeerConnection) bool {
 // Pion also encrypts (that would reuse the keystream). Valid once pc's DTLS
 // transport is connected; an error when the keys are not known (the engine
 // was the DTLS client, a connection not built by the engine) or RTP header
-// encryption (cryptex) is negotiated.
+// encryption (cryptex) may be used.
 func (e *Engine) newSRTPContexts(pc *webrtc.PeerConnection, localOpts, remoteOpts []srtp.ContextOption) (local, remote *srtp.Context, err error) {
-	c := e.capture(pc)
+	tr := pc.SCTP().Transport()
+	c := e.capture(tr)
 	if c == nil {
 		return nil, nil, fmt.Errorf("%w: not built by the engine", errNoSRTPKeys)
 	}
-	if st := pc.SCTP().Transport().State(); st != webrtc.DTLSTransportStateConnected {
+	return c.contexts(tr, localOpts, remoteOpts)
+}
+
+// contexts is newSRTPContexts for the connection whose transport is tr.
+func (c *dtlsCapture) contexts(tr *webrtc.DTLSTransport, localOpts, remoteOpts []srtp.ContextOption) (local, remote *srtp.Context, err error) {
+	if st := tr.State(); st != webrtc.DTLSTransportStateConnected {
 		return nil, nil, fmt.Errorf("%w: DTLS transport is %s", errNoSRTPKeys, st)
 	}
-	if cryptexPossible(pc) {
+	if !c.cryptexOff {
 		return nil, nil, errors.New("RTP header encryption (cryptex) allowed on this connection: plain SRTP contexts would not match")
 	}
 	cfg, err := c.srtpConfig()
