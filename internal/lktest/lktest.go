@@ -31,7 +31,15 @@ type Client struct {
 	metadata string
 	closers  []func()
 	quality  map[string]livekit.ConnectionQuality // participant SID -> last connection quality heard
+	ended    lksdk.DisconnectionReason            // why the room disconnected this client; "" while connected
 	hook     atomic.Pointer[PacketHook]
+}
+
+// Ended says why the room first disconnected this client, or "" while it has not.
+func (c *Client) Ended() lksdk.DisconnectionReason {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
 }
 
 // PacketHook sees every RTP packet a client receives (pkt is reused after it returns).
@@ -115,6 +123,13 @@ func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 	cb.OnTrackUnpublished = func(pub *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
 		c.mu.Lock()
 		c.unpub[pub.SID()] = true
+		c.mu.Unlock()
+	}
+	cb.OnDisconnectedWithReason = func(why lksdk.DisconnectionReason) {
+		c.mu.Lock()
+		if c.ended == "" { // the first: a resume that hears a Leave is also reported as failed after it
+			c.ended = why
+		}
 		c.mu.Unlock()
 	}
 	cb.OnRoomMetadataChanged = func(md string) {
