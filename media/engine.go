@@ -30,6 +30,8 @@ type Config struct {
 	TCPPort int    // ICE-TCP mux port; 0 = off; -1 = ephemeral (tests)
 	NodeIP  string // if set, announced as host candidate address (NAT 1:1)
 	Logger  *slog.Logger
+
+	rxSockets int // sockets reading the UDP port; 0 = one per core up to 4 (rxport.go); tests set it
 }
 
 // Payload types we offer. They match what browsers and LiveKit use, which keeps
@@ -61,6 +63,8 @@ type Engine struct {
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
 	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
+	rx      *muxConn   // the UDP port as the mux reads it: its sockets' readers take fast-path media (rxport.go)
+	fast    fastTable  // publisher connections' remote addresses -> their fast receivers (rxfast.go)
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
@@ -86,13 +90,14 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ICE UDP address %s: %w", udpAddr, err)
 	}
-	uc, err := net.ListenUDP("udp4", ua)
+	ucs, err := listenRx(ua, rxSockets(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("listen ICE UDP %s: %w", udpAddr, err)
 	}
-	e.udpConn = uc
-	e.batch = newBatchConn(uc)
-	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.batch)
+	e.udpConn = ucs[0]
+	e.batch = newBatchConn(ucs[0])
+	e.rx = newMuxConn(ucs, e.batch, &e.fast)
+	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.rx)
 
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	if cfg.TCPPort != 0 {
@@ -246,6 +251,7 @@ func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerC
 	e.sessions[key] = weak.Make(sess)
 	e.mu.Unlock()
 	runtime.AddCleanup(pc, e.forgetSession, key)
+	e.watchFast(pc, sess) // rxwatch.go
 	return pc, nil
 }
 
@@ -306,6 +312,7 @@ func (e *Engine) Stats() EngineStats {
 	st := e.stats.snapshot()
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
+	st.RxFast, st.RxFastDropped = e.fast.taken.Load(), e.fast.dropped.Load()
 	return st
 }
 

@@ -30,6 +30,11 @@ type EngineStats struct {
 	// datagrams that left in a sendmmsg batch (one per fan-out pass).
 	UDPSendCalls uint64
 	UDPBatched   uint64
+
+	// Publishers' packets the socket readers decrypted and forwarded
+	// themselves (rxfast.go), and those of such streams SRTP refused.
+	RxFast        uint64
+	RxFastDropped uint64
 }
 
 // counters are shared by every track of an engine. Hot counters are added
