@@ -35,13 +35,18 @@ type sessionOpts struct {
 	// subAPI, when set, builds the subscriber (e.g. one that loses packets);
 	// pubAPI the publisher.
 	subAPI, pubAPI *webrtc.API
+	// rxSockets: the engine's UDP port has this many sockets (0: its default).
+	rxSockets int
 }
 
 func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 	t.Helper()
-	s := &session{eng: newTestEngine(t), layers: make(chan string, 3)}
+	eng, err := NewEngine(Config{Logger: testLogger(), rxSockets: o.rxSockets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &session{eng: eng, layers: make(chan string, 3)}
 	api := clientAPI(t)
-	var err error
 	s.srvPub, err = s.eng.NewPeerConnection(nil)
 	if err != nil {
 		t.Fatal(err)

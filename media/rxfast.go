@@ -206,3 +206,12 @@ func (fr *fastRx) sync(st *fastStream, ssrc uint32, p, dst []byte) []byte {
 	st.off = true
 	return nil
 }
+
+// size is how many addresses the table has (tests).
+func (t *fastTable) size() int {
+	m := t.m.Load()
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}

@@ -70,9 +70,3 @@ func (s *batchSys) write(b *sendBatch, off int) int {
 	n, _ := s.pc.WriteBatch(b.msgs[off:b.n], 0)
 	return n
 }
-
-// ReadFromAddrPort lets the ICE mux read without allocating, as it does on a
-// plain *net.UDPConn.
-func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(p)
-}
