@@ -58,7 +58,11 @@ type Engine struct {
 	// collected.
 	mu       sync.Mutex
 	sessions map[weak.Pointer[webrtc.PeerConnection]]weak.Pointer[rxSession]
-	downAPI  *webrtc.API // subscriber peer connections: nothing received, no rxSession (NewSubscriberPeerConnection)
+
+	// keys finds a peer connection's DTLS capture (srtpkeys.go) by its DTLS
+	// transport; weak keys as in sessions.
+	keysMu sync.Mutex
+	keys   map[weak.Pointer[webrtc.DTLSTransport]]*dtlsCapture
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
@@ -133,12 +137,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 	// mDNS host names are for browsers hiding their addresses; a server has
 	// nothing to hide and peers resolving .local names would only add latency.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// The engine answers as DTLS server (passive): only the server sees
+	// everything its SRTP keys derive from (srtpkeys.go). Offers are actpass;
+	// browsers and Pion answer active.
+	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer); err != nil {
+		_ = e.Close()
+		return nil, fmt.Errorf("DTLS role: %w", err)
+	}
 	if cfg.NodeIP != "" {
 		se.SetNAT1To1IPs([]string{cfg.NodeIP}, webrtc.ICECandidateTypeHost) //nolint:staticcheck // the rewrite-rule API is newer than our clients need
 	}
 
 	e.me, e.reg, e.se = m, reg, se
-	e.downAPI = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	log.Info("media engine ready", "udp", e.UDPAddr().String(), "tcp", fmt.Sprint(e.TCPAddr()), "node_ip", cfg.NodeIP)
 	return e, nil
 }
@@ -241,11 +251,13 @@ func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerC
 	sess := newRxSession()
 	se := e.se
 	se.BufferFactory = sess.newBuffer
+	keys := e.captureKeys(&se)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(e.me), webrtc.WithInterceptorRegistry(e.reg), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	pc, err := api.NewPeerConnection(pcConfig(iceServers))
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
+	e.rememberKeys(pc, keys)
 	key := weak.Make(pc)
 	e.mu.Lock()
 	e.sessions[key] = weak.Make(sess)
@@ -277,12 +289,27 @@ func (e *Engine) forgetSession(key weak.Pointer[webrtc.PeerConnection]) {
 // connection never gets media (issue 12's soak counted ~40 goroutines per
 // participant; the up-path interceptors were 3 of them, on every connection,
 // before the engine had none).
+//
+// Each gets an API of its own, whose setting engine captures its DTLS
+// handshake (srtpkeys.go).
 func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerConnection, error) {
-	pc, err := e.downAPI.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	se := e.se
+	keys := e.captureKeys(&se)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(e.me), webrtc.WithInterceptorRegistry(e.reg), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(pcConfig(iceServers))
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
+	e.rememberKeys(pc, keys)
 	return pc, nil
+}
+
+// pcConfig is the configuration of the engine's peer connections. RTP header
+// encryption (cryptex, RFC 9335) is refused: the engine's own SRTP contexts
+// (srtpkeys.go) do plain SRTP, and a renegotiation could switch cryptex on
+// under them.
+func pcConfig(iceServers []webrtc.ICEServer) webrtc.Configuration {
+	return webrtc.Configuration{ICEServers: iceServers, RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable}
 }
 
 // NewUpTrack is NewUpTrack with the engine's counters (and logger when cfg
