@@ -225,6 +225,12 @@ func (b *rxBuffer) track(p []byte) {
 	}
 }
 
+// follows tells whether seq comes right after the newest packet delivered.
+func (b *rxBuffer) follows(seq uint16) bool {
+	v := b.idx.Load()
+	return v != 0 && uint16(v-1)+1 == seq
+}
+
 // rolloverFor is the rollover count of sequence number seq, judged from the
 // highest index delivered (RFC 3711 §3.3.1's estimate).
 func (b *rxBuffer) rolloverFor(seq uint16) uint32 {

@@ -121,7 +121,15 @@ type fastStream struct {
 	buf    *rxBuffer
 	synced bool // the context's rollover counter matches the stream's
 	off    bool // the context never agreed with Pion's on this stream: Pion keeps it
+	waited int  // packets left to Pion before the switch, waiting for its pipeline to drain
 }
+
+// fastSwitchWait bounds how many packets the switch from Pion waits for
+// Pion's goroutines to deliver what they still hold. A packet taken while
+// its predecessor is still inside them would overtake it; so the switch
+// happens at the first packet that follows the last one delivered (a gap
+// between bursts), or after this many if loss leaves a hole for good.
+const fastSwitchWait = 16
 
 func newFastRx(sess *rxSession, remote *srtp.Context) *fastRx {
 	return &fastRx{sess: sess, ctx: remote, streams: map[uint32]*fastStream{}}
@@ -162,9 +170,17 @@ func (fr *fastRx) take(p, dst []byte) fastVerdict {
 			fr.mu.Unlock()
 			return fastDropped
 		}
-	} else if out = fr.sync(st, ssrc, p, dst); out == nil {
-		fr.mu.Unlock()
-		return fastPion
+	} else {
+		seq := binary.BigEndian.Uint16(p[2:4])
+		if !st.buf.follows(seq) && st.waited < fastSwitchWait {
+			st.waited++
+			fr.mu.Unlock()
+			return fastPion
+		}
+		if out = fr.sync(st, ssrc, p, dst); out == nil {
+			fr.mu.Unlock()
+			return fastPion
+		}
 	}
 	b := st.buf
 	fr.mu.Unlock()

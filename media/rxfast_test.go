@@ -221,6 +221,8 @@ func TestFastPathAllocs(t *testing.T) {
 	to := srv.LocalAddr().(*net.UDPAddr).AddrPort()
 	var seq uint16
 	plain := rtpPacket(t, 7, 0)
+	b.deliver(plain) // Pion's first packet (OnTrack reads one before the layer attaches)
+	delivered = 0
 	enc := make([]byte, 0, 1500)
 	var hdr rtp.Header
 	stun := []byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
@@ -254,5 +256,58 @@ func TestFastPathAllocs(t *testing.T) {
 	}
 	if want := (50 + 1 + 200) * 4; delivered != want { // AllocsPerRun warms up once
 		t.Errorf("%d packets delivered, want %d", delivered, want)
+	}
+}
+
+// TestFastSwitchWaits: the fast path takes a stream over from Pion only at
+// a packet that follows the last one Pion delivered (one that came while an
+// earlier one was still inside Pion's goroutines would overtake it), or after
+// fastSwitchWait packets when loss left a hole.
+func TestFastSwitchWaits(t *testing.T) {
+	tx, rxCtx := srtpPair(t)
+	sess := newRxSession()
+	fr := newFastRx(sess, rxCtx)
+	var d directBuffer
+	b := sess.newBuffer(packetio.RTPBufferPacket, 5).(*rxBuffer)
+	d.attach(b)
+	enc := func(seq uint16) []byte {
+		out, err := tx.EncryptRTP(nil, rtpPacket(t, 5, seq), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	dst := make([]byte, rxSlot)
+	b.deliver(rtpPacket(t, 5, 10)) // Pion delivered 10; 11 is on its way
+	if v := fr.take(enc(12), dst); v != fastPion {
+		t.Fatalf("12 before 11 was delivered: %v, want Pion's", v)
+	}
+	b.deliver(rtpPacket(t, 5, 11)) // Pion's pipeline drains
+	b.deliver(rtpPacket(t, 5, 12))
+	if v := fr.take(enc(13), dst); v != fastDelivered {
+		t.Fatalf("13 after 12: %v, want delivered", v)
+	}
+	if got := d.snapshot(); len(got) != 4 || !bytes.Equal(got[3], rtpPacket(t, 5, 13)) {
+		t.Fatalf("%d packets delivered", len(got))
+	}
+
+	// A hole that never fills: the switch waits fastSwitchWait packets.
+	tx2, rxCtx2 := srtpPair(t)
+	fr2 := newFastRx(sess, rxCtx2)
+	b2 := sess.newBuffer(packetio.RTPBufferPacket, 6).(*rxBuffer)
+	d.attach(b2)
+	b2.deliver(rtpPacket(t, 6, 100)) // 101 is lost
+	for i := range fastSwitchWait + 1 {
+		out, err := tx2.EncryptRTP(nil, rtpPacket(t, 6, uint16(102+i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fastPion
+		if i == fastSwitchWait {
+			want = fastDelivered
+		}
+		if v := fr2.take(out, dst); v != want {
+			t.Fatalf("packet %d after the hole: %v, want %v", i, v, want)
+		}
 	}
 }
