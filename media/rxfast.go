@@ -71,18 +71,11 @@ func (t *fastTable) unset(addr netip.AddrPort, fr *fastRx) {
 	}
 }
 
-// isRTP tells SRTP RTP from everything else that shares the port: RFC 7983
-// puts RTP and RTCP at a first byte of 128..191 (STUN is 0..3, DTLS 20..63),
-// and RFC 5761 §4 tells RTCP by its packet type 192..223 in the second byte.
-func isRTP(p []byte) bool {
-	return len(p) >= 12 && p[0]&0xc0 == 0x80 && (p[1] < 192 || p[1] > 223)
-}
-
 // take delivers p, a datagram from addr, if it is fast-path media; dst is
 // the reader's scratch for the decrypted packet (at least len(p)). false
 // means the caller hands p to Pion, unchanged.
 func (t *fastTable) take(p []byte, addr netip.AddrPort, dst []byte) bool {
-	if !isRTP(p) {
+	if !isRTPDatagram(p) { // latency.go
 		return false
 	}
 	m := t.m.Load()

@@ -83,7 +83,7 @@ func TestFastPath(t *testing.T) {
 	}
 	defer srv.Close()
 	var table fastTable
-	r := newRxReader(srv, &table)
+	r := newRxReader(srv, &table, nil)
 	pub, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestFastPathAllocs(t *testing.T) {
 	}
 	defer pub.Close()
 	var table fastTable
-	r := newRxReader(srv, &table)
+	r := newRxReader(srv, &table, nil)
 	tx, rxCtx := srtpPair(t)
 	sess := newRxSession()
 	table.set(pub.LocalAddr().(*net.UDPAddr).AddrPort(), newFastRx(sess, rxCtx))

@@ -46,7 +46,7 @@ type muxConn struct {
 func newMuxConn(conns []*net.UDPConn, batch *batchConn, fast *fastTable) *muxConn {
 	c := &muxConn{batchConn: batch, extra: conns[1:]}
 	for _, uc := range conns {
-		c.readers = append(c.readers, newRxReader(uc, fast))
+		c.readers = append(c.readers, newRxReader(uc, fast, batch.arrivalTable()))
 	}
 	if len(conns) > 1 {
 		c.q = newRxQueue()

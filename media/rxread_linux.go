@@ -24,13 +24,18 @@ const rxBatchLen = 16
 // poller waits for more (RawConn.Read). Fast-path media (rxfast.go) is
 // delivered in the reading goroutine; read returns the rest, one by one.
 //
+// Each datagram comes with its kernel receive time (SO_TIMESTAMPNS control
+// data, rxstamp_linux.go), which the reader notes for RTP in the arrival
+// table (latency.go), in the same system call.
+//
 // One goroutine reads a reader: Pion's UDP mux read loop when the port has
 // one socket, the reader's pump otherwise (rxport.go). Nothing allocates
 // per datagram.
 type rxReader struct {
-	conn *net.UDPConn
-	raw  syscall.RawConn
-	fast *fastTable // nil: no fast path (tests)
+	conn     *net.UDPConn
+	raw      syscall.RawConn
+	fast     *fastTable    // nil: no fast path (tests)
+	arrivals *arrivalTable // nil: arrivals not noted (tests)
 
 	n, next int           // datagrams in the batch, and the next one to look at
 	errno   syscall.Errno // the last recvmmsg's error
@@ -38,21 +43,28 @@ type rxReader struct {
 	hdrs    [rxBatchLen]mmsghdr
 	iovs    [rxBatchLen]unix.Iovec
 	sas     [rxBatchLen]unix.RawSockaddrInet4
+	ctrl    [rxBatchLen][rxStampLen]byte
 	bufs    [rxBatchLen][rxSlot]byte
 	dst     [rxSlot]byte // the fast path decrypts into it
 }
 
-func newRxReader(c *net.UDPConn, fast *fastTable) *rxReader {
+func newRxReader(c *net.UDPConn, fast *fastTable, arrivals *arrivalTable) *rxReader {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		panic("media: UDP socket without a file descriptor: " + err.Error()) // never for *net.UDPConn
 	}
 	r := &rxReader{conn: c, raw: raw, fast: fast}
+	if arrivals != nil && enableRxStamps(raw) == nil {
+		r.arrivals = arrivals
+	}
 	for i := range r.hdrs {
 		h := &r.hdrs[i].hdr
 		h.Name = (*byte)(unsafe.Pointer(&r.sas[i]))
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
+		if r.arrivals != nil {
+			h.Control = &r.ctrl[i][0]
+		}
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(rxSlot)
 	}
@@ -64,7 +76,11 @@ func newRxReader(c *net.UDPConn, fast *fastTable) *rxReader {
 // the poller to wait for the next datagram.
 func (r *rxReader) recvmmsg(fd uintptr) bool {
 	for i := range r.hdrs {
-		r.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet4 // the kernel writes the length back
+		h := &r.hdrs[i].hdr
+		h.Namelen = unix.SizeofSockaddrInet4 // the kernel writes the lengths back
+		if r.arrivals != nil {
+			h.SetControllen(rxStampLen)
+		}
 	}
 	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), rxBatchLen, 0, 0, 0)
 	if e == unix.EAGAIN {
@@ -87,6 +103,9 @@ func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 			}
 			p := r.bufs[i][:r.hdrs[i].len]
 			from := netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), sa.Port>>8|sa.Port<<8)
+			if r.arrivals != nil && isRTPDatagram(p) {
+				r.arrivals.note(p, rxStampNs(r.ctrl[i][:r.hdrs[i].hdr.Controllen]))
+			}
 			if r.fast != nil && r.fast.take(p, from, r.dst[:]) {
 				continue
 			}

@@ -16,7 +16,10 @@ type rxReader struct {
 	dst  [rxSlot]byte
 }
 
-func newRxReader(c *net.UDPConn, fast *fastTable) *rxReader { return &rxReader{conn: c, fast: fast} }
+// newRxReader: arrivals are not noted off Linux (no receive stamps).
+func newRxReader(c *net.UDPConn, fast *fastTable, _ *arrivalTable) *rxReader {
+	return &rxReader{conn: c, fast: fast}
+}
 
 func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 	for {

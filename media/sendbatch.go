@@ -40,6 +40,19 @@ type batchConn struct {
 	free  []*sendBatch
 	calls atomic.Uint64 // send system calls made, for Stats
 	sent  atomic.Uint64 // datagrams sent through batches (of one outside passes)
+
+	// arrivals: kernel receive times of recent RTP datagrams, noted by the
+	// socket reader, read by the fan-out (latency.go).
+	arrivals arrivalTable
+}
+
+// arrivalTable is where the reader notes and the fan-out looks up kernel
+// receive times; nil for a nil batchConn (unit tests: nothing is stamped).
+func (c *batchConn) arrivalTable() *arrivalTable {
+	if c == nil {
+		return nil
+	}
+	return &c.arrivals
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
