@@ -333,6 +333,8 @@ func (e *Engine) Stats() EngineStats {
 	st := e.stats.snapshot()
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
+	st.DirectRTP = e.batch.direct.Load()
+	st.DirectDrops = e.batch.directDrops.Load()
 	return st
 }
 

@@ -40,6 +40,9 @@ type batchConn struct {
 	free  []*sendBatch
 	calls atomic.Uint64 // send system calls made, for Stats
 	sent  atomic.Uint64 // datagrams sent through batches (of one outside passes)
+
+	direct      atomic.Uint64 // RTP packets queued by direct writers (directwrite.go), for Stats
+	directDrops atomic.Uint64 // RTP packets a direct writer could not queue
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
@@ -118,6 +121,41 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		c.send(full)
 	}
 	return len(p), nil
+}
+
+// slotFiller writes one datagram into a batch slot (directConn.fill).
+type slotFiller interface {
+	fill(dst []byte) (int, error)
+}
+
+// writeFilled queues a datagram to addr that f writes straight into a batch
+// slot (a direct writer encrypts into it: no copy of its own). As
+// WriteToAddrPort: queued during a pass, a batch of one outside. addr must
+// fit (fits). f runs under c.mu.
+func (c *batchConn) writeFilled(addr netip.AddrPort, f slotFiller) error {
+	c.mu.Lock()
+	b := c.cur
+	var full, one *sendBatch
+	switch {
+	case b == nil:
+		one = c.getLocked()
+		b = one
+	case b.n == batchLen:
+		full, b = b, c.getLocked()
+		c.cur = b
+	}
+	n, err := f.fill(b.slot())
+	if err == nil {
+		b.commit(n, addr)
+	}
+	c.mu.Unlock()
+	if full != nil {
+		c.send(full)
+	}
+	if one != nil {
+		c.send(one) // returns it to the free list, sent or empty
+	}
+	return err
 }
 
 // send writes b with as few sendmmsg calls as the kernel allows and returns b

@@ -30,6 +30,11 @@ type EngineStats struct {
 	// datagrams that left in a sendmmsg batch (one per fan-out pass).
 	UDPSendCalls uint64
 	UDPBatched   uint64
+
+	// RTP packets sent by direct writers (encrypted straight into the send
+	// batch, directwrite.go), and those they dropped (no route, too large).
+	DirectRTP   uint64
+	DirectDrops uint64
 }
 
 // counters are shared by every track of an engine. Hot counters are added
