@@ -126,10 +126,13 @@ func (dc *directConn) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	}
 	dc.mu.Lock()
 	dc.h, dc.payload = h, payload
-	err := dc.batch.writeFilled(addrOfRoute(r), dc)
+	b, err := dc.batch.writeFilled(addrOfRoute(r), dc)
 	n := dc.out
 	dc.h, dc.payload = nil, nil
 	dc.mu.Unlock()
+	if b != nil {
+		dc.batch.send(b) // no lock held across the system call
+	}
 	if err != nil {
 		dc.batch.directDrops.Add(1)
 		return 0, err

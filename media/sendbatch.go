@@ -131,31 +131,26 @@ type slotFiller interface {
 // writeFilled queues a datagram to addr that f writes straight into a batch
 // slot (a direct writer encrypts into it: no copy of its own). As
 // WriteToAddrPort: queued during a pass, a batch of one outside. addr must
-// fit (fits). f runs under c.mu.
-func (c *batchConn) writeFilled(addr netip.AddrPort, f slotFiller) error {
+// fit (fits). f runs under c.mu. The batch it returns (a full one, or the
+// batch of one) is the caller's to send, with c.send, once it holds no lock.
+func (c *batchConn) writeFilled(addr netip.AddrPort, f slotFiller) (*sendBatch, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	b := c.cur
-	var full, one *sendBatch
+	var out *sendBatch
 	switch {
 	case b == nil:
-		one = c.getLocked()
-		b = one
+		b = c.getLocked()
+		out = b // sent even when empty: send returns it to the free list
 	case b.n == batchLen:
-		full, b = b, c.getLocked()
+		out, b = b, c.getLocked()
 		c.cur = b
 	}
 	n, err := f.fill(b.slot())
 	if err == nil {
 		b.commit(n, addr)
 	}
-	c.mu.Unlock()
-	if full != nil {
-		c.send(full)
-	}
-	if one != nil {
-		c.send(one) // returns it to the free list, sent or empty
-	}
-	return err
+	return out, err
 }
 
 // send writes b with as few sendmmsg calls as the kernel allows and returns b
