@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,6 +168,33 @@ func TestScenarioTable(t *testing.T) {
 	}
 }
 
+// TestLatencyBuckets: the server's histogram as /metrics has it, a window of it,
+// and quantiles interpolated inside buckets.
+func TestLatencyBuckets(t *testing.T) {
+	inf := math.Inf(1)
+	before := latencyBuckets{le: []float64{0.0001, 0.002, inf}, cum: []float64{10, 10, 10}, count: 10, sum: 0.0005}
+	after := latencyBuckets{le: before.le, cum: []float64{60, 109, 110}, count: 110, sum: 0.1005}
+	d := after.since(before)
+	if d.count != 100 || d.cum[0] != 50 || d.cum[1] != 99 || d.cum[2] != 100 || math.Abs(d.sum-0.1) > 1e-9 {
+		t.Fatalf("window %+v", d)
+	}
+	if q := d.quantileUs(0.5); q != 100 {
+		t.Errorf("p50 %v µs, want 100 (the first bucket's top)", q)
+	}
+	if q := d.quantileUs(0.99); q != 2000 {
+		t.Errorf("p99 %v µs, want 2000", q)
+	}
+	if q := d.quantileUs(0.25); q != 50 {
+		t.Errorf("p25 %v µs, want 50 (half way into the first bucket)", q)
+	}
+	if q := d.quantileUs(1); q != 2000 {
+		t.Errorf("max %v µs, want the highest finite bound", q)
+	}
+	if q := (latencyBuckets{}).quantileUs(0.5); q != 0 {
+		t.Errorf("empty: %v", q)
+	}
+}
+
 // TestSmoke runs the tiny scenario end to end against a real server process.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
@@ -197,6 +225,18 @@ func TestSmoke(t *testing.T) {
 	}
 	if res.JoinSamples != 2 || res.LatencySamples == 0 || res.ServerCPUCores <= 0 || res.RSSMB <= 0 {
 		t.Errorf("missing measurements: %+v", res)
+	}
+	if res.JoinToKeyframeP50 < res.JoinToFirstP50 || res.JoinToKeyframeP50 <= 0 || res.KeyframeEveryMS != 2000 {
+		t.Errorf("join to first keyframe: %+v", res)
+	}
+	// The server's own view: one sample per packet per pass; in tiny every packet
+	// goes to its 2 subscribers in one pass. Far under the end-to-end latency.
+	pkts := res.ForwardedPPS * res.DurationS
+	if n := float64(res.ServerAddedSamples); n < pkts/2*0.8 || n > pkts*1.2 {
+		t.Errorf("%d server latency samples for %.0f packets forwarded", res.ServerAddedSamples, pkts)
+	}
+	if res.ServerAddedP50Us <= 0 || res.ServerAddedP50Us > res.ServerAddedP99Us || res.ServerAddedP50Us > float64(res.LatencyUsP50) {
+		t.Errorf("server added p50 %v p99 %v µs, end to end p50 %v µs", res.ServerAddedP50Us, res.ServerAddedP99Us, res.LatencyUsP50)
 	}
 	dir := srv.Dir
 	srv.Stop()

@@ -24,25 +24,39 @@ type Result struct {
 	ServerRecvCallsPerPacket float64 `json:"server_recv_calls_per_packet,omitempty"`
 	ClientCPUCores           float64 `json:"client_cpu_cores"` // this process (all clients)
 
-	LatencyUsP50   int64   `json:"latency_us_p50"` // send stamp to subscriber Read, loopback, same clock
-	LatencyUsP99   int64   `json:"latency_us_p99"`
-	LatencyUsMax   int64   `json:"latency_us_max"`
-	LatencySamples int     `json:"latency_samples"`
-	JoinToFirstP50 int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
-	JoinToFirstP99 int64   `json:"join_to_first_frame_ms_p99"`
-	JoinSamples    int     `json:"join_samples"`
-	JoinGapMS      int64   `json:"join_gap_ms,omitempty"`  // pause between joins (--join-gap)
-	JoinMissing    int     `json:"join_missing,omitempty"` // expected first frames that never came
-	RSSMB          float64 `json:"rss_mb"`
-	IdleRSSMB      float64 `json:"idle_rss_mb"`
-	RSSPerPartKB   float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants; lecture: RSS growth over the storm / viewers
-	Recording      bool    `json:"recording,omitempty"`     // the session recorded (active and healthy) through the window
-	DataDirKbps    float64 `json:"data_dir_kbps,omitempty"` // growth of the server's data directory (recordings) over the window
-	SeqJumps       int64   `json:"seq_jumps"`               // over the window, all subscribers
-	PLIs           int64   `json:"plis"`                    // keyframe requests publishers got in the window
-	Realtime       bool    `json:"realtime,omitempty"`      // server and clients in SCHED_FIFO (--rt)
-	Nice           int     `json:"nice,omitempty"`          // nice value of server and clients
-	HostLoad1      float64 `json:"host_load1"`              // 1-minute load average as the window opened
+	LatencyUsP50   int64 `json:"latency_us_p50"` // send stamp to subscriber Read, loopback, same clock
+	LatencyUsP99   int64 `json:"latency_us_p99"`
+	LatencyUsMax   int64 `json:"latency_us_max"`
+	LatencySamples int   `json:"latency_samples"`
+	// What yizhan adds by its own measure (media forward latency histogram, read from
+	// its /metrics for the window): a packet reaching its forwarding path to the end
+	// of the fan-out pass that sent it; one sample per packet per pass. Absent for
+	// livekit-server.
+	ServerAddedP50Us   float64 `json:"server_added_p50_us,omitempty"`
+	ServerAddedP99Us   float64 `json:"server_added_p99_us,omitempty"`
+	ServerAddedP999Us  float64 `json:"server_added_p999_us,omitempty"`
+	ServerAddedMeanUs  float64 `json:"server_added_mean_us,omitempty"`
+	ServerAddedSamples int64   `json:"server_added_samples,omitempty"`
+	JoinToFirstP50     int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
+	JoinToFirstP99     int64   `json:"join_to_first_frame_ms_p99"`
+	JoinSamples        int     `json:"join_samples"`
+	// Connect start to the first packet of a VP8 keyframe of a publisher (an SFU that
+	// waits for a keyframe sends that first, so it equals the first frame).
+	JoinToKeyframeP50 int64   `json:"join_to_first_keyframe_ms_p50"`
+	JoinToKeyframeP99 int64   `json:"join_to_first_keyframe_ms_p99"`
+	KeyframeEveryMS   int64   `json:"keyframe_every_ms"`      // the publishers' keyframe interval (--keyframe-every)
+	JoinGapMS         int64   `json:"join_gap_ms,omitempty"`  // pause between joins (--join-gap)
+	JoinMissing       int     `json:"join_missing,omitempty"` // expected first frames that never came
+	RSSMB             float64 `json:"rss_mb"`
+	IdleRSSMB         float64 `json:"idle_rss_mb"`
+	RSSPerPartKB      float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants; lecture: RSS growth over the storm / viewers
+	Recording         bool    `json:"recording,omitempty"`     // the session recorded (active and healthy) through the window
+	DataDirKbps       float64 `json:"data_dir_kbps,omitempty"` // growth of the server's data directory (recordings) over the window
+	SeqJumps          int64   `json:"seq_jumps"`               // over the window, all subscribers
+	PLIs              int64   `json:"plis"`                    // keyframe requests publishers got in the window
+	Realtime          bool    `json:"realtime,omitempty"`      // server and clients in SCHED_FIFO (--rt)
+	Nice              int     `json:"nice,omitempty"`          // nice value of server and clients
+	HostLoad1         float64 `json:"host_load1"`              // 1-minute load average as the window opened
 	// Lecture scenarios: signal messages the server sent per viewer's join during the
 	// storm (to the joiner and to everyone else), and room updates (the throttled
 	// audience count) and pongs apart, which follow the clock, not the joins.

@@ -25,6 +25,9 @@ type RunConfig struct {
 	// JoinGap is a pause between one joiner's first frame and the next join. 0 joins
 	// back to back, as an audience arriving at once does.
 	JoinGap time.Duration
+	// KeyframeEvery is the publishers' keyframe interval (default 2 s; a PLI also
+	// forces one).
+	KeyframeEvery time.Duration
 	// OnWindow, if set, is called as the measurement window opens with the server's pid
 	// and the window's length; the function it returns is called when the window closes.
 	OnWindow func(pid int, window time.Duration) (end func())
@@ -40,6 +43,9 @@ func (c *RunConfig) defaults() {
 	}
 	if c.FirstFrameMax <= 0 {
 		c.FirstFrameMax = 10 * time.Second
+	}
+	if c.KeyframeEvery <= 0 {
+		c.KeyframeEvery = video.KeyframeEvery
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -67,8 +73,9 @@ type run struct {
 	room   string
 	parts  []*participant
 	joins  []time.Duration // join-to-first-frame samples
+	keys   []time.Duration // join-to-first-keyframe samples
 	miss   int             // first frames that never came
-	mu     sync.Mutex      // guards parts, joins and miss during a join storm (lecture.go)
+	mu     sync.Mutex      // guards parts, joins, keys and miss during a join storm (lecture.go)
 	signal signalPerJoin   // lecture scenarios
 }
 
@@ -125,6 +132,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	if err != nil {
 		return res, err
 	}
+	fwdLat := r.forwardLatency(ctx) // yizhan's own view of what it adds (serverlatency.go)
 	dataDir := filepath.Join(srv.Dir, "data")
 	disk0 := dirSize(dataDir)
 	end := func() {}
@@ -138,6 +146,7 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	err = sleep(ctx, cfg.Duration)
 	r.alignToFrame()
 	b, serr := r.snapshot()
+	fwdLat(&res)
 	var calls Syscalls
 	if stopCount != nil {
 		if calls, cerr = stopCount(); cerr != nil {
@@ -210,6 +219,14 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	res.JoinGapMS = cfg.JoinGap.Milliseconds()
 	res.JoinToFirstP50 = sortedPercentile(joins, 50)
 	res.JoinToFirstP99 = sortedPercentile(joins, 99)
+	keys := make([]int64, len(r.keys))
+	for i, d := range r.keys {
+		keys[i] = d.Milliseconds()
+	}
+	slices.Sort(keys)
+	res.JoinToKeyframeP50 = sortedPercentile(keys, 50)
+	res.JoinToKeyframeP99 = sortedPercentile(keys, 99)
+	res.KeyframeEveryMS = cfg.KeyframeEvery.Milliseconds()
 	res.RSSMB = round(float64(rss)/(1<<20), 1)
 	res.IdleRSSMB = round(float64(idle)/(1<<20), 1)
 	res.RSSPerPartKB = round(float64(rss-idle)/1024/float64(sc.Participants()), 1)
@@ -225,6 +242,39 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	return res, nil
 }
 
+// forwardLatency scrapes yizhan's forwarding latency histogram as the window opens;
+// the function it returns scrapes it again and puts the window's quantiles in res.
+// Nothing for livekit-server, or when the scrape fails (logged).
+func (r *run) forwardLatency(ctx context.Context) func(res *Result) {
+	if r.srv.LiveKit {
+		return func(*Result) {}
+	}
+	addr, err := metricsListener(r.srv.LogPath)
+	var before latencyBuckets
+	if err == nil {
+		before, err = scrapeForwardLatency(ctx, addr)
+	}
+	if err != nil {
+		r.log.Warn("no server latency histogram", "err", err)
+		return func(*Result) {}
+	}
+	return func(res *Result) {
+		after, err := scrapeForwardLatency(ctx, addr)
+		if err != nil {
+			r.log.Warn("no server latency histogram", "err", err)
+			return
+		}
+		d := after.since(before)
+		res.ServerAddedSamples = int64(d.count)
+		if d.count > 0 {
+			res.ServerAddedP50Us = round(d.quantileUs(0.50), 1)
+			res.ServerAddedP99Us = round(d.quantileUs(0.99), 1)
+			res.ServerAddedP999Us = round(d.quantileUs(0.999), 1)
+			res.ServerAddedMeanUs = round(d.sum/d.count*1e6, 1)
+		}
+	}
+}
+
 // connectAll joins the publishers, then the watchers, one at a time; each joiner's
 // time to the first video packet of every publisher already sending is a sample.
 func (r *run) connectAll(ctx context.Context) error {
@@ -235,7 +285,9 @@ func (r *run) connectAll(ctx context.Context) error {
 		if err := r.connect(ctx, p, true, false); err != nil {
 			return err
 		}
-		vp, err := p.client.PublishVP8(video)
+		vo := video
+		vo.KeyframeEvery = r.cfg.KeyframeEvery
+		vp, err := p.client.PublishVP8(vo)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.identity, err)
 		}
@@ -300,9 +352,10 @@ func (r *run) connect(ctx context.Context, p *participant, publish, hidden bool)
 	return nil
 }
 
-// firstFrames waits until p has received a video packet from each of from, recording
-// the time since start for each. lktest has no first-packet timestamp, so the counters
-// are polled every millisecond (the samples are accurate to about 1 ms).
+// firstFrames waits until p has received a video keyframe from each of from, recording
+// the time since start to the first video packet and to the first keyframe packet of
+// each (stamped by the client as it reads them; the poll every millisecond only tells
+// when to stop waiting).
 func (r *run) firstFrames(ctx context.Context, p *participant, start time.Time, from []string) {
 	pending := map[string]bool{}
 	for _, id := range from {
@@ -322,10 +375,17 @@ func (r *run) firstFrames(ctx context.Context, p *participant, start time.Time, 
 			if subscribed == 0 {
 				subscribed = now.Sub(start)
 			}
-			if t.Packets.Load() > 0 {
+			// The client stamps its first packet and first keyframe as it reads
+			// them; a keyframe is waited for too (at most FirstFrameMax).
+			first, key := t.FirstPacket(), t.FirstKeyframe()
+			if !first.IsZero() && !key.IsZero() {
 				r.mu.Lock()
-				r.joins = append(r.joins, now.Sub(start))
+				r.joins = append(r.joins, first.Sub(start))
+				r.keys = append(r.keys, key.Sub(start))
 				r.mu.Unlock()
+				if pl, _ := t.FirstPayloads(); len(pl) > 0 {
+					r.log.Debug("first video payloads", "participant", p.identity, "n", len(pl), "first_len", len(pl[0]), "head", fmt.Sprintf("%x", pl[0][:min(len(pl[0]), 16)]))
+				}
 				delete(pending, t.Participant)
 			}
 		}

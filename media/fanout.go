@@ -169,6 +169,9 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 			c.add(d.forward(p, scratch))
 		}
 		t.out.endPass()
+		if c.fwd != 0 {
+			t.stats.fwdLatency.observe(t.now() - p.arrival) // latency.go
+		}
 	}
 	c.flush(t.stats)
 	for _, s := range *t.sinks.Load() {
@@ -240,6 +243,9 @@ func (w *fanWorker) loop() {
 				c.add(d.forward(&sp.in, &scratch))
 			}
 			w.t.out.endPass()
+			if c.fwd != 0 {
+				w.t.stats.fwdLatency.observe(w.t.now() - sp.in.arrival) // latency.go
+			}
 			c.flush(w.t.stats)
 		}
 		sp.release()

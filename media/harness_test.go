@@ -274,6 +274,7 @@ type publisher struct {
 	lastRR  atomic.Pointer[rtcp.ReceptionReport]
 	forceKF [maxLayers]atomic.Bool
 	paused  [maxLayers]atomic.Bool
+	holdKF  atomic.Bool // send no keyframe (a PLI stays noted) until cleared
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -384,7 +385,7 @@ func (p *publisher) sendLoop(i int, rid string) {
 		if p.paused[i].Load() {
 			continue
 		}
-		kf := frame%100 == 0 || p.forceKF[i].Swap(false)
+		kf := !p.holdKF.Load() && (frame%100 == 0 || p.forceKF[i].Swap(false))
 		for k := 0; k < 2; k++ {
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts, Marker: k == 1},
 				Payload: vp8Payload(buf[:], k == 0, stamp{layer: i, frame: frame, keyframe: kf, sent: time.Now().UnixNano()}, size)}

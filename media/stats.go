@@ -24,7 +24,7 @@ type EngineStats struct {
 	NACKMisses       uint64 // NACKed packets not resent: too old for the cache, or never sent
 	PLIsSent         uint64 // PLIs we sent to publishers (after throttling)
 	KeyframeRequests uint64 // PLI/FIR from subscribers (before throttling)
-	PLIsThrottled    uint64 // keyframe requests swallowed by the throttle
+	PLIsThrottled    uint64 // keyframe requests that sent no PLI: served by the keyframe in flight, or held back by the minimum gap
 
 	// The ICE UDP socket's send system calls (sendmmsg or sendto), and the
 	// datagrams that left in a sendmmsg batch (one per fan-out pass).
@@ -35,6 +35,11 @@ type EngineStats struct {
 	// batch, directwrite.go), and those they dropped (no route, too large).
 	DirectRTP   uint64
 	DirectDrops uint64
+
+	// ForwardLatency is what the server adds to a packet: from reaching the
+	// forwarding path to the end of the fan-out pass that sent it, one sample
+	// per packet per pass (latency.go).
+	ForwardLatency LatencyHistogram
 }
 
 // counters are shared by every track of an engine. Hot counters are added
@@ -49,6 +54,8 @@ type counters struct {
 
 	nacksReceived, plisSent, keyframeRequests, plisThrottled atomic.Uint64
 	retransmits, nackMisses                                  atomic.Uint64
+
+	fwdLatency latencyHist // written after each fan-out pass (latency.go)
 }
 
 func (c *counters) snapshot() EngineStats {
@@ -69,5 +76,6 @@ func (c *counters) snapshot() EngineStats {
 		PLIsSent:         c.plisSent.Load(),
 		KeyframeRequests: c.keyframeRequests.Load(),
 		PLIsThrottled:    c.plisThrottled.Load(),
+		ForwardLatency:   c.fwdLatency.snapshot(),
 	}
 }

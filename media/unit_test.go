@@ -274,6 +274,11 @@ func TestLargeFanOut(t *testing.T) {
 	if d := up.stats.dropsQueueFull.Load(); d != 0 {
 		t.Logf("queue drops: %d", d)
 	}
+	// One latency sample per packet per pass: the read loop's and each worker's.
+	passes := uint64(packets * (1 + len(up.downs.Load().shards)))
+	if h := up.stats.fwdLatency.snapshot(); h.Count > passes || h.Count < packets || up.stats.dropsQueueFull.Load() == 0 && h.Count != passes {
+		t.Errorf("%d latency samples for %d packets in %d passes", h.Count, packets, passes)
+	}
 	up.Close()
 	<-up.Done()
 }

@@ -34,10 +34,6 @@ const (
 	layerStopAfter = int64(time.Second)
 	// How often a read loop looks for layers that stopped.
 	flowCheckEvery = int64(100 * time.Millisecond)
-	// At most one PLI per layer this often: a keyframe costs the publisher
-	// several times a delta frame, and a storm of subscriber PLIs (RFC 4585
-	// §6.3.1) would turn into a storm of keyframes.
-	pliInterval = int64(250 * time.Millisecond)
 	// Big enough for any RTP packet over UDP at Pion's receive MTU.
 	readBufSize = 1500
 )
@@ -94,8 +90,7 @@ type layer struct {
 
 	lastPacket atomic.Int64 // arrival of the newest packet
 	rx         layerRx      // bytes, packets and sequence numbers, for rates and loss (uplink.go)
-	lastPLI    atomic.Int64 // when we last sent a PLI for this layer
-	pliPending atomic.Bool  // a PLI was throttled: send it when the window ends
+	kf         keyframeAsk  // when to ask the publisher for a keyframe (keyframeask.go)
 }
 
 // NewUpTrack makes an up track with no layer yet; AddLayer gives it layers.
@@ -294,40 +289,6 @@ func (t *UpTrack) SetMuted(muted bool) {
 	}
 }
 
-// RequestKeyframe sends a PLI (RFC 4585 §6.3.1) to the publisher for every
-// layer, at most one per layer per pliInterval.
-func (t *UpTrack) RequestKeyframe() {
-	for i := range t.layers {
-		t.requestLayerKeyframe(int8(i))
-	}
-}
-
-// requestLayerKeyframe sends a throttled PLI for one layer.
-func (t *UpTrack) requestLayerKeyframe(idx int8) {
-	if t.kind != webrtc.RTPCodecTypeVideo || idx < 0 || int(idx) >= maxLayers {
-		return
-	}
-	l := t.layers[idx].Load()
-	if l == nil {
-		return
-	}
-	now := t.now()
-	last := l.lastPLI.Load()
-	if (last != 0 && now-last < pliInterval) || !l.lastPLI.CompareAndSwap(last, now) {
-		// Not dropped: the layer's read loop sends it when the window ends, so a
-		// subscriber joining just after another waits for at most pliInterval.
-		l.pliPending.Store(true)
-		t.stats.plisThrottled.Add(1)
-		return
-	}
-	l.pliPending.Store(false)
-	t.stats.plisSent.Add(1)
-	err := l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
-	if err != nil && !errors.Is(err, io.ErrClosedPipe) {
-		t.log.Debug("send PLI", "rid", l.rid, "err", err)
-	}
-}
-
 // rxState is what the receive path of one layer keeps from packet to packet.
 type rxState struct {
 	pkt     rtp.Packet
@@ -396,12 +357,10 @@ func (t *UpTrack) receive(l *layer, raw []byte) {
 		keyframe: isKeyframeStart(t.ck, pkt.Payload),
 		alID:     l.alID,
 	}
-	if l.pliPending.Load() {
-		if p.keyframe {
-			l.pliPending.Store(false) // the keyframe asked for has come
-		} else if now-l.lastPLI.Load() >= pliInterval {
-			t.requestLayerKeyframe(l.idx)
-		}
+	if p.keyframe {
+		l.kf.keyframe() // serves whoever asked, before they see it in the fan-out
+	} else if l.kf.due(now) {
+		t.requestLayerKeyframe(l.idx)
 	}
 	// What the publisher is owed, read before the fan-out, sent after it.
 	fb := rs.fb.observe(l.ssrc, ext, pkt.Timestamp, now)

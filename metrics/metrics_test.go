@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,6 +53,9 @@ func scrape(t *testing.T, url string) map[string]float64 {
 			case m.Histogram != nil:
 				out[strings.Replace(key, name, name+"_count", 1)] = float64(m.GetHistogram().GetSampleCount())
 				out[strings.Replace(key, name, name+"_sum", 1)] = m.GetHistogram().GetSampleSum()
+				for _, b := range m.GetHistogram().GetBucket() {
+					out[fmt.Sprintf("%s_bucket{le=%g}", name, b.GetUpperBound())] = float64(b.GetCumulativeCount())
+				}
 			}
 		}
 	}
@@ -70,7 +74,8 @@ func TestRegistryScrape(t *testing.T) {
 	r.SetMediaStats(func() media.EngineStats {
 		return media.EngineStats{PacketsIn: 10, BytesIn: 1000, PacketsForwarded: 20, BytesForwarded: 2000,
 			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2,
-			Retransmits: 11, NACKMisses: 12, UDPSendCalls: 13, UDPBatched: 14}
+			Retransmits: 11, NACKMisses: 12, UDPSendCalls: 13, UDPBatched: 14,
+			ForwardLatency: media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{3, 5, 1}, Count: 9, SumNs: 4_500_000}}
 	})
 	r.SetRecordingStats(func() (int, int) { return 1, 2 })
 	r.SetTURNStats(func() TURNStats { return TURNStats{Allocations: 3, Refused: 9} })
@@ -128,6 +133,11 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_media_udp_send_calls_total":                               13,
 		"yizhan_media_udp_datagrams_sent_total":                           14,
 		"yizhan_media_keyframe_requests_total":                            8,
+		"yizhan_media_forward_latency_seconds_count":                      9,
+		"yizhan_media_forward_latency_seconds_sum":                        0.0045,
+		"yizhan_media_forward_latency_seconds_bucket{le=0.0001}":          3,
+		"yizhan_media_forward_latency_seconds_bucket{le=0.002}":           8,
+		"yizhan_media_forward_latency_seconds_bucket{le=+Inf}":            9,
 		"yizhan_recordings_active":                                        1,
 		"yizhan_recordings_failed_total":                                  2,
 		"yizhan_turn_allocations":                                         3,

@@ -3,6 +3,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"yizhan/media"
 	"yizhan/signaling"
 )
 
@@ -26,6 +27,7 @@ var (
 	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
 	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
 	descUDPBatched  = desc("media_udp_datagrams_sent_total", "Datagrams sent on the ICE UDP socket through those calls; divided by media_udp_send_calls_total, the mean batch.")
+	descFwdLatency  = desc("media_forward_latency_seconds", "What the SFU adds to a packet: from reaching the forwarding path (decrypted) to the end of the fan-out pass that handed its copies to the kernel; one sample per packet per pass.")
 
 	descRecActive = desc("recordings_active", "Recordings running now.")
 	descRecFailed = desc("recordings_failed_total", "Recordings that failed since start.")
@@ -53,7 +55,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
-		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched,
+		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descFwdLatency,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 		descQuality, descLayers, descEstimates,
 	} {
@@ -112,6 +114,9 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descNACKMisses, s.NACKMisses)
 		counter(descUDPCalls, s.UDPSendCalls)
 		counter(descUDPBatched, s.UDPBatched)
+		if h := s.ForwardLatency; len(h.BoundsUs) > 0 {
+			ch <- latencyHistogram(descFwdLatency, h)
+		}
 	}
 	if rec != nil {
 		active, failed := rec()
@@ -126,6 +131,18 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	if cert != nil {
 		gauge(descCertExpiry, float64(cert().Unix()))
 	}
+}
+
+// latencyHistogram turns the SFU's latency histogram (per-bucket counts,
+// bounds in microseconds) into a Prometheus one (cumulative, in seconds).
+func latencyHistogram(d *prometheus.Desc, h media.LatencyHistogram) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.BoundsUs))
+	var cum uint64
+	for i, b := range h.BoundsUs {
+		cum += h.Counts[i]
+		buckets[float64(b)/1e6] = cum
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count, float64(h.SumNs)/1e9, buckets)
 }
 
 // estimateBuckets are downlink rates a link can be in, bits per second: audio

@@ -90,6 +90,7 @@ func (p *participant) resume(c *conn) bool {
 		// p left (a server closing, a host's removal) after handleResume looked: nobody
 		// would close c, and its readLoop would keep the server's Close waiting.
 		p.connMu.Unlock()
+		c.Send(lateLeave(p.leftWhy))
 		c.close(errors.New("participant left"))
 		return false
 	}

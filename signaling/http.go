@@ -132,13 +132,13 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request, roomName, 
 		rm.mu.Unlock()
 	}
 	if p == nil || p.hasLeft() {
-		c.Send(&livekit.SignalResponse{Message: &livekit.SignalResponse_Leave{Leave: &livekit.LeaveRequest{
-			CanReconnect: true,
-			Reason:       livekit.DisconnectReason_STATE_MISMATCH,
-			Action:       livekit.LeaveRequest_RECONNECT,
-		}}})
+		msg := rejoinLeave()
+		if why, ok := s.departed.reason(sid); ok {
+			msg = lateLeave(why)
+		}
+		c.Send(msg)
 		c.close(nil)
-		log.Info("rtc: resume not possible, asked client to rejoin", "sid", sid)
+		log.Info("rtc: resume not possible", "sid", sid, "action", msg.GetLeave().GetAction().String(), "reason", msg.GetLeave().GetReason().String())
 		return
 	}
 	if !s.enter() {

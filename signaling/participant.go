@@ -48,7 +48,8 @@ type participant struct {
 	resumeTimer *time.Timer // ends p if its lost signal is not resumed (signalLost); stopped by leave
 
 	leaveOnce sync.Once
-	left      chan struct{} // closed by leave
+	left      chan struct{}            // closed by leave
+	leftWhy   livekit.DisconnectReason // written by leave before it closes left; read only after
 }
 
 // signal returns the current signal connection.
@@ -251,6 +252,8 @@ func (p *participant) sendLeave(reason livekit.DisconnectReason) {
 
 func (p *participant) leave(reason livekit.DisconnectReason) {
 	p.leaveOnce.Do(func() {
+		p.leftWhy = reason
+		p.room.srv.departed.note(p.sid, reason)
 		close(p.left)
 		p.connMu.Lock()
 		if p.resumeTimer != nil && p.resumeTimer.Stop() {

@@ -68,8 +68,9 @@ type Server struct {
 
 	wg sync.WaitGroup // participant handlers and room timers
 
-	hits    limitHits // bounds hit (limits.go)
-	wsAddrs addrCount // open signal websockets per client address
+	departed departures // why sessions ended, for clients resuming them (departures.go)
+	hits     limitHits  // bounds hit (limits.go)
+	wsAddrs  addrCount  // open signal websockets per client address
 }
 
 // NewServer makes a Server that forwards media with eng.

@@ -259,3 +259,30 @@ func TestActiveSpeakers(t *testing.T) {
 	a.SetLevel(127)
 	waitFor(t, "alice silent again", func() bool { return len(speakers()) == 0 })
 }
+
+// TestRemovedWhileAway: a host removes a party whose signal connection has just dropped.
+// When her client comes back to resume, it must hear that she was removed and stay out.
+// Told only "cannot resume", it rejoined with a new session, as if never removed.
+func TestRemovedWhileAway(t *testing.T) {
+	ts := startServer(t)
+	ts.connect(t, "away", "host", true)
+	alice := ts.connect(t, "away", "alice", true)
+	oldSID := string(alice.Room.LocalParticipant.SID())
+	if !ts.sig.DropSignalForTest("away", "alice") {
+		t.Fatal("alice not found")
+	}
+	if err := ts.sig.RemoveParticipant("away", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alice's client told she was removed", func() bool { return alice.Ended() != "" })
+	if why := alice.Ended(); why != lksdk.ParticipantRemoved {
+		t.Fatalf("alice's client ended with %q, want %q", why, lksdk.ParticipantRemoved)
+	}
+	// Give a wrongly told client the time to rejoin, then check that it did not.
+	time.Sleep(1500 * time.Millisecond)
+	for _, p := range ts.sig.Participants("away") {
+		if p.Identity == "alice" {
+			t.Fatalf("alice is back in the room (sid %s, was %s)", p.SID, oldSID)
+		}
+	}
+}

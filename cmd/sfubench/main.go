@@ -45,6 +45,7 @@ type config struct {
 	profile   string
 	nice      int
 	joinGap   time.Duration
+	keyEvery  time.Duration
 	rt        bool
 	livekit   string
 	repeat    int
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.jsonOut, "json-out", "", "also append the JSON lines to this file")
 	fs.IntVar(&c.serverCPU, "server-cpu", 0, "core to pin the server to (taskset -c, GOMAXPROCS=1); the clients take the others; -1: no pinning")
 	fs.DurationVar(&c.joinGap, "join-gap", 0, "pause between one joiner's first frame and the next join (0: back to back)")
+	fs.DurationVar(&c.keyEvery, "keyframe-every", 2*time.Second, "the publishers' keyframe interval (a PLI also forces a keyframe)")
 	fs.BoolVar(&c.hidden, "hidden-viewers", false, "watch-only participants join with hidden tokens (as a lecture audience would)")
 	fs.IntVar(&c.nice, "nice", 0, "nice value for the server and the clients (e.g. -10 as root on a busy shared machine, so that other work does not skew latency)")
 	fs.BoolVar(&c.rt, "rt", false, "run the server and the clients in SCHED_FIFO (root): on a busy shared machine, latency then shows the SFU, not the neighbours")
@@ -77,6 +79,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if c.joinGap < 0 || c.joinGap > 5*time.Second {
 		return errors.New("--join-gap must be between 0 and 5s")
+	}
+	if c.keyEvery < 100*time.Millisecond || c.keyEvery > time.Minute {
+		return errors.New("--keyframe-every must be between 100ms and 1m")
 	}
 	if c.repeat < 1 || c.repeat > 20 {
 		return errors.New("--repeat must be between 1 and 20")
@@ -212,7 +217,7 @@ func runOne(ctx context.Context, c config, tg target, sc bench.Scenario, log *sl
 	// Let the idle server settle so its RSS is a fair baseline.
 	time.Sleep(300 * time.Millisecond)
 	log.Info("scenario", "name", sc.Name, "server_pid", srv.PID, "url", srv.URL)
-	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, JoinGap: c.joinGap, Logger: log}
+	rc := bench.RunConfig{Duration: c.duration, Warmup: c.warmup, HiddenViewers: c.hidden, JoinGap: c.joinGap, KeyframeEvery: c.keyEvery, Logger: log}
 	if c.profile != "" {
 		name := sc.Name
 		if tg.livekit {

@@ -109,6 +109,7 @@ func TestMetricsCountASession(t *testing.T) {
 		"yizhan_media_packets_forwarded_total":                           50,
 		"yizhan_media_bytes_forwarded_total":                             50 * 100,
 		"yizhan_media_plis_sent_total":                                   1,
+		"yizhan_media_forward_latency_seconds_count":                     50, // one per packet per fan-out pass
 		"yizhan_api_requests_total{route=GET /api/test/{id},status=200}": 2,
 		"yizhan_api_requests_total{route=GET /api/test/{id},status=404}": 1,
 	}

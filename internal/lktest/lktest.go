@@ -31,7 +31,15 @@ type Client struct {
 	metadata string
 	closers  []func()
 	quality  map[string]livekit.ConnectionQuality // participant SID -> last connection quality heard
+	ended    lksdk.DisconnectionReason            // why the room disconnected this client; "" while connected
 	hook     atomic.Pointer[PacketHook]
+}
+
+// Ended says why the room first disconnected this client, or "" while it has not.
+func (c *Client) Ended() lksdk.DisconnectionReason {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
 }
 
 // PacketHook sees every RTP packet a client receives (pkt is reused after it returns).
@@ -52,6 +60,9 @@ type Received struct {
 	// SeqJumps counts sequence numbers that did not follow the previous one by +1
 	// (reordering or loss on loopback is rare; a broken rewriter makes many).
 	SeqJumps atomic.Int64
+	// When the first packet and the first VP8 keyframe packet were read (Unix
+	// nanoseconds; 0 until then): join-to-first-frame probes read them.
+	firstAt, firstKeyAt atomic.Int64
 	// Latency, when the publisher stamped its send time (Stamp), in microseconds.
 	latMu        sync.Mutex // guards Latencies, payloads, payloadTypes
 	Latencies    []int64
@@ -114,6 +125,13 @@ func Connect(url, token string, opts ...lksdk.ConnectOption) (*Client, error) {
 		c.unpub[pub.SID()] = true
 		c.mu.Unlock()
 	}
+	cb.OnDisconnectedWithReason = func(why lksdk.DisconnectionReason) {
+		c.mu.Lock()
+		if c.ended == "" { // the first: a resume that hears a Leave is also reported as failed after it
+			c.ended = why
+		}
+		c.mu.Unlock()
+	}
 	cb.OnRoomMetadataChanged = func(md string) {
 		c.mu.Lock()
 		c.metadata = md
@@ -163,6 +181,13 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			if !first && uint16(seq) != uint16(r.LastSeq.Load()+1) {
 				r.SeqJumps.Add(1)
 			}
+			if first || (r.Kind == "video" && r.firstKeyAt.Load() == 0) {
+				now := time.Now().UnixNano()
+				r.firstAt.CompareAndSwap(0, now)
+				if r.Kind == "video" && vp8Keyframe(buf[:n]) {
+					r.firstKeyAt.Store(now)
+				}
+			}
 			first = false
 			r.LastSeq.Store(seq)
 			r.Packets.Add(1)
@@ -180,6 +205,50 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublic
 			}
 		}
 	}()
+}
+
+// FirstPacket is when the first packet of the track was read (zero before).
+func (r *Received) FirstPacket() time.Time { return unixNanoTime(r.firstAt.Load()) }
+
+// FirstKeyframe is when the first packet of a VP8 keyframe was read (zero before).
+func (r *Received) FirstKeyframe() time.Time { return unixNanoTime(r.firstKeyAt.Load()) }
+
+func unixNanoTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// vp8Keyframe tells whether an RTP packet carries the start of a VP8 keyframe
+// (RFC 7741 §4.2-4.3: S bit, partition 0, then P = 0 in the payload header).
+func vp8Keyframe(pkt []byte) bool {
+	var p rtp.Packet
+	if p.Unmarshal(pkt) != nil {
+		return false
+	}
+	b := p.Payload
+	if len(b) < 2 || b[0]&0x10 == 0 || b[0]&0x07 != 0 {
+		return false
+	}
+	i := 1
+	if b[0]&0x80 != 0 { // X
+		x := b[1]
+		i++
+		if x&0x80 != 0 { // I
+			if len(b) > i && b[i]&0x80 != 0 {
+				i++
+			}
+			i++
+		}
+		if x&0x40 != 0 {
+			i++
+		}
+		if x&0x30 != 0 {
+			i++
+		}
+	}
+	return len(b) > i && b[i]&0x01 == 0
 }
 
 // keepPayload keeps a copy of the first few payloads (tests look at what the

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// What yizhan itself adds to a packet, as it measures it (media/latency.go): from the
+// packet reaching its forwarding path to the end of the fan-out pass that handed the
+// copies to the kernel. sfubench's latency_us fields include both SDKs; these do not.
+// livekit-server has no such histogram: the fields stay empty for it.
+
+const fwdLatencyMetric = "yizhan_media_forward_latency_seconds"
+
+// latencyBuckets is a Prometheus histogram as scraped: cumulative counts per upper
+// bound (seconds), ascending, the last +Inf.
+type latencyBuckets struct {
+	le, cum    []float64
+	count, sum float64
+}
+
+// scrapeForwardLatency reads the forwarding latency histogram from a yizhan /metrics.
+func scrapeForwardLatency(ctx context.Context, hostport string) (latencyBuckets, error) {
+	var b latencyBuckets
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/metrics", nil)
+	if err != nil {
+		return b, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return b, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("/metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, fwdLatencyMetric)
+		if !ok {
+			continue
+		}
+		name, val, ok := strings.Cut(rest, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case name == "_count":
+			b.count = v
+		case name == "_sum":
+			b.sum = v
+		case strings.HasPrefix(name, `_bucket{le="`):
+			le := strings.TrimSuffix(strings.TrimPrefix(name, `_bucket{le="`), `"}`)
+			bound, err := strconv.ParseFloat(le, 64)
+			if err != nil {
+				continue
+			}
+			b.le = append(b.le, bound)
+			b.cum = append(b.cum, v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return b, err
+	}
+	if len(b.le) == 0 || !slices.IsSorted(b.le) {
+		return b, fmt.Errorf("/metrics has no (sorted) %s buckets", fwdLatencyMetric)
+	}
+	return b, nil
+}
+
+// since is what was recorded after earlier (the same histogram, scraped before).
+func (b latencyBuckets) since(earlier latencyBuckets) latencyBuckets {
+	d := latencyBuckets{le: b.le, cum: make([]float64, len(b.cum)), count: b.count - earlier.count, sum: b.sum - earlier.sum}
+	for i := range b.cum {
+		d.cum[i] = b.cum[i]
+		if i < len(earlier.cum) {
+			d.cum[i] -= earlier.cum[i]
+		}
+	}
+	return d
+}
+
+// quantileUs estimates the q-quantile in microseconds, linear inside a bucket (as
+// Prometheus' histogram_quantile does); a quantile in the +Inf bucket is reported as
+// the highest finite bound. 0 without samples.
+func (b latencyBuckets) quantileUs(q float64) float64 {
+	if b.count <= 0 {
+		return 0
+	}
+	rank := q * b.count
+	prevLe, prevCum := 0.0, 0.0
+	for i, le := range b.le {
+		if b.cum[i] >= rank {
+			if math.IsInf(le, 1) {
+				return prevLe * 1e6
+			}
+			n := b.cum[i] - prevCum
+			if n <= 0 {
+				return le * 1e6
+			}
+			return (prevLe + (le-prevLe)*(rank-prevCum)/n) * 1e6
+		}
+		if !math.IsInf(le, 1) {
+			prevLe = le
+		}
+		prevCum = b.cum[i]
+	}
+	return prevLe * 1e6
+}
