@@ -33,9 +33,10 @@ test: web vet test-race fuzz-quick
 RACE_PKGS ?= ./store/ ./metrics/ ./turn/ ./media/ ./recording/webm/ ./web/ ./internal/archtest/ \
 	./signaling/ ./recording/ ./recording/hls/ ./recording/framer/ ./recording/recorder/ ./docpdf/ ./bench/ ./cmd/yizhan/
 # Clean under the race detector too, but too long (mediation: ~16 min under -race on 2
-# busy cores) or too timing-bound (weaklinks measures adaptation on shaped links) for
-# every `make test`: `make test-race-all` runs them as well.
-RACE_LONG ?= ./mediation/ ./internal/weaklinks/
+# busy cores; the browser tests ~4 min more, run once already without it) or too
+# timing-bound (weaklinks measures adaptation on shaped links) for every `make test`:
+# `make test-race-all` runs them as well.
+RACE_LONG ?= ./mediation/ ./internal/weaklinks/ ./web/e2e/
 FUZZ_TARGETS = ./signaling/:FuzzSignalRequest ./recording/webm/:FuzzWebMScan ./recording/:FuzzEventChain \
 	./recording/:FuzzVerifyManifest ./recording/:FuzzVerifyEvents ./mediation/:FuzzDecodeJSON
 # A count, not a time, in make test: with a time, Go's fuzzer fails with "context deadline

@@ -235,8 +235,12 @@ func TestSmoke(t *testing.T) {
 	if n := float64(res.ServerAddedSamples); n < pkts/2*0.8 || n > pkts*1.2 {
 		t.Errorf("%d server latency samples for %.0f packets forwarded", res.ServerAddedSamples, pkts)
 	}
-	if res.ServerAddedP50Us <= 0 || res.ServerAddedP50Us > res.ServerAddedP99Us || res.ServerAddedP50Us > float64(res.LatencyUsP50) {
-		t.Errorf("server added p50 %v p99 %v µs, end to end p50 %v µs", res.ServerAddedP50Us, res.ServerAddedP99Us, res.LatencyUsP50)
+	if res.ServerFwdSamples != res.ServerAddedSamples {
+		t.Errorf("%d samples from the forwarding path, %d from the kernel's stamps", res.ServerFwdSamples, res.ServerAddedSamples)
+	}
+	if res.ServerAddedP50Us <= 0 || res.ServerAddedP50Us > res.ServerAddedP99Us || res.ServerAddedP50Us > float64(res.LatencyUsP50) ||
+		res.ServerFwdP50Us <= 0 || res.ServerFwdP50Us > res.ServerAddedP50Us {
+		t.Errorf("server added p50 %v p99 %v µs (forwarding path p50 %v), end to end p50 %v µs", res.ServerAddedP50Us, res.ServerAddedP99Us, res.ServerFwdP50Us, res.LatencyUsP50)
 	}
 	dir := srv.Dir
 	srv.Stop()

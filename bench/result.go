@@ -28,15 +28,19 @@ type Result struct {
 	LatencyUsP99   int64 `json:"latency_us_p99"`
 	LatencyUsMax   int64 `json:"latency_us_max"`
 	LatencySamples int   `json:"latency_samples"`
-	// What yizhan adds by its own measure (media forward latency histogram, read from
-	// its /metrics for the window): a packet reaching its forwarding path to the end
-	// of the fan-out pass that sent it; one sample per packet per pass. Absent for
-	// livekit-server.
+	// What yizhan adds by its own measure (its media latency histograms, read from its
+	// /metrics for the window; one sample per packet per fan-out pass; absent for
+	// livekit-server): from the kernel's receive time of a packet's datagram to the
+	// end of the fan-out pass that handed its copies to the kernel (added), and the
+	// part of that from the packet reaching the forwarding path (fwd).
 	ServerAddedP50Us   float64 `json:"server_added_p50_us,omitempty"`
 	ServerAddedP99Us   float64 `json:"server_added_p99_us,omitempty"`
 	ServerAddedP999Us  float64 `json:"server_added_p999_us,omitempty"`
 	ServerAddedMeanUs  float64 `json:"server_added_mean_us,omitempty"`
 	ServerAddedSamples int64   `json:"server_added_samples,omitempty"`
+	ServerFwdP50Us     float64 `json:"server_fwd_p50_us,omitempty"`
+	ServerFwdP99Us     float64 `json:"server_fwd_p99_us,omitempty"`
+	ServerFwdSamples   int64   `json:"server_fwd_samples,omitempty"`
 	JoinToFirstP50     int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
 	JoinToFirstP99     int64   `json:"join_to_first_frame_ms_p99"`
 	JoinSamples        int     `json:"join_samples"`

@@ -242,35 +242,39 @@ func Run(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (Result, 
 	return res, nil
 }
 
-// forwardLatency scrapes yizhan's forwarding latency histogram as the window opens;
-// the function it returns scrapes it again and puts the window's quantiles in res.
+// forwardLatency scrapes yizhan's latency histograms as the window opens; the
+// function it returns scrapes them again and puts the window's quantiles in res.
 // Nothing for livekit-server, or when the scrape fails (logged).
 func (r *run) forwardLatency(ctx context.Context) func(res *Result) {
 	if r.srv.LiveKit {
 		return func(*Result) {}
 	}
 	addr, err := metricsListener(r.srv.LogPath)
-	var before latencyBuckets
+	var before map[string]latencyBuckets
 	if err == nil {
-		before, err = scrapeForwardLatency(ctx, addr)
+		before, err = scrapeLatencies(ctx, addr)
 	}
 	if err != nil {
-		r.log.Warn("no server latency histogram", "err", err)
+		r.log.Warn("no server latency histograms", "err", err)
 		return func(*Result) {}
 	}
 	return func(res *Result) {
-		after, err := scrapeForwardLatency(ctx, addr)
+		after, err := scrapeLatencies(ctx, addr)
 		if err != nil {
-			r.log.Warn("no server latency histogram", "err", err)
+			r.log.Warn("no server latency histograms", "err", err)
 			return
 		}
-		d := after.since(before)
-		res.ServerAddedSamples = int64(d.count)
-		if d.count > 0 {
+		if d := after[addedLatencyMetric].since(before[addedLatencyMetric]); d.count > 0 {
+			res.ServerAddedSamples = int64(d.count)
 			res.ServerAddedP50Us = round(d.quantileUs(0.50), 1)
 			res.ServerAddedP99Us = round(d.quantileUs(0.99), 1)
 			res.ServerAddedP999Us = round(d.quantileUs(0.999), 1)
 			res.ServerAddedMeanUs = round(d.sum/d.count*1e6, 1)
+		}
+		if d := after[fwdLatencyMetric].since(before[fwdLatencyMetric]); d.count > 0 {
+			res.ServerFwdSamples = int64(d.count)
+			res.ServerFwdP50Us = round(d.quantileUs(0.50), 1)
+			res.ServerFwdP99Us = round(d.quantileUs(0.99), 1)
 		}
 	}
 }

@@ -12,11 +12,15 @@ import (
 )
 
 // What yizhan itself adds to a packet, as it measures it (media/latency.go): from the
-// packet reaching its forwarding path to the end of the fan-out pass that handed the
-// copies to the kernel. sfubench's latency_us fields include both SDKs; these do not.
-// livekit-server has no such histogram: the fields stay empty for it.
+// kernel's receive time of the packet's datagram (added) or from the packet reaching
+// the forwarding path (forward) to the end of the fan-out pass that handed the copies
+// to the kernel. sfubench's latency_us fields include both SDKs; these do not.
+// livekit-server has no such histograms: the fields stay empty for it.
 
-const fwdLatencyMetric = "yizhan_media_forward_latency_seconds"
+const (
+	addedLatencyMetric = "yizhan_media_added_latency_seconds"
+	fwdLatencyMetric   = "yizhan_media_forward_latency_seconds"
+)
 
 // latencyBuckets is a Prometheus histogram as scraped: cumulative counts per upper
 // bound (seconds), ascending, the last +Inf.
@@ -25,27 +29,28 @@ type latencyBuckets struct {
 	count, sum float64
 }
 
-// scrapeForwardLatency reads the forwarding latency histogram from a yizhan /metrics.
-func scrapeForwardLatency(ctx context.Context, hostport string) (latencyBuckets, error) {
-	var b latencyBuckets
+// scrapeLatencies reads the latency histograms from a yizhan /metrics, by metric name.
+func scrapeLatencies(ctx context.Context, hostport string) (map[string]latencyBuckets, error) {
+	out := map[string]*latencyBuckets{addedLatencyMetric: {}, fwdLatencyMetric: {}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/metrics", nil)
 	if err != nil {
-		return b, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return b, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return b, fmt.Errorf("/metrics: %s", resp.Status)
+		return nil, fmt.Errorf("/metrics: %s", resp.Status)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, fwdLatencyMetric)
-		if !ok {
+		metric, rest, ok := strings.Cut(line, "_seconds")
+		b := out[metric+"_seconds"]
+		if !ok || b == nil {
 			continue
 		}
 		name, val, ok := strings.Cut(rest, " ")
@@ -72,12 +77,16 @@ func scrapeForwardLatency(ctx context.Context, hostport string) (latencyBuckets,
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return b, err
+		return nil, err
 	}
-	if len(b.le) == 0 || !slices.IsSorted(b.le) {
-		return b, fmt.Errorf("/metrics has no (sorted) %s buckets", fwdLatencyMetric)
+	res := make(map[string]latencyBuckets, len(out))
+	for name, b := range out {
+		if len(b.le) == 0 || !slices.IsSorted(b.le) {
+			return nil, fmt.Errorf("/metrics has no (sorted) %s buckets", name)
+		}
+		res[name] = *b
 	}
-	return b, nil
+	return res, nil
 }
 
 // since is what was recorded after earlier (the same histogram, scraped before).

@@ -159,8 +159,9 @@ func (c *tally) flush(s *counters) {
 // read; workers get a pooled copy because the read loop reuses its buffer.
 func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 	f := t.downs.Load()
+	kernelAt := t.out.arrivalTable().lookup(p.pkt.SSRC, p.pkt.SequenceNumber) // latency.go
 	if len(f.shards) > 0 {
-		t.toWorkers(f, p, raw)
+		t.toWorkers(f, p, raw, kernelAt)
 	}
 	var c tally
 	if len(f.inline) > 0 {
@@ -171,6 +172,7 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 		t.out.endPass()
 		if c.fwd != 0 {
 			t.stats.fwdLatency.observe(t.now() - p.arrival) // latency.go
+			t.stats.addedLatency.observeAdded(kernelAt)
 		}
 	}
 	c.flush(t.stats)
@@ -190,6 +192,9 @@ type sharedPacket struct {
 	in     inPacket
 	layout *fanout
 	refs   atomic.Int32
+	// kernelAt is the kernel's receive time of the packet (Unix ns, 0: not
+	// stamped), for the added latency (latency.go).
+	kernelAt int64
 }
 
 var sharedPackets = sync.Pool{New: func() any { return new(sharedPacket) }}
@@ -201,7 +206,7 @@ func (sp *sharedPacket) release() {
 	}
 }
 
-func (t *UpTrack) toWorkers(f *fanout, p *inPacket, raw []byte) {
+func (t *UpTrack) toWorkers(f *fanout, p *inPacket, raw []byte, kernelAt int64) {
 	sp := sharedPackets.Get().(*sharedPacket)
 	n := copy(sp.buf[:], raw)
 	if err := sp.pkt.Unmarshal(sp.buf[:n]); err != nil {
@@ -210,6 +215,7 @@ func (t *UpTrack) toWorkers(f *fanout, p *inPacket, raw []byte) {
 	}
 	sp.in = *p
 	sp.in.pkt = &sp.pkt
+	sp.kernelAt = kernelAt
 	sp.layout = f
 	sp.refs.Store(int32(len(f.shards)) + 1) // +1 held while sending
 	for i := range f.shards {
@@ -245,6 +251,7 @@ func (w *fanWorker) loop() {
 			w.t.out.endPass()
 			if c.fwd != 0 {
 				w.t.stats.fwdLatency.observe(w.t.now() - sp.in.arrival) // latency.go
+				w.t.stats.addedLatency.observeAdded(sp.kernelAt)
 			}
 			c.flush(w.t.stats)
 		}

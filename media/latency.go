@@ -115,3 +115,83 @@ func (h LatencyHistogram) Sub(earlier LatencyHistogram) LatencyHistogram {
 	}
 	return d
 }
+
+// The forwarding path's own stamp misses the time a packet spent before it:
+// in the kernel's socket queue behind the packets read before it (a frame
+// comes as a burst, and each packet waits for the fan-out passes of the ones
+// ahead) and in Pion's receive hand-offs. The kernel stamps every datagram
+// as it arrives (SO_TIMESTAMPNS, SIOCGSTAMPNS); the socket reader notes that
+// stamp for each RTP datagram in an arrivalTable, by SSRC and sequence number
+// (SRTP leaves both in the clear), and the fan-out looks it up. That gives the
+// added latency from the kernel's arrival to the pass's send, whatever
+// goroutines the packet went through in between.
+
+// arrivalSlots bounds the table: a packet is looked up within milliseconds of
+// its arrival; 4096 slots hold the last 0.4 s at 10,000 incoming packets/s.
+const arrivalSlots = 1 << 12
+
+type arrivalSlot struct {
+	key atomic.Uint64 // arrivalKey of the datagram whose stamp ns holds
+	ns  atomic.Int64  // kernel receive time, Unix nanoseconds
+}
+
+// arrivalTable maps recent RTP datagrams to their kernel receive times. The
+// reader writes, the fan-out reads, without a lock: a slot overwritten
+// between the two loads of a lookup reads as a miss or as the newer packet's
+// stamp (the key is checked after the time is read).
+type arrivalTable struct {
+	slots [arrivalSlots]arrivalSlot
+}
+
+func arrivalKey(ssrc uint32, seq uint16) uint64 {
+	return 1<<63 | uint64(ssrc)<<16 | uint64(seq)
+}
+
+func arrivalIndex(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> (64 - 12) }
+
+// note records the kernel receive time ns of datagram p if it is RTP. A nil
+// table does nothing.
+func (a *arrivalTable) note(p []byte, ns int64) {
+	if a == nil || !isRTPDatagram(p) {
+		return
+	}
+	ssrc := uint32(p[8])<<24 | uint32(p[9])<<16 | uint32(p[10])<<8 | uint32(p[11])
+	k := arrivalKey(ssrc, uint16(p[2])<<8|uint16(p[3]))
+	s := &a.slots[arrivalIndex(k)]
+	s.key.Store(0) // a lookup between the two stores sees a miss, not a torn pair
+	s.ns.Store(ns)
+	s.key.Store(k)
+}
+
+// isRTPDatagram tells (S)RTP from what shares the port: RFC 7983 puts RTP
+// and RTCP at a first byte of 128..191, RFC 5761 §4 tells RTCP by its packet
+// type 192..223.
+func isRTPDatagram(p []byte) bool {
+	return len(p) >= 12 && p[0]&0xc0 == 0x80 && (p[1] < 192 || p[1] > 223)
+}
+
+// lookup is the kernel receive time of the packet, Unix nanoseconds; 0 when
+// unknown (a reader that does not stamp, or the slot was reused).
+func (a *arrivalTable) lookup(ssrc uint32, seq uint16) int64 {
+	if a == nil {
+		return 0
+	}
+	k := arrivalKey(ssrc, seq)
+	s := &a.slots[arrivalIndex(k)]
+	if s.key.Load() != k {
+		return 0
+	}
+	ns := s.ns.Load()
+	if s.key.Load() != k {
+		return 0
+	}
+	return ns
+}
+
+// observeAdded records the time from the kernel's arrival stamp kernelNs
+// (Unix nanoseconds, 0: unknown) to now.
+func (h *latencyHist) observeAdded(kernelNs int64) {
+	if kernelNs != 0 {
+		h.observe(time.Now().UnixNano() - kernelNs)
+	}
+}

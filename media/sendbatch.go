@@ -43,6 +43,19 @@ type batchConn struct {
 
 	direct      atomic.Uint64 // RTP packets queued by direct writers (directwrite.go), for Stats
 	directDrops atomic.Uint64 // RTP packets a direct writer could not queue
+
+	// arrivals: kernel receive times of recent RTP datagrams, noted by the
+	// socket reader, read by the fan-out (latency.go).
+	arrivals arrivalTable
+}
+
+// arrivalTable is where the reader notes and the fan-out looks up kernel
+// receive times; nil for a nil batchConn (unit tests: nothing is stamped).
+func (c *batchConn) arrivalTable() *arrivalTable {
+	if c == nil {
+		return nil
+	}
+	return &c.arrivals
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {

@@ -36,7 +36,7 @@ func (c *batchConn) initSend() {
 	}
 	c.sys.raw = raw
 	c.sys.reads.New = func() any {
-		r := &rawRead{}
+		r := &rawRead{arrivals: &c.arrivals}
 		r.fn = r.recvfrom
 		return r
 	}
@@ -137,6 +137,9 @@ type rawRead struct {
 	from  unix.RawSockaddrInet4
 	errno syscall.Errno
 	fn    func(fd uintptr) bool
+
+	arrivals *arrivalTable // where RTP datagrams' kernel receive times go (latency.go)
+	stamp    unix.Timespec
 }
 
 func (r *rawRead) recvfrom(fd uintptr) bool {
@@ -147,6 +150,14 @@ func (r *rawRead) recvfrom(fd uintptr) bool {
 		return false
 	}
 	r.n, r.errno = int(n), e
+	if e == 0 && isRTPDatagram(r.buf[:n]) {
+		// The kernel's receive time of the datagram just read (it stamps every
+		// datagram once asked the first time): one more system call per incoming
+		// RTP packet, none per forwarded one.
+		if _, _, e := unix.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCGSTAMPNS, uintptr(unsafe.Pointer(&r.stamp))); e == 0 {
+			r.arrivals.note(r.buf[:n], r.stamp.Nano())
+		}
+	}
 	return true
 }
 

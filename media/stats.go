@@ -40,6 +40,10 @@ type EngineStats struct {
 	// forwarding path to the end of the fan-out pass that sent it, one sample
 	// per packet per pass (latency.go).
 	ForwardLatency LatencyHistogram
+	// AddedLatency is the same from the kernel's receive time of the packet's
+	// datagram, for packets the socket reader stamped: it includes the socket
+	// queue and the receive hand-offs.
+	AddedLatency LatencyHistogram
 }
 
 // counters are shared by every track of an engine. Hot counters are added
@@ -55,7 +59,8 @@ type counters struct {
 	nacksReceived, plisSent, keyframeRequests, plisThrottled atomic.Uint64
 	retransmits, nackMisses                                  atomic.Uint64
 
-	fwdLatency latencyHist // written after each fan-out pass (latency.go)
+	fwdLatency   latencyHist // written after each fan-out pass (latency.go)
+	addedLatency latencyHist // the same from the kernel's receive stamp
 }
 
 func (c *counters) snapshot() EngineStats {
@@ -77,5 +82,6 @@ func (c *counters) snapshot() EngineStats {
 		KeyframeRequests: c.keyframeRequests.Load(),
 		PLIsThrottled:    c.plisThrottled.Load(),
 		ForwardLatency:   c.fwdLatency.snapshot(),
+		AddedLatency:     c.addedLatency.snapshot(),
 	}
 }

@@ -75,7 +75,8 @@ func TestRegistryScrape(t *testing.T) {
 		return media.EngineStats{PacketsIn: 10, BytesIn: 1000, PacketsForwarded: 20, BytesForwarded: 2000,
 			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2,
 			Retransmits: 11, NACKMisses: 12, UDPSendCalls: 13, UDPBatched: 14,
-			ForwardLatency: media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{3, 5, 1}, Count: 9, SumNs: 4_500_000}}
+			ForwardLatency: media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{3, 5, 1}, Count: 9, SumNs: 4_500_000},
+			AddedLatency:   media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{0, 7, 2}, Count: 9, SumNs: 9_000_000}}
 	})
 	r.SetRecordingStats(func() (int, int) { return 1, 2 })
 	r.SetTURNStats(func() TURNStats { return TURNStats{Allocations: 3, Refused: 9} })
@@ -138,6 +139,8 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_media_forward_latency_seconds_bucket{le=0.0001}":          3,
 		"yizhan_media_forward_latency_seconds_bucket{le=0.002}":           8,
 		"yizhan_media_forward_latency_seconds_bucket{le=+Inf}":            9,
+		"yizhan_media_added_latency_seconds_bucket{le=0.002}":             7,
+		"yizhan_media_added_latency_seconds_sum":                          0.009,
 		"yizhan_recordings_active":                                        1,
 		"yizhan_recordings_failed_total":                                  2,
 		"yizhan_turn_allocations":                                         3,

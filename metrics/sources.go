@@ -27,7 +27,8 @@ var (
 	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
 	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
 	descUDPBatched  = desc("media_udp_datagrams_sent_total", "Datagrams sent on the ICE UDP socket through those calls; divided by media_udp_send_calls_total, the mean batch.")
-	descFwdLatency  = desc("media_forward_latency_seconds", "What the SFU adds to a packet: from reaching the forwarding path (decrypted) to the end of the fan-out pass that handed its copies to the kernel; one sample per packet per pass.")
+	descFwdLatency  = desc("media_forward_latency_seconds", "The forwarding path's part of a packet's trip: from reaching it (decrypted) to the end of the fan-out pass that handed its copies to the kernel; one sample per packet per pass.")
+	descAddLatency  = desc("media_added_latency_seconds", "What the SFU adds to a packet: from the kernel's receive time of its datagram to the end of the fan-out pass that handed its copies to the kernel (socket queue and receive hand-offs included); one sample per packet per pass, for packets the socket reader stamped.")
 
 	descRecActive = desc("recordings_active", "Recordings running now.")
 	descRecFailed = desc("recordings_failed_total", "Recordings that failed since start.")
@@ -55,7 +56,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
-		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descFwdLatency,
+		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descFwdLatency, descAddLatency,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 		descQuality, descLayers, descEstimates,
 	} {
@@ -116,6 +117,9 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descUDPBatched, s.UDPBatched)
 		if h := s.ForwardLatency; len(h.BoundsUs) > 0 {
 			ch <- latencyHistogram(descFwdLatency, h)
+		}
+		if h := s.AddedLatency; len(h.BoundsUs) > 0 {
+			ch <- latencyHistogram(descAddLatency, h)
 		}
 	}
 	if rec != nil {
