@@ -152,7 +152,7 @@ func arrivalIndex(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> (64 - 12
 // note records the kernel receive time ns of datagram p if it is RTP. A nil
 // table does nothing.
 func (a *arrivalTable) note(p []byte, ns int64) {
-	if a == nil || !isRTPDatagram(p) {
+	if a == nil || ns == 0 || !isRTPDatagram(p) {
 		return
 	}
 	ssrc := uint32(p[8])<<24 | uint32(p[9])<<16 | uint32(p[10])<<8 | uint32(p[11])

@@ -92,6 +92,10 @@ func TestArrivalTable(t *testing.T) {
 	if got := a.lookup(0xdeadbeef, 8); got != 0 {
 		t.Errorf("a packet never noted: %d", got)
 	}
+	a.note(rtpHdr(8, 0xdeadbeef), 0) // a reader that found no stamp
+	if got := a.lookup(0xdeadbeef, 8); got != 0 {
+		t.Errorf("a packet noted without a stamp: %d", got)
+	}
 	rtcp := rtpHdr(9, 1)
 	rtcp[1] = 200 // a sender report
 	a.note(rtcp, 99)
