@@ -46,6 +46,12 @@ type DownTrack struct {
 	// redPT is the payload type this RED subscriber expects inside RED
 	// blocks (its Opus); 0 when it does not get RED (red.go).
 	redPT uint8
+	// direct is the connection's direct writer once this track writes
+	// through it (directwrite.go); then it is w, from every Bind on.
+	direct *directConn
+	// directOnce decides, before the first write, whether the track writes
+	// directly; transportReady waits for it, so nothing is written before.
+	directOnce sync.Once
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -141,6 +147,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 
 	d.mu.Lock()
 	d.w = ctx.WriteStream()
+	if d.direct != nil {
+		d.w = d.direct // an SSRC encrypted by our context never goes back to Pion's
+	}
 	d.bindID = ctx.ID()
 	d.ssrc = uint32(ctx.SSRC())
 	d.pt = uint8(chosen.PayloadType)
@@ -173,11 +182,31 @@ func (d *DownTrack) transportReady() bool {
 	if d.ready.Load() {
 		return true
 	}
-	if tr := d.dtls.Load(); tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
+	tr := d.dtls.Load()
+	if tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
 		return false
 	}
+	d.directOnce.Do(func() { d.goDirect(tr) }) // before ready: no write precedes the choice
 	d.ready.Store(true)
 	return true
+}
+
+// goDirect makes the track write through its connection's direct writer
+// when the connection has one (directwrite.go).
+func (d *DownTrack) goDirect(tr *webrtc.DTLSTransport) {
+	if tr == nil || d.up.eng == nil {
+		return
+	}
+	dc := d.up.eng.directFor(tr)
+	if dc == nil {
+		return
+	}
+	d.mu.Lock()
+	d.direct = dc
+	if d.w != nil {
+		d.w = dc
+	}
+	d.mu.Unlock()
 }
 
 // codecMatches tells whether the subscriber's negotiated codec c can carry

@@ -340,6 +340,8 @@ func (e *Engine) Stats() EngineStats {
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
 	st.RxFast, st.RxFastDropped = e.fast.taken.Load(), e.fast.dropped.Load()
+	st.DirectRTP = e.batch.direct.Load()
+	st.DirectDrops = e.batch.directDrops.Load()
 	return st
 }
 

@@ -35,18 +35,18 @@ type sessionOpts struct {
 	// subAPI, when set, builds the subscriber (e.g. one that loses packets);
 	// pubAPI the publisher.
 	subAPI, pubAPI *webrtc.API
-	// rxSockets: the engine's UDP port has this many sockets (0: its default).
-	rxSockets int
+	// eng, when set, is the engine (e.g. one with ICE-TCP); the session closes it.
+	eng *Engine
 }
 
 func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 	t.Helper()
-	eng, err := NewEngine(Config{Logger: testLogger(), rxSockets: o.rxSockets})
-	if err != nil {
-		t.Fatal(err)
+	s := &session{eng: o.eng, layers: make(chan string, 3)}
+	if s.eng == nil {
+		s.eng = newTestEngine(t)
 	}
-	s := &session{eng: eng, layers: make(chan string, 3)}
 	api := clientAPI(t)
+	var err error
 	s.srvPub, err = s.eng.NewPeerConnection(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,11 @@ func TestFastPathForwarding(t *testing.T) {
 	for _, k := range []int{1, 2} {
 		t.Run("sockets="+strconv.Itoa(k), func(t *testing.T) {
 			defer checkGoroutines(t)()
-			s := newSessionWith(t, sessionOpts{rxSockets: k}, "")
+			eng, err := NewEngine(Config{Logger: testLogger(), rxSockets: k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSessionWith(t, sessionOpts{eng: eng}, "")
 			var mu sync.Mutex // guards states
 			var states []webrtc.ICEConnectionState
 			s.srvPub.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {

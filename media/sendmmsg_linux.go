@@ -76,9 +76,15 @@ func newSendBatch() *sendBatch {
 func fits(addr netip.AddrPort) bool { return addr.Addr().Unmap().Is4() }
 
 func (b *sendBatch) put(p []byte, addr netip.AddrPort) {
+	b.commit(copy(b.slot(), p), addr)
+}
+
+// slot is the buffer of the next datagram; commit queues its first n bytes.
+func (b *sendBatch) slot() []byte { return b.bufs[b.n][:] }
+
+func (b *sendBatch) commit(n int, addr netip.AddrPort) {
 	i := b.n
 	b.n++
-	n := copy(b.bufs[i][:], p)
 	b.iovs[i].SetLen(n)
 	sa := &b.sas[i]
 	sa.Addr = addr.Addr().Unmap().As4()

@@ -35,6 +35,12 @@ type EngineStats struct {
 	// themselves (rxfast.go), and those of such streams SRTP refused.
 	RxFast        uint64
 	RxFastDropped uint64
+
+	// RTP packets sent by direct writers (encrypted straight into the send
+	// batch, directwrite.go), and those they dropped (no route, too large).
+	DirectRTP   uint64
+	DirectDrops uint64
+
 	// ForwardLatency is what the server adds to a packet: from reaching the
 	// forwarding path to the end of the fan-out pass that sent it, one sample
 	// per packet per pass (latency.go).
