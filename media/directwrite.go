@@ -81,7 +81,7 @@ func (e *Engine) newDirectConn(tr *webrtc.DTLSTransport, c *dtlsCapture) *direct
 	if err != nil || dc.routeOf(pair) == 0 {
 		return nil // never used: the connection's writes stay with Pion
 	}
-	ice.OnSelectedCandidatePairChange(dc.pairChanged)
+	e.followPair(ice, dc.pairChanged) // icepair.go: the fast receive path follows it too
 	// Again, in case the pair changed before the callback was set.
 	if pair, err := ice.GetSelectedCandidatePair(); err == nil {
 		dc.pairChanged(pair)

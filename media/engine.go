@@ -69,6 +69,9 @@ type Engine struct {
 	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
 	rx      *muxConn   // the UDP port as the mux reads it: its sockets' readers take fast-path media (rxport.go)
 	fast    fastTable  // publisher connections' remote addresses -> their fast receivers (rxfast.go)
+
+	pairsMu sync.Mutex                                           // guards pairs
+	pairs   map[weak.Pointer[webrtc.ICETransport]]*pairFollowers // icepair.go
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off

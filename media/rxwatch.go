@@ -48,7 +48,7 @@ func (e *Engine) watchFast(pc *webrtc.PeerConnection, sess *rxSession) {
 		}
 	})
 	if it := dtls.ICETransport(); it != nil {
-		it.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) { w.selected(p) })
+		e.followPair(it, w.selected) // icepair.go
 	}
 }
 
