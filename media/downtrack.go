@@ -75,6 +75,10 @@ type DownTrack struct {
 	// forwarded then is lost and the subscriber waits a whole GOP for the next.
 	ready  atomic.Bool
 	closed atomic.Bool
+	// fastRTCP: the subscriber's RTCP also comes from the socket readers
+	// (rxrtcp.go); rtcpMu serializes it with the RTCP loop's.
+	fastRTCPOnce sync.Once
+	fast         fastRTCPState
 }
 
 const noFlow = ^uint32(0)
@@ -186,7 +190,8 @@ func (d *DownTrack) transportReady() bool {
 	if tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
 		return false
 	}
-	d.directOnce.Do(func() { d.goDirect(tr) }) // before ready: no write precedes the choice
+	d.directOnce.Do(func() { d.goDirect(tr) })       // before ready: no write precedes the choice
+	d.fastRTCPOnce.Do(func() { d.registerRTCP(tr) }) // rxrtcp.go
 	d.ready.Store(true)
 	return true
 }
@@ -271,8 +276,6 @@ func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 
 func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 	buf := make([]byte, readBufSize)
-	st := d.up.stats
-	var rs resendScratch
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -281,27 +284,36 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 			}
 			return
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		for _, p := range pkts {
-			switch p := p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				st.keyframeRequests.Add(1)
-				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
-			case *rtcp.TransportLayerNack:
-				st.nacksReceived.Add(1)
-				d.observeNack(p)
-				d.retransmit(p, &rs)
-			case *rtcp.ReceiverReport:
-				d.observeReceiverReport(p)
-			case *rtcp.TransportLayerCC:
-				// Addressed to one of the connection's SSRCs (the receiver's
-				// choice) but about all of them: the shared sender takes it.
-				if tw := d.tw.Load(); tw != nil {
-					tw.onFeedback(time.Now(), p)
-				}
+		d.onRTCP(buf[:n])
+	}
+}
+
+// onRTCP handles one compound RTCP packet from the subscriber, from the RTCP
+// loop or from the socket readers' fast path (rxrtcp.go), one at a time.
+func (d *DownTrack) onRTCP(raw []byte) {
+	pkts, err := rtcp.Unmarshal(raw)
+	if err != nil {
+		return
+	}
+	st := d.up.stats
+	d.fast.mu.Lock()
+	defer d.fast.mu.Unlock()
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			st.keyframeRequests.Add(1)
+			d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
+		case *rtcp.TransportLayerNack:
+			st.nacksReceived.Add(1)
+			d.observeNack(p)
+			d.retransmit(p, &d.fast.rs)
+		case *rtcp.ReceiverReport:
+			d.observeReceiverReport(p)
+		case *rtcp.TransportLayerCC:
+			// Addressed to one of the connection's SSRCs (the receiver's
+			// choice) but about all of them: the shared sender takes it.
+			if tw := d.tw.Load(); tw != nil {
+				tw.onFeedback(time.Now(), p)
 			}
 		}
 	}
@@ -314,6 +326,7 @@ func (d *DownTrack) Close() {
 	if d.closed.Swap(true) {
 		return
 	}
+	d.unregisterRTCP() // rxrtcp.go
 	d.up.removeDown(d)
 	d.mu.Lock()
 	d.w = nil

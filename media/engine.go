@@ -69,12 +69,15 @@ type Engine struct {
 	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
 	rx      *muxConn   // the UDP port as the mux reads it: its sockets' readers take fast-path media (rxport.go)
 	fast    fastTable  // publisher connections' remote addresses -> their fast receivers (rxfast.go)
-
-	pairsMu sync.Mutex                                           // guards pairs
-	pairs   map[weak.Pointer[webrtc.ICETransport]]*pairFollowers // icepair.go
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
+
+	sinksMu sync.Mutex                                        // guards sinks
+	sinks   map[weak.Pointer[webrtc.DTLSTransport]]*rtcpSinks // subscriber connections' down tracks by SSRC (rxrtcp.go)
+
+	pairsMu sync.Mutex                                           // guards pairs
+	pairs   map[weak.Pointer[webrtc.ICETransport]]*pairFollowers // icepair.go
 
 	stats counters
 }
@@ -304,6 +307,7 @@ func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*we
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
 	e.rememberKeys(pc, keys)
+	e.watchFast(pc, nil) // rxwatch.go: its subscribers' RTCP
 	return pc, nil
 }
 
@@ -342,7 +346,7 @@ func (e *Engine) Stats() EngineStats {
 	st := e.stats.snapshot()
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
-	st.RxFast, st.RxFastDropped = e.fast.taken.Load(), e.fast.dropped.Load()
+	st.RxFast, st.RxFastDropped, st.RxFastRTCP = e.fast.taken.Load(), e.fast.dropped.Load(), e.fast.rtcp.Load()
 	st.DirectRTP = e.batch.direct.Load()
 	st.DirectDrops = e.batch.directDrops.Load()
 	return st

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
@@ -35,7 +36,8 @@ type fastTable struct {
 	mu sync.Mutex // serializes writers
 
 	taken   atomic.Uint64 // packets delivered by the fast path (EngineStats.RxFast)
-	dropped atomic.Uint64 // packets of fast streams SRTP refused (replays, forgeries)
+	rtcp    atomic.Uint64 // RTCP datagrams delivered by it (EngineStats.RxFastRTCP)
+	dropped atomic.Uint64 // datagrams of fast streams SRTP refused (replays, forgeries)
 }
 
 // set points addr at fr (nil removes addr). Setting an address another
@@ -75,7 +77,8 @@ func (t *fastTable) unset(addr netip.AddrPort, fr *fastRx) {
 // the reader's scratch for the decrypted packet (at least len(p)). false
 // means the caller hands p to Pion, unchanged.
 func (t *fastTable) take(p []byte, addr netip.AddrPort, dst []byte) bool {
-	if !isRTPDatagram(p) { // latency.go
+	media := isRTPDatagram(p) // latency.go
+	if !media && !isRTCPDatagram(p) {
 		return false
 	}
 	m := t.m.Load()
@@ -86,9 +89,19 @@ func (t *fastTable) take(p []byte, addr netip.AddrPort, dst []byte) bool {
 	if fr == nil {
 		return false
 	}
-	switch fr.take(p, dst) {
+	var v fastVerdict
+	if media {
+		v = fr.take(p, dst)
+	} else {
+		v = fr.takeRTCP(p, dst) // rxrtcp.go
+	}
+	switch v {
 	case fastDelivered:
-		t.taken.Add(1)
+		if media {
+			t.taken.Add(1)
+		} else {
+			t.rtcp.Add(1)
+		}
 		return true
 	case fastDropped:
 		t.dropped.Add(1)
@@ -101,11 +114,13 @@ func (t *fastTable) take(p []byte, addr netip.AddrPort, dst []byte) bool {
 // context (separate from Pion's, with the same keys) and the streams it has
 // taken over from Pion.
 type fastRx struct {
-	sess *rxSession // the connection's receive buffers (rxbuffer.go)
+	sess *rxSession // the connection's receive buffers (rxbuffer.go); nil on a subscriber connection
+	rtcp *rtcpSinks // the connection's down tracks (rxrtcp.go); nil if none can register
 
-	mu      sync.Mutex // guards ctx, hdr and streams; held for one decryption, never while delivering
+	mu      sync.Mutex // guards ctx, hdr, rtcpHdr and streams; held for one decryption, never while delivering
 	ctx     *srtp.Context
-	hdr     rtp.Header // DecryptRTP's header, reused
+	hdr     rtp.Header  // DecryptRTP's header, reused
+	rtcpHdr rtcp.Header // DecryptRTCP's
 	streams map[uint32]*fastStream
 }
 
@@ -124,8 +139,8 @@ type fastStream struct {
 // between bursts), or after this many if loss leaves a hole for good.
 const fastSwitchWait = 16
 
-func newFastRx(sess *rxSession, remote *srtp.Context) *fastRx {
-	return &fastRx{sess: sess, ctx: remote, streams: map[uint32]*fastStream{}}
+func newFastRx(sess *rxSession, sinks *rtcpSinks, remote *srtp.Context) *fastRx {
+	return &fastRx{sess: sess, rtcp: sinks, ctx: remote, streams: map[uint32]*fastStream{}}
 }
 
 type fastVerdict uint8
@@ -137,6 +152,9 @@ const (
 )
 
 func (fr *fastRx) take(p, dst []byte) fastVerdict {
+	if fr.sess == nil {
+		return fastPion
+	}
 	ssrc := binary.BigEndian.Uint32(p[8:12])
 	fr.mu.Lock()
 	st := fr.streams[ssrc]

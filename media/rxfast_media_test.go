@@ -51,8 +51,20 @@ func TestFastPathForwarding(t *testing.T) {
 					t.Errorf("publisher connection's ICE went %v while publishing", states)
 				}
 				mu.Unlock()
-				if st2 := s.eng.Stats(); st2.RxFast-st.RxFast < 500 {
+				st2 := s.eng.Stats()
+				if st2.RxFast-st.RxFast < 500 {
 					t.Errorf("%d packets took the fast path in the last seconds", st2.RxFast-st.RxFast)
+				}
+				// The subscriber's receiver reports (one a second) too, and
+				// the down track read them.
+				if st2.RxFastRTCP < 3 {
+					t.Errorf("%d RTCP datagrams took the fast path", st2.RxFastRTCP)
+				}
+				s.down.rx.mu.Lock()
+				reports := s.down.rx.reports
+				s.down.rx.mu.Unlock()
+				if reports < 3 {
+					t.Errorf("the down track saw %d receiver reports", reports)
 				}
 			}
 			got := s.sub.snapshot()

@@ -3,11 +3,13 @@ package media
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/transport/v5/packetio"
@@ -98,7 +100,7 @@ func TestFastPath(t *testing.T) {
 
 	tx, rxCtx := srtpPair(t)
 	sess := newRxSession()
-	fr := newFastRx(sess, rxCtx)
+	fr := newFastRx(sess, nil, rxCtx)
 	table.set(pub.LocalAddr().(*net.UDPAddr).AddrPort(), fr)
 
 	const attached, early = 1111, 2222
@@ -214,7 +216,7 @@ func TestFastPathAllocs(t *testing.T) {
 	r := newRxReader(srv, &table, nil)
 	tx, rxCtx := srtpPair(t)
 	sess := newRxSession()
-	table.set(pub.LocalAddr().(*net.UDPAddr).AddrPort(), newFastRx(sess, rxCtx))
+	table.set(pub.LocalAddr().(*net.UDPAddr).AddrPort(), newFastRx(sess, nil, rxCtx))
 	b := sess.newBuffer(packetio.RTPBufferPacket, 7).(*rxBuffer)
 	var delivered int
 	b.h, b.direct = func([]byte) { delivered++ }, true
@@ -266,7 +268,7 @@ func TestFastPathAllocs(t *testing.T) {
 func TestFastSwitchWaits(t *testing.T) {
 	tx, rxCtx := srtpPair(t)
 	sess := newRxSession()
-	fr := newFastRx(sess, rxCtx)
+	fr := newFastRx(sess, nil, rxCtx)
 	var d directBuffer
 	b := sess.newBuffer(packetio.RTPBufferPacket, 5).(*rxBuffer)
 	d.attach(b)
@@ -293,7 +295,7 @@ func TestFastSwitchWaits(t *testing.T) {
 
 	// A hole that never fills: the switch waits fastSwitchWait packets.
 	tx2, rxCtx2 := srtpPair(t)
-	fr2 := newFastRx(sess, rxCtx2)
+	fr2 := newFastRx(sess, nil, rxCtx2)
 	b2 := sess.newBuffer(packetio.RTPBufferPacket, 6).(*rxBuffer)
 	d.attach(b2)
 	b2.deliver(rtpPacket(t, 6, 100)) // 101 is lost
@@ -309,5 +311,28 @@ func TestFastSwitchWaits(t *testing.T) {
 		if v := fr2.take(out, dst); v != want {
 			t.Fatalf("packet %d after the hole: %v, want %v", i, v, want)
 		}
+	}
+}
+
+// TestRTCPTargets: the SSRCs a compound RTCP packet is about, as Pion's
+// SRTCP session would route it.
+func TestRTCPTargets(t *testing.T) {
+	raw, err := rtcp.Marshal([]rtcp.Packet{
+		&rtcp.ReceiverReport{SSRC: 1, Reports: []rtcp.ReceptionReport{{SSRC: 10}, {SSRC: 11}}},
+		&rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{Source: 1, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "x"}}}}},
+		&rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: 12, Nacks: []rtcp.NackPair{{PacketID: 5}}},
+		&rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 13},
+		&rtcp.FullIntraRequest{SenderSSRC: 1, FIR: []rtcp.FIREntry{{SSRC: 14}, {SSRC: 15}}},
+		&rtcp.TransportLayerNack{SenderSSRC: 1, MediaSSRC: 16, Nacks: []rtcp.NackPair{{PacketID: 9}}}, // TWCC is transport feedback too
+		&rtcp.SenderReport{SSRC: 1, Reports: []rtcp.ReceptionReport{{SSRC: 17}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint32
+	eachRTCPTarget(raw, func(ssrc uint32) { got = append(got, ssrc) })
+	want := []uint32{10, 11, 12, 13, 14, 15, 16, 17}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("targets %v, want %v", got, want)
 	}
 }

@@ -72,7 +72,7 @@ func (w *fastWatch) connected(dtls *webrtc.DTLSTransport) {
 	if w.closed {
 		return
 	}
-	w.fr = newFastRx(w.sess, remote)
+	w.fr = newFastRx(w.sess, w.e.rtcpSinksFor(dtls), remote)
 	if pair != nil {
 		w.remote = w.e.fastAddr(pair)
 	}

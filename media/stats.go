@@ -35,6 +35,9 @@ type EngineStats struct {
 	// themselves (rxfast.go), and those of such streams SRTP refused.
 	RxFast        uint64
 	RxFastDropped uint64
+	// Subscribers' RTCP datagrams the readers decrypted and handed to down
+	// tracks themselves (rxrtcp.go).
+	RxFastRTCP uint64
 
 	// RTP packets sent by direct writers (encrypted straight into the send
 	// batch, directwrite.go), and those they dropped (no route, too large).
