@@ -46,6 +46,12 @@ type DownTrack struct {
 	// redPT is the payload type this RED subscriber expects inside RED
 	// blocks (its Opus); 0 when it does not get RED (red.go).
 	redPT uint8
+	// direct is the connection's direct writer once this track writes
+	// through it (directwrite.go); then it is w, from every Bind on.
+	direct *directConn
+	// directOnce decides, before the first write, whether the track writes
+	// directly; transportReady waits for it, so nothing is written before.
+	directOnce sync.Once
 
 	// Read without the lock on every packet: let the fan-out skip packets of
 	// layers this track does not forward without taking mu.
@@ -69,6 +75,10 @@ type DownTrack struct {
 	// forwarded then is lost and the subscriber waits a whole GOP for the next.
 	ready  atomic.Bool
 	closed atomic.Bool
+	// fastRTCP: the subscriber's RTCP also comes from the socket readers
+	// (rxrtcp.go); rtcpMu serializes it with the RTCP loop's.
+	fastRTCPOnce sync.Once
+	fast         fastRTCPState
 }
 
 const noFlow = ^uint32(0)
@@ -141,6 +151,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 
 	d.mu.Lock()
 	d.w = ctx.WriteStream()
+	if d.direct != nil {
+		d.w = d.direct // an SSRC encrypted by our context never goes back to Pion's
+	}
 	d.bindID = ctx.ID()
 	d.ssrc = uint32(ctx.SSRC())
 	d.pt = uint8(chosen.PayloadType)
@@ -173,11 +186,32 @@ func (d *DownTrack) transportReady() bool {
 	if d.ready.Load() {
 		return true
 	}
-	if tr := d.dtls.Load(); tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
+	tr := d.dtls.Load()
+	if tr != nil && tr.State() != webrtc.DTLSTransportStateConnected {
 		return false
 	}
+	d.directOnce.Do(func() { d.goDirect(tr) })       // before ready: no write precedes the choice
+	d.fastRTCPOnce.Do(func() { d.registerRTCP(tr) }) // rxrtcp.go
 	d.ready.Store(true)
 	return true
+}
+
+// goDirect makes the track write through its connection's direct writer
+// when the connection has one (directwrite.go).
+func (d *DownTrack) goDirect(tr *webrtc.DTLSTransport) {
+	if tr == nil || d.up.eng == nil {
+		return
+	}
+	dc := d.up.eng.directFor(tr)
+	if dc == nil {
+		return
+	}
+	d.mu.Lock()
+	d.direct = dc
+	if d.w != nil {
+		d.w = dc
+	}
+	d.mu.Unlock()
 }
 
 // codecMatches tells whether the subscriber's negotiated codec c can carry
@@ -242,8 +276,6 @@ func (d *DownTrack) Attach(sender *webrtc.RTPSender) {
 
 func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 	buf := make([]byte, readBufSize)
-	st := d.up.stats
-	var rs resendScratch
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -252,27 +284,36 @@ func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
 			}
 			return
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		for _, p := range pkts {
-			switch p := p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				st.keyframeRequests.Add(1)
-				d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
-			case *rtcp.TransportLayerNack:
-				st.nacksReceived.Add(1)
-				d.observeNack(p)
-				d.retransmit(p, &rs)
-			case *rtcp.ReceiverReport:
-				d.observeReceiverReport(p)
-			case *rtcp.TransportLayerCC:
-				// Addressed to one of the connection's SSRCs (the receiver's
-				// choice) but about all of them: the shared sender takes it.
-				if tw := d.tw.Load(); tw != nil {
-					tw.onFeedback(time.Now(), p)
-				}
+		d.onRTCP(buf[:n])
+	}
+}
+
+// onRTCP handles one compound RTCP packet from the subscriber, from the RTCP
+// loop or from the socket readers' fast path (rxrtcp.go), one at a time.
+func (d *DownTrack) onRTCP(raw []byte) {
+	pkts, err := rtcp.Unmarshal(raw)
+	if err != nil {
+		return
+	}
+	st := d.up.stats
+	d.fast.mu.Lock()
+	defer d.fast.mu.Unlock()
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			st.keyframeRequests.Add(1)
+			d.up.requestLayerKeyframe(int8(d.curLayer.Load()))
+		case *rtcp.TransportLayerNack:
+			st.nacksReceived.Add(1)
+			d.observeNack(p)
+			d.retransmit(p, &d.fast.rs)
+		case *rtcp.ReceiverReport:
+			d.observeReceiverReport(p)
+		case *rtcp.TransportLayerCC:
+			// Addressed to one of the connection's SSRCs (the receiver's
+			// choice) but about all of them: the shared sender takes it.
+			if tw := d.tw.Load(); tw != nil {
+				tw.onFeedback(time.Now(), p)
 			}
 		}
 	}
@@ -285,6 +326,7 @@ func (d *DownTrack) Close() {
 	if d.closed.Swap(true) {
 		return
 	}
+	d.unregisterRTCP() // rxrtcp.go
 	d.up.removeDown(d)
 	d.mu.Lock()
 	d.w = nil

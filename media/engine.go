@@ -30,6 +30,8 @@ type Config struct {
 	TCPPort int    // ICE-TCP mux port; 0 = off; -1 = ephemeral (tests)
 	NodeIP  string // if set, announced as host candidate address (NAT 1:1)
 	Logger  *slog.Logger
+
+	rxSockets int // sockets reading the UDP port; 0 = one per core up to 4 (rxport.go); tests set it
 }
 
 // Payload types we offer. They match what browsers and LiveKit use, which keeps
@@ -65,9 +67,17 @@ type Engine struct {
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
 	batch   *batchConn // udpConn as the UDP mux writes to it: batched per fan-out pass
+	rx      *muxConn   // the UDP port as the mux reads it: its sockets' readers take fast-path media (rxport.go)
+	fast    fastTable  // publisher connections' remote addresses -> their fast receivers (rxfast.go)
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
+
+	sinksMu sync.Mutex                                        // guards sinks
+	sinks   map[weak.Pointer[webrtc.DTLSTransport]]*rtcpSinks // subscriber connections' down tracks by SSRC (rxrtcp.go)
+
+	pairsMu sync.Mutex                                           // guards pairs
+	pairs   map[weak.Pointer[webrtc.ICETransport]]*pairFollowers // icepair.go
 
 	stats counters
 }
@@ -90,13 +100,14 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ICE UDP address %s: %w", udpAddr, err)
 	}
-	uc, err := net.ListenUDP("udp4", ua)
+	ucs, err := listenRx(ua, rxSockets(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("listen ICE UDP %s: %w", udpAddr, err)
 	}
-	e.udpConn = uc
-	e.batch = newBatchConn(uc)
-	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.batch)
+	e.udpConn = ucs[0]
+	e.batch = newBatchConn(ucs[0])
+	e.rx = newMuxConn(ucs, e.batch, &e.fast)
+	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.rx)
 
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	if cfg.TCPPort != 0 {
@@ -258,6 +269,7 @@ func (e *Engine) NewPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerC
 	e.sessions[key] = weak.Make(sess)
 	e.mu.Unlock()
 	runtime.AddCleanup(pc, e.forgetSession, key)
+	e.watchFast(pc, sess) // rxwatch.go
 	return pc, nil
 }
 
@@ -295,6 +307,7 @@ func (e *Engine) NewSubscriberPeerConnection(iceServers []webrtc.ICEServer) (*we
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
 	e.rememberKeys(pc, keys)
+	e.watchFast(pc, nil) // rxwatch.go: its subscribers' RTCP
 	return pc, nil
 }
 
@@ -333,6 +346,9 @@ func (e *Engine) Stats() EngineStats {
 	st := e.stats.snapshot()
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
+	st.RxFast, st.RxFastDropped, st.RxFastRTCP = e.fast.taken.Load(), e.fast.dropped.Load(), e.fast.rtcp.Load()
+	st.DirectRTP = e.batch.direct.Load()
+	st.DirectDrops = e.batch.directDrops.Load()
 	return st
 }
 

@@ -35,11 +35,16 @@ type sessionOpts struct {
 	// subAPI, when set, builds the subscriber (e.g. one that loses packets);
 	// pubAPI the publisher.
 	subAPI, pubAPI *webrtc.API
+	// eng, when set, is the engine (e.g. one with ICE-TCP); the session closes it.
+	eng *Engine
 }
 
 func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 	t.Helper()
-	s := &session{eng: newTestEngine(t), layers: make(chan string, 3)}
+	s := &session{eng: o.eng, layers: make(chan string, 3)}
+	if s.eng == nil {
+		s.eng = newTestEngine(t)
+	}
 	api := clientAPI(t)
 	var err error
 	s.srvPub, err = s.eng.NewPeerConnection(nil)

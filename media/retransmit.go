@@ -36,6 +36,9 @@ func (d *DownTrack) retransmit(n *rtcp.TransportLayerNack, rs *resendScratch) {
 
 func (d *DownTrack) resend(seq uint16, rs *resendScratch) {
 	st := d.up.stats
+	if !d.ready.Load() {
+		return // nothing sent yet; and the writer is chosen when the transport is ready
+	}
 	d.mu.Lock()
 	w, ssrc, pt, alID, twID, strip, redPT := d.w, d.ssrc, d.pt, d.alID, d.twID, d.redStrip, d.redPT
 	layer, ext, tsAdd, ok := d.fwd.reverse(seq)

@@ -1,9 +1,11 @@
 package media
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/transport/v5/packetio"
@@ -40,6 +42,12 @@ type rxBuffer struct {
 	// packet being forwarded before the layer is torn down. Only they contend
 	// for it; the packet path takes it uncontended.
 	running sync.Mutex
+
+	// idx is 1 + the highest SRTP packet index (rollover count << 16 | seq)
+	// handed to h, counted as Pion's SRTP context counts it from the
+	// stream's first packet; 0 before the first. Written under running; the
+	// fast path (rxfast.go) reads it to take the stream over.
+	idx atomic.Uint64
 }
 
 // rxQueueMax bounds what waits for the layer to attach: a second of a high
@@ -61,11 +69,8 @@ func (b *rxBuffer) Write(p []byte) (int, error) {
 		b.mu.Unlock()
 		return len(p), nil
 	case b.direct:
-		h := b.h
 		b.mu.Unlock()
-		b.running.Lock()
-		h(p)
-		b.running.Unlock()
+		b.deliver(p) // false: detached or closed meanwhile, p is dropped
 		return len(p), nil
 	}
 	if len(b.q) >= rxQueueMax {
@@ -155,6 +160,7 @@ func (b *rxBuffer) attach(remote *webrtc.TrackRemote, h func([]byte), onClose fu
 		if err != nil {
 			break
 		}
+		b.track(buf[:n])
 		h(buf[:n])
 	}
 	_ = remote.SetReadDeadline(time.Time{})
@@ -171,10 +177,73 @@ func (b *rxBuffer) attach(remote *webrtc.TrackRemote, h func([]byte), onClose fu
 		b.q[0] = nil
 		b.q = b.q[1:]
 		b.mu.Unlock()
+		b.track(pkt)
 		h(pkt)
 	}
 	b.running.Unlock()
 	return true
+}
+
+// deliver hands p to the layer if the buffer is in direct mode, and waits
+// for it to be through; false if it is not (yet, or any more). SRTP's read
+// loop (Write) and the fast path (rxfast.go) call it. The state is checked
+// under running, so that a packet never reaches a layer that detach or Close
+// has let go.
+func (b *rxBuffer) deliver(p []byte) bool {
+	b.running.Lock()
+	b.mu.Lock()
+	h, ok := b.h, b.direct && !b.closed
+	b.mu.Unlock()
+	if ok {
+		b.track(p)
+		h(p)
+	}
+	b.running.Unlock()
+	return ok
+}
+
+// isDirect tells whether packets go straight to the layer.
+func (b *rxBuffer) isDirect() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.direct && !b.closed
+}
+
+// track counts the packet index of p (under running).
+func (b *rxBuffer) track(p []byte) {
+	if len(p) < 4 {
+		return
+	}
+	seq := binary.BigEndian.Uint16(p[2:4])
+	v := b.idx.Load()
+	if v == 0 {
+		b.idx.Store(uint64(seq) + 1)
+		return
+	}
+	if d := int16(seq - uint16(v-1)); d > 0 {
+		b.idx.Store(v + uint64(d))
+	}
+}
+
+// follows tells whether seq comes right after the newest packet delivered.
+func (b *rxBuffer) follows(seq uint16) bool {
+	v := b.idx.Load()
+	return v != 0 && uint16(v-1)+1 == seq
+}
+
+// rolloverFor is the rollover count of sequence number seq, judged from the
+// highest index delivered (RFC 3711 §3.3.1's estimate).
+func (b *rxBuffer) rolloverFor(seq uint16) uint32 {
+	v := b.idx.Load()
+	if v == 0 {
+		return 0
+	}
+	hi := int64(v - 1)
+	ext := hi + int64(int16(seq-uint16(hi)))
+	if ext < 0 {
+		return 0
+	}
+	return uint32(ext >> 16)
 }
 
 // detach stops handing packets to the layer and waits for the one in

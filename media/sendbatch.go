@@ -41,6 +41,9 @@ type batchConn struct {
 	calls atomic.Uint64 // send system calls made, for Stats
 	sent  atomic.Uint64 // datagrams sent through batches (of one outside passes)
 
+	direct      atomic.Uint64 // RTP packets queued by direct writers (directwrite.go), for Stats
+	directDrops atomic.Uint64 // RTP packets a direct writer could not queue
+
 	// arrivals: kernel receive times of recent RTP datagrams, noted by the
 	// socket reader, read by the fan-out (latency.go).
 	arrivals arrivalTable
@@ -131,6 +134,36 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		c.send(full)
 	}
 	return len(p), nil
+}
+
+// slotFiller writes one datagram into a batch slot (directConn.fill).
+type slotFiller interface {
+	fill(dst []byte) (int, error)
+}
+
+// writeFilled queues a datagram to addr that f writes straight into a batch
+// slot (a direct writer encrypts into it: no copy of its own). As
+// WriteToAddrPort: queued during a pass, a batch of one outside. addr must
+// fit (fits). f runs under c.mu. The batch it returns (a full one, or the
+// batch of one) is the caller's to send, with c.send, once it holds no lock.
+func (c *batchConn) writeFilled(addr netip.AddrPort, f slotFiller) (*sendBatch, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.cur
+	var out *sendBatch
+	switch {
+	case b == nil:
+		b = c.getLocked()
+		out = b // sent even when empty: send returns it to the free list
+	case b.n == batchLen:
+		out, b = b, c.getLocked()
+		c.cur = b
+	}
+	n, err := f.fill(b.slot())
+	if err == nil {
+		b.commit(n, addr)
+	}
+	return out, err
 }
 
 // send writes b with as few sendmmsg calls as the kernel allows and returns b

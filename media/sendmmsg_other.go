@@ -39,9 +39,15 @@ func newSendBatch() *sendBatch {
 func fits(netip.AddrPort) bool { return true }
 
 func (b *sendBatch) put(p []byte, addr netip.AddrPort) {
+	b.commit(copy(b.slot(), p), addr)
+}
+
+// slot is the buffer of the next datagram; commit queues its first n bytes.
+func (b *sendBatch) slot() []byte { return b.bufs[b.n][:] }
+
+func (b *sendBatch) commit(n int, addr netip.AddrPort) {
 	i := b.n
 	b.n++
-	n := copy(b.bufs[i][:], p)
 	b.iov[i][0] = b.bufs[i][:n]
 	ip := addr.Addr().Unmap()
 	a := &b.addrs[i]
@@ -69,10 +75,4 @@ func (b *sendBatch) reset() {
 func (s *batchSys) write(b *sendBatch, off int) int {
 	n, _ := s.pc.WriteBatch(b.msgs[off:b.n], 0)
 	return n
-}
-
-// ReadFromAddrPort lets the ICE mux read without allocating, as it does on a
-// plain *net.UDPConn.
-func (c *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(p)
 }

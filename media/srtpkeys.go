@@ -62,6 +62,11 @@ type dtlsCapture struct {
 	masterSecret []byte // nil until the handshake computed it
 
 	cryptexOff bool // set once by rememberKeys, before the connection is used
+
+	// The connection's direct writer (directwrite.go), made once by
+	// Engine.directFor; nil when its writes stay with Pion.
+	directOnce sync.Once
+	direct     *directConn
 }
 
 // hookSettings makes se report this connection's handshake to c.

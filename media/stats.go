@@ -31,6 +31,19 @@ type EngineStats struct {
 	UDPSendCalls uint64
 	UDPBatched   uint64
 
+	// Publishers' packets the socket readers decrypted and forwarded
+	// themselves (rxfast.go), and those of such streams SRTP refused.
+	RxFast        uint64
+	RxFastDropped uint64
+	// Subscribers' RTCP datagrams the readers decrypted and handed to down
+	// tracks themselves (rxrtcp.go).
+	RxFastRTCP uint64
+
+	// RTP packets sent by direct writers (encrypted straight into the send
+	// batch, directwrite.go), and those they dropped (no route, too large).
+	DirectRTP   uint64
+	DirectDrops uint64
+
 	// ForwardLatency is what the server adds to a packet: from reaching the
 	// forwarding path to the end of the fan-out pass that sent it, one sample
 	// per packet per pass (latency.go).
