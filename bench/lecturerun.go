@@ -71,12 +71,14 @@ func runLecture(ctx context.Context, srv *Server, sc Scenario, cfg RunConfig) (R
 		return res, err
 	}
 	self0, _ := ProcCPU(0)
+	plis0 := lr.speakerPLIs()
 	storm, err := lr.storm(ctx)
 	if err != nil {
 		return res, err
 	}
 	cpu1, _ := srv.CPU()
 	self1, _ := ProcCPU(0)
+	res.StormPLIs = lr.speakerPLIs() - plis0
 	if err := lr.waitFlowing(ctx); err != nil {
 		return res, err
 	}
@@ -329,6 +331,15 @@ func (lr *lectureRun) alignToFrame() {
 		time.Sleep(500 * time.Microsecond)
 	}
 	time.Sleep(12 * time.Millisecond)
+}
+
+// speakerPLIs is how many keyframe requests the speaker's tracks got so far.
+func (lr *lectureRun) speakerPLIs() int64 {
+	var n int64
+	for _, p := range lr.pubs {
+		n += p.PLIs.Load()
+	}
+	return n
 }
 
 type lectureCounters struct {

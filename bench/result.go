@@ -67,6 +67,7 @@ type Result struct {
 	SignalPerJoin      float64 `json:"signal_msgs_per_join,omitempty"`
 	RoomUpdatesPerJoin float64 `json:"room_updates_per_join,omitempty"`
 	StormS             float64 `json:"join_storm_s,omitempty"` // first join to last first frame
+	StormPLIs          int64   `json:"storm_plis,omitempty"`   // keyframe requests the speaker got during the storm (all layers)
 	// SeqLoss is loss counted by the (lean) viewers from sequence-number gaps, beside
 	// Loss (publisher's packets x viewers): the two agree unless a track is missing.
 	SeqLoss float64 `json:"seq_loss,omitempty"`

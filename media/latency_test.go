@@ -41,7 +41,7 @@ func TestForwardLatencyHistogram(t *testing.T) {
 	// reader notes (Linux): every packet is found, and each waited in the
 	// kernel and the receive hand-offs before the forwarding path saw it.
 	if a := st.AddedLatency; runtime.GOOS == "linux" && (a.Count != h.Count || a.SumNs < h.SumNs) {
-		t.Errorf("added latency: %d samples summing to %v, forwarding path: %d summing to %v",
+		t.Errorf("added latency: %d samples summing to %v, forwarding path: %d summing to %v (does the socket reader note kernel stamps in the arrivalTable? rxstamp_linux.go)",
 			a.Count, time.Duration(a.SumNs), h.Count, time.Duration(h.SumNs))
 	}
 	t.Logf("added latency (from the kernel's stamps): p50 %v, p99 %v", st.AddedLatency.Quantile(0.5), st.AddedLatency.Quantile(0.99))
