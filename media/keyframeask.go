@@ -29,16 +29,26 @@ import (
 //     is at least pliMinGap old; otherwise it goes from the receive path as
 //     soon as the gap has passed.
 //
-// The bound: one PLI in flight per layer, and at most one per pliMinGap; a
-// publisher gets at most 1/pliMinGap keyframes a second from us, and fewer
-// when it answers slower than that.
+// The bound: one PLI in flight per layer, at most one per pliMinGap, and a
+// budget: pliBurst PLIs at once, then one per pliEvery on average (a GCRA,
+// one atomic word). The short gap serves the joins of a meeting at once; the
+// budget keeps a lecture's join storm from turning the low layer into a
+// stream of keyframes (a keyframe costs a real encoder several frames' worth
+// of bits, which its rate control takes from the frames around it): with the
+// gap alone the speaker of lecture1x100 got 8.1 PLIs a second during the
+// storm.
 const (
 	// pliMinGap is the least time between two PLIs to one layer: three frames
-	// at 30 fps. It bounds a join storm to ten keyframes a second per layer.
+	// at 30 fps.
 	pliMinGap = int64(100 * time.Millisecond)
 	// pliRetry is when a PLI whose keyframe has not come is sent again, if
 	// someone still asks: the PLI or the keyframe's first packet was lost.
 	pliRetry = int64(250 * time.Millisecond)
+	// pliEvery and pliBurst are the budget: four keyframes a second in a
+	// storm (what the fixed 250 ms window gave before), five at once (the
+	// parties of a mediation joining together are all served at once).
+	pliEvery = int64(250 * time.Millisecond)
+	pliBurst = 5
 )
 
 // keyframeAsk is one layer's keyframe request state. Requests come from any
@@ -47,7 +57,27 @@ const (
 type keyframeAsk struct {
 	lastPLI atomic.Int64 // when the last PLI was sent (UpTrack.now); 0: never
 	waiting atomic.Bool  // a PLI was sent and no keyframe has come since
-	pending atomic.Bool  // a request was held back by pliMinGap: the receive path sends it
+	pending atomic.Bool  // a request was held back by pliMinGap or the budget: the receive path sends it
+	// budgetAt is the budget's theoretical arrival time (GCRA): a PLI may go
+	// when budgetAt - now <= (pliBurst-1) * pliEvery; each PLI moves it on by
+	// pliEvery from max(budgetAt, now).
+	budgetAt atomic.Int64
+}
+
+// budgetAllows says whether the budget has room for a PLI at now.
+func (k *keyframeAsk) budgetAllows(now int64) bool {
+	return k.budgetAt.Load()-now <= (pliBurst-1)*pliEvery
+}
+
+// spend takes one PLI from the budget.
+func (k *keyframeAsk) spend(now int64) {
+	for {
+		at := k.budgetAt.Load()
+		next := max(at, now) + pliEvery
+		if k.budgetAt.CompareAndSwap(at, next) {
+			return
+		}
+	}
 }
 
 // askResult is what a request came to.
@@ -71,10 +101,15 @@ func (k *keyframeAsk) request(now int64) askResult {
 			return askPending
 		}
 	}
+	if !k.budgetAllows(now) {
+		k.pending.Store(true)
+		return askPending
+	}
 	if !k.lastPLI.CompareAndSwap(last, now) {
 		// Another request sent one just now; its keyframe serves this one.
 		return askServed
 	}
+	k.spend(now)
 	k.waiting.Store(true)
 	k.pending.Store(false)
 	return askSend
@@ -94,7 +129,7 @@ func (k *keyframeAsk) keyframe() {
 // due tells the receive path (once per packet) that a held-back request may
 // now be sent.
 func (k *keyframeAsk) due(now int64) bool {
-	return k.pending.Load() && now-k.lastPLI.Load() >= pliMinGap
+	return k.pending.Load() && now-k.lastPLI.Load() >= pliMinGap && k.budgetAllows(now)
 }
 
 // RequestKeyframe asks the publisher for a keyframe of every layer (PLI,

@@ -147,7 +147,7 @@ func TestPLIThrottle(t *testing.T) {
 	defer s.close()
 	waitFor(t, 10*time.Second, "packets at the subscriber", func() bool { return len(s.sub.snapshot()) >= 20 })
 	time.Sleep(time.Duration(pliRetry)) // let the first PLI's gap pass
-	storm := func(what string, per time.Duration) {
+	storm := func(what string, per time.Duration, burst int64) {
 		t.Helper()
 		before := s.pub.plis[0].Load()
 		start := time.Now()
@@ -160,15 +160,17 @@ func TestPLIThrottle(t *testing.T) {
 		elapsed := time.Since(start)
 		time.Sleep(200 * time.Millisecond) // a request held back is sent meanwhile
 		n := s.pub.plis[0].Load() - before
-		// The first at once, one per bound after it, and one held back at the end.
-		if maxPLIs := int64(elapsed/per) + 2; n < 1 || n > maxPLIs {
+		// The first (burst) at once, one per bound after it, and one held back at the end.
+		if maxPLIs := int64(elapsed/per) + burst + 1; n < 1 || n > maxPLIs {
 			t.Errorf("%s: publisher got %d PLIs for 20 subscriber PLIs in %v, want 1..%d", what, n, elapsed, maxPLIs)
 		}
 	}
-	storm("publisher answering", time.Duration(pliMinGap))
+	// Answered at once, the storm is bounded by the budget: the burst, then one
+	// per pliEvery (the gap alone would allow one per pliMinGap, 10 in 1 s).
+	storm("publisher answering", time.Duration(pliEvery), pliBurst)
 	s.pub.holdKF.Store(true)
 	time.Sleep(time.Duration(pliRetry))
-	storm("publisher not answering", time.Duration(pliRetry))
+	storm("publisher not answering", time.Duration(pliRetry), 1)
 	s.pub.holdKF.Store(false)
 	st := s.eng.Stats()
 	if st.KeyframeRequests < 40 || st.PLIsThrottled == 0 {
