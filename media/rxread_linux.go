@@ -35,6 +35,8 @@ type rxReader struct {
 	conn     *net.UDPConn
 	raw      syscall.RawConn
 	fast     *fastTable    // nil: no fast path (tests)
+	out      *batchConn    // held while one read's fast-path media is delivered (passhold.go); nil: not held
+	holding  bool          // out is held by this reader
 	arrivals *arrivalTable // nil: arrivals not noted (tests)
 
 	n, next int           // datagrams in the batch, and the next one to look at
@@ -106,11 +108,19 @@ func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 			if r.arrivals != nil && isRTPDatagram(p) {
 				r.arrivals.note(p, rxStampNs(r.ctrl[i][:r.hdrs[i].hdr.Controllen]))
 			}
-			if r.fast != nil && r.fast.take(p, from, r.dst[:]) {
-				continue
+			if r.fast != nil {
+				if !r.holding && r.out != nil && r.next < r.n { // more to deliver after this one
+					r.out.beginHold()
+					r.holding = true
+				}
+				if r.fast.take(p, from, r.dst[:]) {
+					continue
+				}
 			}
+			r.release()
 			return p, from, nil
 		}
+		r.release()
 		r.n, r.next, r.errno = 0, 0, 0
 		if err := r.raw.Read(r.fn); err != nil {
 			return nil, netip.AddrPort{}, err
@@ -118,6 +128,18 @@ func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 		if r.errno != 0 {
 			return nil, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: r.conn.LocalAddr(), Err: os.NewSyscallError("recvmmsg", r.errno)}
 		}
+	}
+}
+
+// holdOn makes the reader hold b while it delivers the fast-path media of
+// one read (passhold.go).
+func (r *rxReader) holdOn(b *batchConn) { r.out = b }
+
+// release ends the reader's hold: what its deliveries queued leaves now.
+func (r *rxReader) release() {
+	if r.holding {
+		r.holding = false
+		r.out.endHold()
 	}
 }
 
