@@ -170,6 +170,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if d.closed.Load() || !d.up.addDown(d) {
 		return *chosen, nil // nothing to forward; Pion still wants a codec
 	}
+	d.registerRTCP(d.dtls.Load()) // rxrtcp.go
 	// A new subscriber cannot decode until it has a keyframe. On a first
 	// negotiation the transport is not up yet: the forwarder asks once it is.
 	if d.transportReady() {
@@ -191,7 +192,7 @@ func (d *DownTrack) transportReady() bool {
 		return false
 	}
 	d.directOnce.Do(func() { d.goDirect(tr) })       // before ready: no write precedes the choice
-	d.fastRTCPOnce.Do(func() { d.registerRTCP(tr) }) // rxrtcp.go
+	d.fastRTCPOnce.Do(func() { d.registerRTCP(tr) }) // rxrtcp.go: again, in case Bind came before Attach
 	d.ready.Store(true)
 	return true
 }

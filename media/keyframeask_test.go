@@ -65,12 +65,22 @@ func TestKeyframeInFlightServesJoiner(t *testing.T) {
 
 	s.pub.holdKF.Store(true) // the publisher takes its time to answer
 	before := s.pub.plis[0].Load()
+	sent := s.eng.Stats().PLIsSent
+	nA, nB := len(s.sub.snapshot()), len(b.sub.snapshot())
 	if err := s.sub.sendPLI(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "A's PLI upstream", func() bool { return s.pub.plis[0].Load() == before+1 })
-	nA, nB := len(s.sub.snapshot()), len(b.sub.snapshot())
-	b.down.SetPaused(false) // B asks while A's keyframe is on its way
+	// B asks right after the engine sent A's PLI (well within pliRetry), while
+	// A's keyframe is on its way.
+	deadline := time.Now().Add(2 * time.Second)
+	for s.eng.Stats().PLIsSent == sent {
+		if time.Now().After(deadline) {
+			t.Fatal("A's PLI was not sent upstream")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.down.SetPaused(false)
+	waitFor(t, 2*time.Second, "A's PLI at the publisher", func() bool { return s.pub.plis[0].Load() == before+1 })
 	// Longer than the old window, shorter than a forwarder's own retry (1 s).
 	time.Sleep(time.Duration(pliRetry) + 100*time.Millisecond)
 	if n := s.pub.plis[0].Load() - before; n != 1 {

@@ -29,7 +29,7 @@ func srtpPair(t testing.TB) (tx, rx *srtp.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rx, err = srtp.CreateContext(key, salt, prof, srtp.SRTPReplayProtection(fastReplayWindow))
+	rx, err = srtp.CreateContext(key, salt, prof, srtp.SRTPReplayProtection(fastReplayWindow), srtp.SRTCPReplayProtection(fastReplayWindow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,5 +334,60 @@ func TestRTCPTargets(t *testing.T) {
 	want := []uint32{10, 11, 12, 13, 14, 15, 16, 17}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("targets %v, want %v", got, want)
+	}
+}
+
+// rtcpCounter is an RTCP sink that counts what it gets.
+type rtcpCounter struct{ n int }
+
+func (c *rtcpCounter) fastRTCP([]byte) { c.n++ }
+
+// TestFastRTCP: a subscriber's SRTCP is decrypted and handed to the down
+// tracks it is about when every one of them registered; a packet also about
+// a stream no down track registered goes to Pion whole (its reader would
+// miss it otherwise), and so does one about nobody.
+func TestFastRTCP(t *testing.T) {
+	tx, rxCtx := srtpPair(t)
+	var sinks rtcpSinks
+	a, b := &rtcpCounter{}, &rtcpCounter{}
+	sinks.set(10, a, true)
+	sinks.set(11, b, true)
+	fr := newFastRx(nil, &sinks, rxCtx)
+	dst := make([]byte, rxSlot)
+	enc := func(pkts ...rtcp.Packet) []byte {
+		raw, err := rtcp.Marshal(pkts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := tx.EncryptRTCP(nil, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	rr := func(ssrcs ...uint32) *rtcp.ReceiverReport {
+		r := &rtcp.ReceiverReport{SSRC: 99}
+		for _, s := range ssrcs {
+			r.Reports = append(r.Reports, rtcp.ReceptionReport{SSRC: s})
+		}
+		return r
+	}
+	if v := fr.takeRTCP(enc(rr(10, 11), &rtcp.PictureLossIndication{SenderSSRC: 99, MediaSSRC: 11}), dst); v != fastDelivered || a.n != 1 || b.n != 1 {
+		t.Fatalf("about two registered tracks: %v, delivered %d and %d times", v, a.n, b.n)
+	}
+	if v := fr.takeRTCP(enc(rr(10), &rtcp.PictureLossIndication{SenderSSRC: 99, MediaSSRC: 12}), dst); v != fastPion || a.n != 1 {
+		t.Fatalf("also about an unregistered track: %v, delivered %d times", v, a.n)
+	}
+	if v := fr.takeRTCP(enc(rr()), dst); v != fastPion {
+		t.Fatalf("about nobody: %v", v)
+	}
+	sinks.set(11, b, false)
+	if v := fr.takeRTCP(enc(rr(11)), dst); v != fastPion || b.n != 1 {
+		t.Fatalf("about an unregistered track: %v, delivered %d times", v, b.n)
+	}
+	replay := enc(rr(10))
+	fr.takeRTCP(replay, dst)
+	if v := fr.takeRTCP(replay, dst); v != fastDropped || a.n != 2 {
+		t.Fatalf("a replay: %v, delivered %d times", v, a.n)
 	}
 }

@@ -87,12 +87,13 @@ func isRTCPDatagram(p []byte) bool {
 	return len(p) >= 8 && p[0]&0xc0 == 0x80 && p[1] >= 192 && p[1] <= 223
 }
 
-// maxRTCPTargets bounds the down tracks one compound packet is handed to.
+// maxRTCPTargets bounds the down tracks one compound packet is handed to
+// here; one about more goes to Pion.
 const maxRTCPTargets = 8
 
-// takeRTCP decrypts an SRTCP datagram and hands it to every registered down
-// track it is about, as Pion's SRTCP session would hand it to each of their
-// read streams.
+// takeRTCP decrypts an SRTCP datagram and hands it to every down track it
+// is about, as Pion's SRTCP session would hand it to each of their read
+// streams, when all of them registered.
 func (fr *fastRx) takeRTCP(p, dst []byte) fastVerdict {
 	if fr.rtcp == nil {
 		return fastPion
@@ -108,10 +109,16 @@ func (fr *fastRx) takeRTCP(p, dst []byte) fastVerdict {
 		return fastDropped // a replay or a forgery, which Pion would drop too
 	}
 	var targets [maxRTCPTargets]rtcpSink
-	n := 0
+	n, stray := 0, false
 	eachRTCPTarget(out, func(ssrc uint32) {
+		if ssrc == 0 {
+			return // about no stream (a REMB's media source)
+		}
 		s := (*m)[ssrc]
 		if s == nil || n == maxRTCPTargets {
+			// A stream no down track registered (yet, or any more): Pion
+			// routes the whole packet, as before, so that its reader gets it.
+			stray = true
 			return
 		}
 		for _, t := range targets[:n] {
@@ -122,7 +129,7 @@ func (fr *fastRx) takeRTCP(p, dst []byte) fastVerdict {
 		targets[n] = s
 		n++
 	})
-	if n == 0 {
+	if n == 0 || stray {
 		return fastPion // p is unchanged: decrypted into dst
 	}
 	for _, s := range targets[:n] {
@@ -178,14 +185,18 @@ type fastRTCPState struct {
 	// or the fast path's, which may both come while the switch settles; a
 	// NACK's retransmissions are queued into the send batch under it (the
 	// socket is non-blocking).
-	mu    sync.Mutex
-	rs    resendScratch // retransmit's scratch, under mu
+	mu sync.Mutex
+	rs resendScratch // retransmit's scratch, under mu
+
+	regMu sync.Mutex // serializes registering and unregistering (never held with mu)
 	sinks atomic.Pointer[rtcpSinks]
 	ssrc  atomic.Uint32 // what the track is registered under
 }
 
-// registerRTCP makes the track a sink of its connection's RTCP fast path,
-// once its transport is connected (the fast receiver is made then).
+// registerRTCP makes the track a sink of its connection's RTCP fast path
+// under the SSRC it sends (Bind, and again once the transport is connected),
+// so that a compound packet about it and other tracks does not have to wait
+// for its first packet. Idempotent.
 func (d *DownTrack) registerRTCP(tr *webrtc.DTLSTransport) {
 	s := d.up.eng.rtcpSinksFor(tr)
 	if s == nil {
@@ -197,15 +208,22 @@ func (d *DownTrack) registerRTCP(tr *webrtc.DTLSTransport) {
 	if ssrc == 0 {
 		return
 	}
+	d.fast.regMu.Lock()
+	if old := d.fast.ssrc.Load(); old != ssrc && old != 0 {
+		s.set(old, d, false)
+	}
 	d.fast.ssrc.Store(ssrc)
 	d.fast.sinks.Store(s)
 	s.set(ssrc, d, true)
+	d.fast.regMu.Unlock()
 	if d.closed.Load() {
 		d.unregisterRTCP() // Close ran meanwhile
 	}
 }
 
 func (d *DownTrack) unregisterRTCP() {
+	d.fast.regMu.Lock()
+	defer d.fast.regMu.Unlock()
 	if s := d.fast.sinks.Load(); s != nil {
 		s.set(d.fast.ssrc.Load(), d, false)
 	}
