@@ -51,11 +51,11 @@ type Result struct {
 	JoinSamples              int     `json:"join_samples"`
 	// Connect start to the first packet of a VP8 keyframe of a publisher (an SFU that
 	// waits for a keyframe sends that first, so it equals the first frame).
-	JoinToKeyframeP50 int64   `json:"join_to_first_keyframe_ms_p50"`
-	JoinToKeyframeP99 int64   `json:"join_to_first_keyframe_ms_p99"`
-	KeyframeEveryMS   int64   `json:"keyframe_every_ms"`      // the publishers' keyframe interval (--keyframe-every)
-	JoinGapMS         int64   `json:"join_gap_ms,omitempty"`  // pause between joins (--join-gap)
-	JoinMissing       int     `json:"join_missing,omitempty"` // expected first frames that never came
+	JoinToKeyframeP50 int64   `json:"join_to_first_keyframe_ms_p50,omitempty"`
+	JoinToKeyframeP99 int64   `json:"join_to_first_keyframe_ms_p99,omitempty"`
+	KeyframeEveryMS   int64   `json:"keyframe_every_ms,omitempty"` // the publishers' keyframe interval (--keyframe-every)
+	JoinGapMS         int64   `json:"join_gap_ms,omitempty"`       // pause between joins (--join-gap)
+	JoinMissing       int     `json:"join_missing,omitempty"`      // expected first frames that never came
 	RSSMB             float64 `json:"rss_mb"`
 	IdleRSSMB         float64 `json:"idle_rss_mb"`
 	RSSPerPartKB      float64 `json:"rss_per_participant_kb"`  // (rss - idle rss) / participants; lecture: RSS growth over the storm / viewers

@@ -120,7 +120,7 @@ func (h LatencyHistogram) Sub(earlier LatencyHistogram) LatencyHistogram {
 // in the kernel's socket queue behind the packets read before it (a frame
 // comes as a burst, and each packet waits for the fan-out passes of the ones
 // ahead) and in Pion's receive hand-offs. The kernel stamps every datagram
-// as it arrives (SO_TIMESTAMPNS, SIOCGSTAMPNS); the socket reader notes that
+// as it arrives (SO_TIMESTAMPNS, rxstamp_linux.go); the socket reader notes that
 // stamp for each RTP datagram in an arrivalTable, by SSRC and sequence number
 // (SRTP leaves both in the clear), and the fan-out looks it up. That gives the
 // added latency from the kernel's arrival to the pass's send, whatever

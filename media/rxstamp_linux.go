@@ -9,12 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Kernel receive stamps for socket readers that use recvmsg or recvmmsg:
+// Kernel receive stamps for the socket readers (rxread_linux.go, recvmmsg):
 // the socket asks for SO_TIMESTAMPNS, and each datagram's control data then
 // carries its receive time, which the reader notes in the arrivalTable
-// (latency.go) for the added latency. (The recvfrom reader in
-// sendmmsg_linux.go asks with SIOCGSTAMPNS instead: recvfrom has no control
-// data.)
+// (latency.go) for the added latency.
 
 // rxStampLen is the control buffer a datagram's stamp needs: one cmsghdr and
 // a timespec, with room to spare.

@@ -22,7 +22,7 @@ type EngineStats struct {
 	NACKsReceived    uint64 // NACK packets from subscribers
 	Retransmits      uint64 // packets sent again for a NACK, from the up track's cache
 	NACKMisses       uint64 // NACKed packets not resent: too old for the cache, or never sent
-	PLIsSent         uint64 // PLIs we sent to publishers (after throttling)
+	PLIsSent         uint64 // PLIs we sent to publishers (keyframeask.go)
 	KeyframeRequests uint64 // PLI/FIR from subscribers (before throttling)
 	PLIsThrottled    uint64 // keyframe requests that sent no PLI: served by the keyframe in flight, or held back by the minimum gap
 

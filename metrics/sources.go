@@ -22,7 +22,7 @@ var (
 	descNACKs       = desc("media_nacks_received_total", "NACKs received from subscribers (answered from the retransmission buffer).")
 	descPLIs        = desc("media_plis_sent_total", "Picture loss indications sent to publishers, after throttling.")
 	descKeyframeReq = desc("media_keyframe_requests_total", "Keyframe requests (PLI/FIR) received from subscribers, before throttling.")
-	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests swallowed by the throttle.")
+	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests that sent no PLI: a keyframe already asked for serves them, or the last PLI is too recent (at most one in flight and ten a second per layer).")
 	descRetransmits = desc("media_retransmits_total", "Packets sent again to subscribers for their NACKs, from the up track's packet cache.")
 	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
 	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
