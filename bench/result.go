@@ -41,9 +41,14 @@ type Result struct {
 	ServerFwdP50Us     float64 `json:"server_fwd_p50_us,omitempty"`
 	ServerFwdP99Us     float64 `json:"server_fwd_p99_us,omitempty"`
 	ServerFwdSamples   int64   `json:"server_fwd_samples,omitempty"`
-	JoinToFirstP50     int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
-	JoinToFirstP99     int64   `json:"join_to_first_frame_ms_p99"`
-	JoinSamples        int     `json:"join_samples"`
+	// yizhan's sends in the window (its /metrics): datagrams per send system call,
+	// datagrams per UDP GSO message, and the share of datagrams sent through GSO.
+	ServerDatagramsPerCall   float64 `json:"server_datagrams_per_call,omitempty"`
+	ServerGSODatagramsPerMsg float64 `json:"server_gso_datagrams_per_msg,omitempty"`
+	ServerGSOShare           float64 `json:"server_gso_share,omitempty"`
+	JoinToFirstP50           int64   `json:"join_to_first_frame_ms_p50"` // connect start to first video packet of a publisher
+	JoinToFirstP99           int64   `json:"join_to_first_frame_ms_p99"`
+	JoinSamples              int     `json:"join_samples"`
 	// Connect start to the first packet of a VP8 keyframe of a publisher (an SFU that
 	// waits for a keyframe sends that first, so it equals the first frame).
 	JoinToKeyframeP50 int64   `json:"join_to_first_keyframe_ms_p50,omitempty"`

@@ -251,14 +251,19 @@ func (r *run) forwardLatency(ctx context.Context) func(res *Result) {
 	}
 	addr, err := metricsListener(r.srv.LogPath)
 	var before map[string]latencyBuckets
+	var udpBefore map[string]float64
 	if err == nil {
 		before, err = scrapeLatencies(ctx, addr)
+		udpBefore, _ = scrapeCounters(ctx, addr, udpCounterNames) // udpcounters.go
 	}
 	if err != nil {
 		r.log.Warn("no server latency histograms", "err", err)
 		return func(*Result) {}
 	}
 	return func(res *Result) {
+		if udpAfter, err := scrapeCounters(ctx, addr, udpCounterNames); err == nil && udpBefore != nil {
+			udpBatching(res, udpBefore, udpAfter)
+		}
 		after, err := scrapeLatencies(ctx, addr)
 		if err != nil {
 			r.log.Warn("no server latency histograms", "err", err)

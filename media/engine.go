@@ -106,6 +106,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e.udpConn = ucs[0]
 	e.batch = newBatchConn(ucs[0])
+	e.batch.sys.setLog(log) // UDP GSO's refusal (gso_linux.go)
 	e.rx = newMuxConn(ucs, e.batch, &e.fast)
 	e.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), e.rx)
 
@@ -346,6 +347,7 @@ func (e *Engine) Stats() EngineStats {
 	st := e.stats.snapshot()
 	st.UDPSendCalls = e.batch.calls.Load()
 	st.UDPBatched = e.batch.sent.Load()
+	st.UDPGSOSends, st.UDPGSODatagrams = e.batch.sys.gsoCounts()
 	st.RxFast, st.RxFastDropped, st.RxFastRTCP = e.fast.taken.Load(), e.fast.dropped.Load(), e.fast.rtcp.Load()
 	st.DirectRTP = e.batch.direct.Load()
 	st.DirectDrops = e.batch.directDrops.Load()

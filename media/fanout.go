@@ -169,10 +169,10 @@ func (t *UpTrack) fanOut(p *inPacket, raw []byte, scratch *scratchHeader) {
 		for _, d := range f.inline {
 			c.add(d.forward(p, scratch))
 		}
-		t.out.endPass()
 		if c.fwd != 0 {
-			t.stats.fwdLatency.observe(t.now() - p.arrival) // latency.go
-			t.stats.addedLatency.observeAdded(kernelAt)
+			t.out.endPassSample(t.stats, t.now()-p.arrival, kernelAt) // latency.go, passhold.go
+		} else {
+			t.out.endPass()
 		}
 	}
 	c.flush(t.stats)
@@ -248,10 +248,10 @@ func (w *fanWorker) loop() {
 			for _, d := range f.shards[w.idx] {
 				c.add(d.forward(&sp.in, &scratch))
 			}
-			w.t.out.endPass()
 			if c.fwd != 0 {
-				w.t.stats.fwdLatency.observe(w.t.now() - sp.in.arrival) // latency.go
-				w.t.stats.addedLatency.observeAdded(sp.kernelAt)
+				w.t.out.endPassSample(w.t.stats, w.t.now()-sp.in.arrival, sp.kernelAt) // latency.go, passhold.go
+			} else {
+				w.t.out.endPass()
 			}
 			c.flush(w.t.stats)
 		}

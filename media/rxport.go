@@ -46,7 +46,9 @@ type muxConn struct {
 func newMuxConn(conns []*net.UDPConn, batch *batchConn, fast *fastTable) *muxConn {
 	c := &muxConn{batchConn: batch, extra: conns[1:]}
 	for _, uc := range conns {
-		c.readers = append(c.readers, newRxReader(uc, fast, batch.arrivalTable()))
+		r := newRxReader(uc, fast, batch.arrivalTable())
+		r.holdOn(batch) // a read's packets leave in one batch (passhold.go)
+		c.readers = append(c.readers, r)
 	}
 	if len(conns) > 1 {
 		c.q = newRxQueue()

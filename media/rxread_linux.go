@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,6 +36,9 @@ type rxReader struct {
 	conn     *net.UDPConn
 	raw      syscall.RawConn
 	fast     *fastTable    // nil: no fast path (tests)
+	out      *batchConn    // held while one read's fast-path media is delivered (passhold.go); nil: not held
+	holding  bool          // out is held by this reader
+	heldAt   time.Time     // since when
 	arrivals *arrivalTable // nil: arrivals not noted (tests)
 
 	n, next int           // datagrams in the batch, and the next one to look at
@@ -106,11 +110,16 @@ func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 			if r.arrivals != nil && isRTPDatagram(p) {
 				r.arrivals.note(p, rxStampNs(r.ctrl[i][:r.hdrs[i].hdr.Controllen]))
 			}
-			if r.fast != nil && r.fast.take(p, from, r.dst[:]) {
-				continue
+			if r.fast != nil {
+				r.hold()
+				if r.fast.take(p, from, r.dst[:]) {
+					continue
+				}
 			}
+			r.release()
 			return p, from, nil
 		}
+		r.release()
 		r.n, r.next, r.errno = 0, 0, 0
 		if err := r.raw.Read(r.fn); err != nil {
 			return nil, netip.AddrPort{}, err
@@ -118,6 +127,31 @@ func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 		if r.errno != 0 {
 			return nil, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: r.conn.LocalAddr(), Err: os.NewSyscallError("recvmmsg", r.errno)}
 		}
+	}
+}
+
+// holdOn makes the reader hold b while it delivers the fast-path media of
+// one read (passhold.go).
+func (r *rxReader) holdOn(b *batchConn) { r.out = b }
+
+// hold holds the batch, before a fast-path delivery, if more datagrams of
+// this read follow; a hold older than holdMax is ended first, which bounds
+// what it adds to a packet's latency.
+func (r *rxReader) hold() {
+	if r.holding && time.Since(r.heldAt) > holdMax {
+		r.release()
+	}
+	if !r.holding && r.out != nil && r.next < r.n {
+		r.out.beginHold()
+		r.holding, r.heldAt = true, time.Now()
+	}
+}
+
+// release ends the reader's hold: what its deliveries queued leaves now.
+func (r *rxReader) release() {
+	if r.holding {
+		r.holding = false
+		r.out.endHold()
 	}
 }
 

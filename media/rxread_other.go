@@ -21,6 +21,9 @@ func newRxReader(c *net.UDPConn, fast *fastTable, _ *arrivalTable) *rxReader {
 	return &rxReader{conn: c, fast: fast}
 }
 
+// holdOn: a reader of one datagram per call has nothing to hold the batch for.
+func (r *rxReader) holdOn(*batchConn) {}
+
 func (r *rxReader) read() ([]byte, netip.AddrPort, error) {
 	for {
 		n, from, err := r.conn.ReadFromUDPAddrPort(r.buf[:])

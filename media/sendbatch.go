@@ -9,7 +9,9 @@ import (
 
 // batchLen is how many datagrams one sendmmsg(2) carries at most. A frame of
 // 1.5 Mbit/s video is about 6 packets; to 25 subscribers that is 150.
-const batchLen = 64
+// With UDP GSO (gso_linux.go) a batch that holds a whole frame for every
+// subscriber sends each subscriber's packets of it as one message.
+const batchLen = 192
 
 // maxDatagram is the largest datagram a batch holds: an RTP packet read from a
 // publisher plus SRTP's auth tag. Bigger ones (none in practice) go alone.
@@ -43,6 +45,8 @@ type batchConn struct {
 
 	direct      atomic.Uint64 // RTP packets queued by direct writers (directwrite.go), for Stats
 	directDrops atomic.Uint64 // RTP packets a direct writer could not queue
+
+	held heldSamples // a socket reader's hold on the batch (passhold.go); guarded by mu
 
 	// arrivals: kernel receive times of recent RTP datagrams, noted by the
 	// socket reader, read by the fan-out (latency.go).
@@ -85,6 +89,10 @@ func (c *batchConn) endPass() {
 	}
 	c.mu.Lock()
 	c.open--
+	if c.held.holds > 0 { // a socket reader's hold sends it (passhold.go)
+		c.mu.Unlock()
+		return
+	}
 	b := c.cur
 	c.cur = nil
 	if c.open > 0 {
@@ -170,11 +178,12 @@ func (c *batchConn) writeFilled(addr netip.AddrPort, f slotFiller) (*sendBatch, 
 // to the free list. A datagram the kernel refuses is dropped, as a failed
 // sendto would drop it; its subscriber NACKs it.
 func (c *batchConn) send(b *sendBatch) {
-	for off := 0; off < b.n; {
+	c.sys.plan(b) // grouped for UDP GSO where the kernel takes it (gso_linux.go)
+	for off := 0; off < b.messages(); {
 		c.calls.Add(1)
-		n := c.sys.write(b, off)
+		n, d := c.sys.write(b, off)
 		if n > 0 {
-			c.sent.Add(uint64(n))
+			c.sent.Add(uint64(d))
 		} else {
 			n = 1 // skip the one refused
 		}

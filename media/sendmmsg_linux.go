@@ -23,6 +23,7 @@ import (
 // EAGAIN, and then the poller waits for room as usual (RawConn.Write).
 type batchSys struct {
 	raw syscall.RawConn
+	gso gsoState // UDP_SEGMENT (gso_linux.go)
 }
 
 func (c *batchConn) initSend() {
@@ -31,6 +32,7 @@ func (c *batchConn) initSend() {
 		panic("media: UDP socket without a file descriptor: " + err.Error()) // never for *net.UDPConn
 	}
 	c.sys.raw = raw
+	c.sys.initGSO()
 }
 
 // mmsghdr is struct mmsghdr of sendmmsg(2) on 64-bit Linux.
@@ -49,6 +51,7 @@ type sendBatch struct {
 	iovs [batchLen]unix.Iovec
 	sas  [batchLen]unix.RawSockaddrInet4
 	bufs [batchLen][maxDatagram]byte
+	g    gsoPlan // the messages of the next send (gso_linux.go)
 
 	// The raw call's arguments and results, and the function RawConn.Write
 	// runs, made once per batch (a closure per call would allocate).
@@ -68,6 +71,7 @@ func newSendBatch() *sendBatch {
 		b.iovs[i].Base = &b.bufs[i][0]
 		b.sas[i].Family = unix.AF_INET
 	}
+	b.g.init()
 	b.fn = b.sendmmsg
 	return b
 }
@@ -97,19 +101,10 @@ func (b *sendBatch) reset() { b.n = 0 }
 // sendmmsg is run by RawConn.Write with the socket's descriptor; false asks
 // the poller to wait until the socket can take more.
 func (b *sendBatch) sendmmsg(fd uintptr) bool {
-	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.n-b.off), 0, 0, 0)
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.g.msgs[b.off])), uintptr(len(b.g.msgs)-b.off), 0, 0, 0)
 	if e == unix.EAGAIN {
 		return false
 	}
 	b.sent, b.errno = int(r), e
 	return true
-}
-
-// write sends b's datagrams from off on and returns how many left.
-func (s *batchSys) write(b *sendBatch, off int) int {
-	b.off, b.sent, b.errno = off, 0, 0
-	if err := s.raw.Write(b.fn); err != nil || b.errno != 0 {
-		return 0
-	}
-	return b.sent
 }

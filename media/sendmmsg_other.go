@@ -3,6 +3,7 @@
 package media
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 
@@ -71,8 +72,19 @@ func (b *sendBatch) reset() {
 	b.n = 0
 }
 
-// write sends b's datagrams from off on and returns how many left.
-func (s *batchSys) write(b *sendBatch, off int) int {
+// plan: no UDP GSO here, every datagram is a message of its own.
+func (s *batchSys) plan(*sendBatch) {}
+
+func (b *sendBatch) messages() int { return b.n }
+
+func (s *batchSys) setLog(*slog.Logger) {}
+
+// gsoCounts: nothing is sent with GSO here.
+func (s *batchSys) gsoCounts() (msgs, segments uint64) { return 0, 0 }
+
+// write sends b's datagrams from off on and returns how many left (each
+// message is one datagram).
+func (s *batchSys) write(b *sendBatch, off int) (msgs, datagrams int) {
 	n, _ := s.pc.WriteBatch(b.msgs[off:b.n], 0)
-	return n
+	return n, n
 }

@@ -30,6 +30,10 @@ type EngineStats struct {
 	// datagrams that left in a sendmmsg batch (one per fan-out pass).
 	UDPSendCalls uint64
 	UDPBatched   uint64
+	// Of those, the messages that carried several datagrams to one
+	// destination with UDP GSO (gso_linux.go), and the datagrams they carried.
+	UDPGSOSends     uint64
+	UDPGSODatagrams uint64
 
 	// Publishers' packets the socket readers decrypted and forwarded
 	// themselves (rxfast.go), and those of such streams SRTP refused.

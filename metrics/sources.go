@@ -27,6 +27,8 @@ var (
 	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
 	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
 	descUDPBatched  = desc("media_udp_datagrams_sent_total", "Datagrams sent on the ICE UDP socket through those calls; divided by media_udp_send_calls_total, the mean batch.")
+	descUDPGSO      = desc("media_udp_gso_sends_total", "Messages on the ICE UDP socket that carried several datagrams to one subscriber with UDP GSO (UDP_SEGMENT), within those calls.")
+	descUDPGSODgram = desc("media_udp_gso_datagrams_total", "Datagrams those GSO messages carried; divided by media_udp_gso_sends_total, the mean GSO run.")
 	descFwdLatency  = desc("media_forward_latency_seconds", "The forwarding path's part of a packet's trip: from reaching it (decrypted) to the end of the fan-out pass that handed its copies to the kernel; one sample per packet per pass.")
 	descAddLatency  = desc("media_added_latency_seconds", "What the SFU adds to a packet: from the kernel's receive time of its datagram to the end of the fan-out pass that handed its copies to the kernel (socket queue and receive hand-offs included); one sample per packet per pass, for packets the socket reader stamped.")
 
@@ -56,7 +58,7 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
-		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descFwdLatency, descAddLatency,
+		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descUDPGSO, descUDPGSODgram, descFwdLatency, descAddLatency,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 		descQuality, descLayers, descEstimates,
 	} {
@@ -115,6 +117,8 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descNACKMisses, s.NACKMisses)
 		counter(descUDPCalls, s.UDPSendCalls)
 		counter(descUDPBatched, s.UDPBatched)
+		counter(descUDPGSO, s.UDPGSOSends)
+		counter(descUDPGSODgram, s.UDPGSODatagrams)
 		if h := s.ForwardLatency; len(h.BoundsUs) > 0 {
 			ch <- latencyHistogram(descFwdLatency, h)
 		}
