@@ -62,7 +62,7 @@ type Engine struct {
 	// keys finds a peer connection's DTLS capture (srtpkeys.go) by its DTLS
 	// transport; weak keys as in sessions.
 	keysMu sync.Mutex
-	keys   map[weak.Pointer[webrtc.DTLSTransport]]*dtlsCapture
+	keys   map[weak.Pointer[webrtc.DTLSTransport]]weak.Pointer[dtlsCapture] // weak both ways: see rememberKeys
 
 	// Sockets, owned by the engine: opened in NewEngine, closed in Close.
 	udpConn *net.UDPConn
@@ -73,11 +73,8 @@ type Engine struct {
 	tcpLn   net.Listener // nil when ICE-TCP is off
 	tcpMux  ice.TCPMux   // nil when ICE-TCP is off
 
-	sinksMu sync.Mutex                                        // guards sinks
-	sinks   map[weak.Pointer[webrtc.DTLSTransport]]*rtcpSinks // subscriber connections' down tracks by SSRC (rxrtcp.go)
-
-	pairsMu sync.Mutex                                           // guards pairs
-	pairs   map[weak.Pointer[webrtc.ICETransport]]*pairFollowers // icepair.go
+	pairsMu sync.Mutex                                                        // guards pairs
+	pairs   map[weak.Pointer[webrtc.ICETransport]]weak.Pointer[pairFollowers] // icepair.go
 
 	stats counters
 }

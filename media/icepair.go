@@ -21,18 +21,21 @@ type pairFollowers struct {
 
 // followPair calls f with every pair it selects from now on. The followers
 // live with the transport (its handler holds them); the engine's map holds
-// the transport weakly and forgets it when it is collected.
+// both the transport and its followers weakly and forgets the entry when the
+// transport is collected. Weakly: a follower holds what holds the transport
+// (its connection), so a strong value would keep the transport, and with it
+// the whole connection, for good.
 func (e *Engine) followPair(it *webrtc.ICETransport, f func(*webrtc.ICECandidatePair)) {
 	key := weak.Make(it)
 	e.pairsMu.Lock()
 	if e.pairs == nil {
-		e.pairs = map[weak.Pointer[webrtc.ICETransport]]*pairFollowers{}
+		e.pairs = map[weak.Pointer[webrtc.ICETransport]]weak.Pointer[pairFollowers]{}
 	}
-	pf := e.pairs[key]
+	pf := e.pairs[key].Value()
 	first := pf == nil
 	if first {
 		pf = &pairFollowers{}
-		e.pairs[key] = pf
+		e.pairs[key] = weak.Make(pf)
 	}
 	e.pairsMu.Unlock()
 	if first {

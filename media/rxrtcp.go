@@ -2,10 +2,8 @@ package media
 
 import (
 	"encoding/binary"
-	"runtime"
 	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -58,28 +56,15 @@ func (s *rtcpSinks) set(ssrc uint32, sink rtcpSink, add bool) {
 // rtcpSinksFor returns the sinks of the connection whose DTLS transport is
 // tr, made on first use; nil for a connection the engine did not build.
 func (e *Engine) rtcpSinksFor(tr *webrtc.DTLSTransport) *rtcpSinks {
-	if e == nil || tr == nil || e.capture(tr) == nil {
+	if e == nil || tr == nil {
 		return nil
 	}
-	key := weak.Make(tr)
-	e.sinksMu.Lock()
-	defer e.sinksMu.Unlock()
-	if e.sinks == nil {
-		e.sinks = map[weak.Pointer[webrtc.DTLSTransport]]*rtcpSinks{}
+	c := e.capture(tr)
+	if c == nil {
+		return nil
 	}
-	s := e.sinks[key]
-	if s == nil {
-		s = &rtcpSinks{}
-		e.sinks[key] = s
-		runtime.AddCleanup(tr, e.forgetSinks, key)
-	}
-	return s
-}
-
-func (e *Engine) forgetSinks(key weak.Pointer[webrtc.DTLSTransport]) {
-	e.sinksMu.Lock()
-	delete(e.sinks, key)
-	e.sinksMu.Unlock()
+	c.sinksOnce.Do(func() { c.sinks = &rtcpSinks{} })
+	return c.sinks
 }
 
 // isRTCPDatagram: RFC 7983's RTP/RTCP range, RTCP's packet types (RFC 5761 §4).

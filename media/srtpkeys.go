@@ -67,6 +67,12 @@ type dtlsCapture struct {
 	// Engine.directFor; nil when its writes stay with Pion.
 	directOnce sync.Once
 	direct     *directConn
+
+	// The connection's down tracks by SSRC, for its RTCP on the fast path
+	// (rxrtcp.go); made once by Engine.rtcpSinksFor. Here, not in a table of
+	// the engine's: it lives exactly as long as the connection.
+	sinksOnce sync.Once
+	sinks     *rtcpSinks
 }
 
 // hookSettings makes se report this connection's handshake to c.
@@ -191,11 +197,14 @@ func (e *Engine) rememberKeys(pc *webrtc.PeerConnection, c *dtlsCapture) {
 	c.cryptexOff = !cryptexPossible(pc)
 	tr := pc.SCTP().Transport()
 	key := weak.Make(tr)
+	// The connection holds c (its API's hooks do); the engine holds both
+	// weakly. c holds the connection's down tracks (rtcpSinks), which hold
+	// the transport: a strong value would keep the connection for good.
 	e.keysMu.Lock()
 	if e.keys == nil {
-		e.keys = map[weak.Pointer[webrtc.DTLSTransport]]*dtlsCapture{}
+		e.keys = map[weak.Pointer[webrtc.DTLSTransport]]weak.Pointer[dtlsCapture]{}
 	}
-	e.keys[key] = c
+	e.keys[key] = weak.Make(c)
 	e.keysMu.Unlock()
 	runtime.AddCleanup(tr, e.forgetKeys, key)
 }
@@ -214,7 +223,7 @@ func (e *Engine) capture(tr *webrtc.DTLSTransport) *dtlsCapture {
 	}
 	e.keysMu.Lock()
 	defer e.keysMu.Unlock()
-	return e.keys[weak.Make(tr)]
+	return e.keys[weak.Make(tr)].Value()
 }
 
 // dtlsServer reports whether the engine is the DTLS server of pc (the only
