@@ -75,6 +75,7 @@ func TestRegistryScrape(t *testing.T) {
 		return media.EngineStats{PacketsIn: 10, BytesIn: 1000, PacketsForwarded: 20, BytesForwarded: 2000,
 			DropsMuted: 3, DropsSinkFull: 4, NACKsReceived: 5, PLIsSent: 6, KeyframeRequests: 8, PLIsThrottled: 2,
 			Retransmits: 11, NACKMisses: 12, UDPSendCalls: 13, UDPBatched: 14, UDPGSOSends: 15, UDPGSODatagrams: 16,
+			RxFast: 17, RxFastDropped: 18, RxFastRTCP: 19, DirectRTP: 20, DirectDrops: 21,
 			ForwardLatency: media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{3, 5, 1}, Count: 9, SumNs: 4_500_000},
 			AddedLatency:   media.LatencyHistogram{BoundsUs: []uint32{100, 2000}, Counts: []uint64{0, 7, 2}, Count: 9, SumNs: 9_000_000}}
 	})
@@ -135,6 +136,11 @@ func TestRegistryScrape(t *testing.T) {
 		"yizhan_media_udp_datagrams_sent_total":                           14,
 		"yizhan_media_udp_gso_sends_total":                                15,
 		"yizhan_media_udp_gso_datagrams_total":                            16,
+		"yizhan_media_fast_received_packets_total":                        17,
+		"yizhan_media_fast_refused_packets_total":                         18,
+		"yizhan_media_fast_rtcp_packets_total":                            19,
+		"yizhan_media_direct_sent_packets_total":                          20,
+		"yizhan_media_direct_dropped_packets_total":                       21,
 		"yizhan_media_keyframe_requests_total":                            8,
 		"yizhan_media_forward_latency_seconds_count":                      9,
 		"yizhan_media_forward_latency_seconds_sum":                        0.0045,

@@ -22,13 +22,18 @@ var (
 	descNACKs       = desc("media_nacks_received_total", "NACKs received from subscribers (answered from the retransmission buffer).")
 	descPLIs        = desc("media_plis_sent_total", "Picture loss indications sent to publishers, after throttling.")
 	descKeyframeReq = desc("media_keyframe_requests_total", "Keyframe requests (PLI/FIR) received from subscribers, before throttling.")
-	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests that sent no PLI: a keyframe already asked for serves them, or the last PLI is too recent (at most one in flight and ten a second per layer).")
+	descPLIThrottle = desc("media_plis_throttled_total", "Keyframe requests that sent no PLI: a keyframe already asked for serves them, or the last PLI is too recent (per layer: one in flight, one per 100 ms, and five at once then four a second).")
 	descRetransmits = desc("media_retransmits_total", "Packets sent again to subscribers for their NACKs, from the up track's packet cache.")
 	descNACKMisses  = desc("media_nack_misses_total", "NACKed packets not sent again: older than the packet cache, or never forwarded to that subscriber.")
 	descUDPCalls    = desc("media_udp_send_calls_total", "System calls that sent datagrams on the ICE UDP socket (sendmmsg: one per batch of a fan-out pass).")
 	descUDPBatched  = desc("media_udp_datagrams_sent_total", "Datagrams sent on the ICE UDP socket through those calls; divided by media_udp_send_calls_total, the mean batch.")
 	descUDPGSO      = desc("media_udp_gso_sends_total", "Messages on the ICE UDP socket that carried several datagrams to one subscriber with UDP GSO (UDP_SEGMENT), within those calls.")
 	descUDPGSODgram = desc("media_udp_gso_datagrams_total", "Datagrams those GSO messages carried; divided by media_udp_gso_sends_total, the mean GSO run.")
+	descRxFast      = desc("media_fast_received_packets_total", "Publishers' RTP packets the socket readers decrypted and forwarded themselves, without Pion's receive goroutines.")
+	descRxFastDrop  = desc("media_fast_refused_packets_total", "Packets of such streams SRTP refused in the socket readers (replays, forgeries, a rollover guess that failed).")
+	descRxFastRTCP  = desc("media_fast_rtcp_packets_total", "Subscribers' RTCP datagrams the socket readers decrypted and handed to down tracks themselves.")
+	descDirectRTP   = desc("media_direct_sent_packets_total", "RTP packets encrypted straight into the send batch (the direct writer), not through Pion's write path.")
+	descDirectDrops = desc("media_direct_dropped_packets_total", "RTP packets a direct writer dropped: its connection's ICE pair left the UDP port, or the packet was too large.")
 	descFwdLatency  = desc("media_forward_latency_seconds", "The forwarding path's part of a packet's trip: from reaching it (decrypted) to the end of the fan-out pass that handed its copies to the kernel; one sample per packet per pass.")
 	descAddLatency  = desc("media_added_latency_seconds", "What the SFU adds to a packet: from the kernel's receive time of its datagram to the end of the fan-out pass that handed its copies to the kernel (socket queue and receive hand-offs included); one sample per packet per pass, for packets the socket reader stamped.")
 
@@ -58,7 +63,8 @@ func (c sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRooms, descParticipants, descTracks, descSignalSent,
 		descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd, descDrops,
 		descNACKs, descPLIs, descKeyframeReq, descPLIThrottle,
-		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descUDPGSO, descUDPGSODgram, descFwdLatency, descAddLatency,
+		descRetransmits, descNACKMisses, descUDPCalls, descUDPBatched, descUDPGSO, descUDPGSODgram,
+		descRxFast, descRxFastDrop, descRxFastRTCP, descDirectRTP, descDirectDrops, descFwdLatency, descAddLatency,
 		descRecActive, descRecFailed, descTURNAllocs, descTURNRefused, descCertExpiry,
 		descQuality, descLayers, descEstimates,
 	} {
@@ -119,6 +125,11 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descUDPBatched, s.UDPBatched)
 		counter(descUDPGSO, s.UDPGSOSends)
 		counter(descUDPGSODgram, s.UDPGSODatagrams)
+		counter(descRxFast, s.RxFast)
+		counter(descRxFastDrop, s.RxFastDropped)
+		counter(descRxFastRTCP, s.RxFastRTCP)
+		counter(descDirectRTP, s.DirectRTP)
+		counter(descDirectDrops, s.DirectDrops)
 		if h := s.ForwardLatency; len(h.BoundsUs) > 0 {
 			ch <- latencyHistogram(descFwdLatency, h)
 		}
