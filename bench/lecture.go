@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,39 +25,28 @@ type signalPerJoin struct {
 
 // scrapeSignal reads yizhan_signal_messages_sent_total by kind from the server's /metrics.
 func scrapeSignal(ctx context.Context, hostport string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("/metrics: %s", resp.Status)
-	}
 	out := map[string]float64{}
 	const prefix = `yizhan_signal_messages_sent_total{kind="`
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), prefix)
+	err := scrapeMetrics(ctx, hostport, func(line string) {
+		rest, ok := strings.CutPrefix(line, prefix)
 		if !ok {
-			continue
+			return
 		}
 		kind, val, ok := strings.Cut(rest, `"} `)
 		if !ok {
-			continue
+			return
 		}
 		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
 			out[kind] = v
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("/metrics has no %s...", prefix)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // lectureJoiner joins through the lecture API of a `serve --dev` server, as the web app

@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,34 +30,19 @@ type latencyBuckets struct {
 // scrapeLatencies reads the latency histograms from a yizhan /metrics, by metric name.
 func scrapeLatencies(ctx context.Context, hostport string) (map[string]latencyBuckets, error) {
 	out := map[string]*latencyBuckets{addedLatencyMetric: {}, fwdLatencyMetric: {}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("/metrics: %s", resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	err := scrapeMetrics(ctx, hostport, func(line string) {
 		metric, rest, ok := strings.Cut(line, "_seconds")
 		b := out[metric+"_seconds"]
 		if !ok || b == nil {
-			continue
+			return
 		}
 		name, val, ok := strings.Cut(rest, " ")
 		if !ok {
-			continue
+			return
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if err != nil {
-			continue
+			return
 		}
 		switch {
 		case name == "_count":
@@ -70,13 +53,13 @@ func scrapeLatencies(ctx context.Context, hostport string) (map[string]latencyBu
 			le := strings.TrimSuffix(strings.TrimPrefix(name, `_bucket{le="`), `"}`)
 			bound, err := strconv.ParseFloat(le, 64)
 			if err != nil {
-				continue
+				return
 			}
 			b.le = append(b.le, bound)
 			b.cum = append(b.cum, v)
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	res := make(map[string]latencyBuckets, len(out))

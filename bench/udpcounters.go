@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 )
@@ -22,25 +19,11 @@ var udpCounterNames = []string{
 // scrapeCounters reads the named counters (without labels) from a yizhan /metrics;
 // a counter the server does not export is absent.
 func scrapeCounters(ctx context.Context, hostport string, names []string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("/metrics: %s", resp.Status)
-	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
+	err := scrapeMetrics(ctx, hostport, func(line string) {
+		name, val, ok := strings.Cut(line, " ")
 		if !ok {
-			continue
+			return
 		}
 		for _, n := range names {
 			if name == n {
@@ -49,8 +32,8 @@ func scrapeCounters(ctx context.Context, hostport string, names []string) (map[s
 				}
 			}
 		}
-	}
-	return out, sc.Err()
+	})
+	return out, err
 }
 
 // udpBatching puts the window's datagrams per send call and GSO use in res, from
