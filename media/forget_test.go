@@ -38,13 +38,7 @@ func TestEngineForgetsClosedConnections(t *testing.T) {
 			return st.DirectRTP > direct+50 && st.RxFast > fast+50
 		})
 		pub, sub := weak.Make(s.srvPub), weak.Make(s.srvSub)
-		s.down.Close()
-		_ = s.sub.pc.Close()
-		_ = s.srvSub.Close()
-		s.pub.close()
-		_ = s.srvPub.Close()
-		s.up.Close()
-		<-s.up.Done()
+		s.closeTracks()
 		return pub, sub
 	}()
 	tables := func() (keys, pairs, sessions, fast int) {

@@ -94,6 +94,12 @@ func newSessionWith(t *testing.T, o sessionOpts, rids ...string) *session {
 }
 
 func (s *session) close() {
+	s.closeTracks()
+	_ = s.eng.Close()
+}
+
+// closeTracks closes everything of the session but its engine.
+func (s *session) closeTracks() {
 	s.down.Close()
 	_ = s.sub.pc.Close()
 	_ = s.srvSub.Close()
@@ -101,7 +107,6 @@ func (s *session) close() {
 	_ = s.srvPub.Close()
 	s.up.Close()
 	<-s.up.Done()
-	_ = s.eng.Close()
 }
 
 func TestForwardPlain(t *testing.T) {

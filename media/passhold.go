@@ -60,11 +60,7 @@ func (c *batchConn) endHold() {
 	c.mu.Lock()
 	c.held.holds--
 	c.open--
-	b := c.cur
-	c.cur = nil
-	if c.open > 0 {
-		c.cur = c.getLocked()
-	}
+	b := c.takeLocked()
 	c.mu.Unlock()
 	if b != nil {
 		c.send(b)

@@ -93,15 +93,22 @@ func (c *batchConn) endPass() {
 		c.mu.Unlock()
 		return
 	}
+	b := c.takeLocked()
+	c.mu.Unlock()
+	if b != nil {
+		c.send(b)
+	}
+}
+
+// takeLocked takes the batch the passes queued, for the caller to send, and
+// gives the passes still open a fresh one.
+func (c *batchConn) takeLocked() *sendBatch {
 	b := c.cur
 	c.cur = nil
 	if c.open > 0 {
 		c.cur = c.getLocked()
 	}
-	c.mu.Unlock()
-	if b != nil {
-		c.send(b)
-	}
+	return b
 }
 
 func (c *batchConn) getLocked() *sendBatch {
